@@ -1,0 +1,21 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {assertAgentName} from '../shared/names.js'
+import {attachTerminal} from '../tmux/attach.js'
+
+export default class Attach extends BaseCommand<typeof Attach> {
+  static summary = 'Attach this terminal to an agent (detach with the tmux prefix, then d).'
+  static description = 'Inside a maestro tmux client it switches that client to the agent instead of nesting.'
+  static examples = ['<%= config.bin %> <%= command.id %> backend-api', '<%= config.bin %> <%= command.id %> backend-api --readonly']
+  static args = {name: Args.string({description: 'Agent name', required: true})}
+  static flags = {
+    readonly: Flags.boolean({char: 'r', summary: 'Watch without being able to type.'}),
+  }
+
+  async run(): Promise<{name: string; readonly: boolean}> {
+    assertAgentName(this.args.name)
+    await attachTerminal(this.tmux, this.args.name, {readonly: this.flags.readonly})
+    return {name: this.args.name, readonly: this.flags.readonly}
+  }
+}

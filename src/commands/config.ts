@@ -1,0 +1,30 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../base-command.js'
+import {MaestroError} from '../shared/errors.js'
+import {SETTING_KEYS, type SettingKey, type Settings, readSettings, writeSetting} from '../store/settings.js'
+
+export default class Config extends BaseCommand<typeof Config> {
+  static summary = 'Show or change settings.'
+  static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd.`
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> defaultCommand claude', '<%= config.bin %> <%= command.id %> defaultCommand --unset']
+  static args = {
+    key: Args.string({description: 'Setting name', options: [...SETTING_KEYS]}),
+    value: Args.string({description: 'New value'}),
+  }
+  static flags = {
+    unset: Flags.boolean({summary: 'Remove the setting.'}),
+  }
+
+  async run(): Promise<Settings> {
+    const {key, value} = this.args
+    if ((value !== undefined || this.flags.unset) && !key) throw new MaestroError('INVALID_ARGUMENT', 'name the setting to change')
+    if (value !== undefined && this.flags.unset) throw new MaestroError('INVALID_ARGUMENT', '--unset takes no value')
+    const settings = value !== undefined || this.flags.unset ? await writeSetting(key as SettingKey, value) : await readSettings()
+    if (!this.jsonEnabled()) {
+      const shown = key ? [key] : SETTING_KEYS
+      for (const name of shown) this.log(`${name} = ${settings[name as SettingKey] ?? '(not set)'}`)
+    }
+    return settings
+  }
+}

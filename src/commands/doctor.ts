@@ -1,0 +1,23 @@
+import {BaseCommand} from '../base-command.js'
+import {type Check, runChecks} from '../doctor.js'
+import {table} from '../render.js'
+import {MaestroError} from '../shared/errors.js'
+
+export default class Doctor extends BaseCommand<typeof Doctor> {
+  static summary = 'Check tmux and maestro’s directories, and say how to fix each problem.'
+  static examples = ['<%= config.bin %> <%= command.id %>']
+
+  async run(): Promise<{ok: boolean; checks: Check[]}> {
+    const checks = await runChecks(this.tmux)
+    const ok = checks.every((check) => check.ok)
+    if (!this.jsonEnabled()) {
+      this.log(table(['CHECK', 'OK', 'DETAIL'], checks.map((check) => [check.name, check.ok ? 'ok' : 'FAIL', check.fix ? `${check.detail}; fix: ${check.fix}` : check.detail])))
+    }
+    if (!ok) {
+      const tmuxProblem = checks.find((check) => check.name === 'tmux' && !check.ok)
+      if (tmuxProblem && !this.jsonEnabled()) throw new MaestroError('TMUX_MISSING', `tmux: ${tmuxProblem.detail}; ${tmuxProblem.fix}`)
+      process.exitCode = tmuxProblem ? 3 : 1
+    }
+    return {ok, checks}
+  }
+}

@@ -1,0 +1,54 @@
+import {Flags} from '@oclif/core'
+
+import {type KilledAgent, killAgent, listAgents} from '../agents.js'
+import {BaseCommand} from '../base-command.js'
+import {MaestroError} from '../shared/errors.js'
+
+export default class KillAll extends BaseCommand<typeof KillAll> {
+  static summary = "End every agent on maestro's tmux server, archiving each first."
+  static description = 'Asks for confirmation on a terminal; elsewhere (scripts, --json) it needs --yes.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes']
+  static flags = {
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
+  }
+
+  async run(): Promise<KilledAgent[]> {
+    const agents = await listAgents(this.tmux)
+    if (agents.length === 0) {
+      if (!this.jsonEnabled()) this.log('no agents to kill')
+      return []
+    }
+    if (!this.flags.yes) await this.confirm(agents.length)
+    const killed: KilledAgent[] = []
+    const {Listr} = await import('listr2')
+    const tasks = new Listr(
+      agents.map((agent) => ({
+        title: agent.name,
+        task: async (_context: unknown, task: {title: string}) => {
+          const result = await killAgent(this.tmux, agent.name)
+          killed.push(result)
+          task.title = `${agent.name}: archived to ${result.archive}`
+        },
+      })),
+      {concurrent: false, exitOnError: false, renderer: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'default' : 'simple'},
+    )
+    await tasks.run()
+    const failed = tasks.errors
+    if (failed.length > 0) throw failed[0].error
+    return killed
+  }
+
+  private async confirm(count: number): Promise<void> {
+    if (!process.stdin.isTTY || this.jsonEnabled()) {
+      throw new MaestroError('CONFIRMATION_REQUIRED', `kill-all would end ${count} agent(s); pass --yes to confirm when not on a terminal`)
+    }
+    const {createInterface} = await import('node:readline/promises')
+    const prompt = createInterface({input: process.stdin, output: process.stdout})
+    const answer = await prompt.question(`End all ${count} agent(s)? Scrollback and notes are archived first. [y/N] `)
+    prompt.close()
+    if (!/^y(es)?$/i.test(answer.trim())) {
+      this.log('nothing was killed')
+      this.exit(1)
+    }
+  }
+}

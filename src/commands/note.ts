@@ -1,0 +1,71 @@
+import {Args, Flags} from '@oclif/core'
+
+import {appendAgentNote, getAgentNote, setAgentNote} from '../agents.js'
+import {BaseCommand} from '../base-command.js'
+import {editText} from '../editor.js'
+import {MaestroError} from '../shared/errors.js'
+import type {Note} from '../store/notes.js'
+
+export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
+  static summary = "Show or change an agent's note."
+  static description =
+    'Without text it prints the note; with text it replaces it. Notes are kept on disk, shared with the web page, and archived when the agent is killed.'
+  static examples = [
+    '<%= config.bin %> <%= command.id %> backend-api',
+    '<%= config.bin %> <%= command.id %> backend-api "owns the orders API"',
+    '<%= config.bin %> <%= command.id %> backend-api --append "switched to the v2 schema"',
+    '<%= config.bin %> <%= command.id %> backend-api --edit',
+  ]
+  static args = {
+    name: Args.string({description: 'Agent name', required: true}),
+    text: Args.string({description: 'New note text'}),
+  }
+  static flags = {
+    append: Flags.boolean({summary: 'Add the text as a new timestamped line.', exclusive: ['clear', 'edit']}),
+    clear: Flags.boolean({summary: 'Empty the note.', exclusive: ['append', 'edit']}),
+    edit: Flags.boolean({char: 'e', summary: 'Edit the note in $EDITOR.', exclusive: ['append', 'clear']}),
+  }
+
+  async run(): Promise<{name: string} & Note> {
+    const {name, text} = this.args
+    const note = await this.change(name, text)
+    if (!this.jsonEnabled()) {
+      if (text === undefined && !this.flags.clear && !this.flags.edit) {
+        if (note.text) this.log(note.text)
+      } else this.log(`note of ${name} saved`)
+    }
+    return {name, ...note}
+  }
+
+  private async change(name: string, text: string | undefined): Promise<Note> {
+    if (this.flags.clear) {
+      if (text !== undefined) throw usage('--clear takes no text')
+      return setAgentNote(this.tmux, name, '')
+    }
+    if (this.flags.append) {
+      if (!text) throw usage('--append needs the text to add')
+      return appendAgentNote(this.tmux, name, text)
+    }
+    if (this.flags.edit) {
+      if (text !== undefined) throw usage('--edit takes no text')
+      const current = await getAgentNote(this.tmux, name)
+      const edited = await editText(current.text, name)
+      try {
+        const saved = await setAgentNote(this.tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
+        await edited.discard()
+        return saved
+      } catch (error) {
+        if (error instanceof MaestroError && error.code === 'NOTE_CONFLICT') {
+          throw new MaestroError('NOTE_CONFLICT', `the note of "${name}" changed while you edited it; your version is kept in ${edited.file}`)
+        }
+        throw error
+      }
+    }
+    if (text === undefined) return getAgentNote(this.tmux, name)
+    return setAgentNote(this.tmux, name, text)
+  }
+}
+
+function usage(message: string): MaestroError {
+  return new MaestroError('INVALID_ARGUMENT', message)
+}

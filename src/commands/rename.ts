@@ -1,0 +1,20 @@
+import {Args} from '@oclif/core'
+
+import {renameAgent} from '../agents.js'
+import {BaseCommand} from '../base-command.js'
+import type {Agent} from '../shared/agent.js'
+
+export default class Rename extends BaseCommand<typeof Rename> {
+  static summary = 'Rename an agent; its note follows it.'
+  static examples = ['<%= config.bin %> <%= command.id %> api shop-backend-api']
+  static args = {
+    old: Args.string({description: 'Current name', required: true}),
+    new: Args.string({description: 'New name', required: true}),
+  }
+
+  async run(): Promise<Agent> {
+    const agent = await renameAgent(this.tmux, this.args.old, this.args.new)
+    if (!this.jsonEnabled()) this.log(`renamed ${this.args.old} to ${agent.name}`)
+    return agent
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Exit codes are part of maestro's public interface (README, "Exit codes"):
+ * scripts branch on them, so they never change meaning.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  tmuxMissing: 3,
+} as const
+
+export type ErrorCode =
+  | 'AGENT_EXISTS'
+  | 'AGENT_NOT_FOUND'
+  | 'CONFIRMATION_REQUIRED'
+  | 'DIR_NOT_FOUND'
+  | 'EDITOR_FAILED'
+  | 'INVALID_NAME'
+  | 'INVALID_ARGUMENT'
+  | 'NOTE_CONFLICT'
+  | 'NOTES_CORRUPT'
+  | 'SETTINGS_CORRUPT'
+  | 'STORE_LOCKED'
+  | 'TIMEOUT'
+  | 'TMUX_FAILED'
+  | 'TMUX_MISSING'
+  | 'TMUX_TOO_OLD'
+
+const exitFor: Record<ErrorCode, number> = {
+  AGENT_EXISTS: ExitCode.failure,
+  AGENT_NOT_FOUND: ExitCode.failure,
+  CONFIRMATION_REQUIRED: ExitCode.usage,
+  DIR_NOT_FOUND: ExitCode.usage,
+  EDITOR_FAILED: ExitCode.failure,
+  INVALID_ARGUMENT: ExitCode.usage,
+  INVALID_NAME: ExitCode.usage,
+  NOTE_CONFLICT: ExitCode.failure,
+  NOTES_CORRUPT: ExitCode.failure,
+  SETTINGS_CORRUPT: ExitCode.failure,
+  STORE_LOCKED: ExitCode.failure,
+  TIMEOUT: ExitCode.failure,
+  TMUX_FAILED: ExitCode.failure,
+  TMUX_MISSING: ExitCode.tmuxMissing,
+  TMUX_TOO_OLD: ExitCode.tmuxMissing,
+}
+
+/** The one error type library code throws; commands and the HTTP API render it. */
+export class MaestroError extends Error {
+  readonly code: ErrorCode
+  readonly exit: number
+  /** Extra data a caller may need to recover, such as the current note on a conflict. */
+  readonly details?: Record<string, unknown>
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message)
+    this.name = 'MaestroError'
+    this.code = code
+    this.exit = exitFor[code]
+    this.details = details
+  }
+}
+
+export const agentNotFound = (name: string) =>
+  new MaestroError('AGENT_NOT_FOUND', `agent "${name}" not found (maestro ls lists agents)`, {name})

@@ -1,0 +1,67 @@
+/**
+ * The wire protocol between the page and `maestro serve`, shared by both sides so they cannot
+ * drift. HTTP API (JSON; errors are `{error: {code, message, ...details}}` with the CLI's codes):
+ *
+ *   GET    /api/session                  → SessionInfo
+ *   GET    /api/agents                   → Agent[]            (same shape as `maestro ls --json`)
+ *   POST   /api/agents                   {name, dir?, cmd?, note?} → 201 Agent
+ *   DELETE /api/agents/:name             → {name, archive}     (archives like `maestro kill`)
+ *   POST   /api/agents/:name/rename      {name} → Agent
+ *   GET    /api/agents/:name/note        → Note {text, revision, updatedAt}
+ *   PUT    /api/agents/:name/note        {text, revision} → Note; 409 {error: {code: NOTE_CONFLICT, current: Note}}
+ *
+ * WebSockets:
+ *   /api/events                                  server → client text frames: ServerEvent
+ *   /api/agents/:name/terminal?cols=C&rows=R     server → client: binary frames of terminal output,
+ *                                                and text frames of TerminalNotice;
+ *                                                client → server: text frames of ClientMessage
+ */
+import type {Agent} from './agent.js'
+
+export interface SessionInfo {
+  readonly: boolean
+  version: string
+}
+
+export type ServerEvent = {type: 'agents'; agents: Agent[]}
+
+export type TerminalNotice = {type: 'exit'; code: number | null} | {type: 'error'; code: string; message: string}
+
+export type ClientMessage = {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number}
+
+/** Close codes the terminal socket uses besides the standard ones. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  agentExited: 4000,
+  agentNotFound: 4004,
+  slowConsumer: 4008,
+} as const
+
+export const MAX_INPUT_BYTES = 64 * 1024
+const MAX_DIMENSION = 1000
+
+export function isValidSize(cols: number, rows: number): boolean {
+  return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 2 && rows >= 1 && cols <= MAX_DIMENSION && rows <= MAX_DIMENSION
+}
+
+/** Returns the message, or undefined for anything malformed: such frames are dropped, never typed. */
+export function parseClientMessage(raw: string): ClientMessage | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const message = value as Record<string, unknown>
+  if (message.type === 'input' && typeof message.data === 'string' && message.data.length <= MAX_INPUT_BYTES) {
+    return {type: 'input', data: message.data}
+  }
+  if (message.type === 'resize' && typeof message.cols === 'number' && typeof message.rows === 'number' && isValidSize(message.cols, message.rows)) {
+    return {type: 'resize', cols: message.cols, rows: message.rows}
+  }
+  return undefined
+}

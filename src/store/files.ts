@@ -1,0 +1,40 @@
+import {randomBytes} from 'node:crypto'
+import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
+import {homedir} from 'node:os'
+import {dirname, join} from 'node:path'
+
+/** Where notes and settings live: MAESTRO_CONFIG_DIR, else the XDG config dir. */
+export function configDir(): string {
+  return process.env.MAESTRO_CONFIG_DIR || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'maestro')
+}
+
+/** Where archives, the audit log and TLS keys live: MAESTRO_STATE_DIR, else the XDG state dir. */
+export function stateDir(): string {
+  return process.env.MAESTRO_STATE_DIR || join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'maestro')
+}
+
+/** Creates a directory that only its owner may enter, tightening it if it already existed. */
+export async function ensurePrivateDir(path: string): Promise<void> {
+  await mkdir(path, {recursive: true, mode: 0o700})
+  await chmod(path, 0o700)
+}
+
+/**
+ * Writes a private file atomically: readers see the old or the new content, never half of it.
+ * The mode is given at creation, since a mode passed for an existing file changes nothing.
+ */
+export async function writePrivateFile(path: string, content: string): Promise<void> {
+  await ensurePrivateDir(dirname(path))
+  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const handle = await open(temporary, 'wx', 0o600)
+  try {
+    await handle.writeFile(content)
+    await handle.sync()
+  } catch (error) {
+    await handle.close()
+    await rm(temporary, {force: true})
+    throw error
+  }
+  await handle.close()
+  await rename(temporary, path)
+}

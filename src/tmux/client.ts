@@ -1,0 +1,85 @@
+import {execFile} from 'node:child_process'
+
+import {MaestroError} from '../shared/errors.js'
+
+/** maestro keeps its agents on a tmux server of its own, so it never touches the user's sessions. */
+export const DEFAULT_SOCKET = 'maestro'
+
+export function socketName(flag?: string): string {
+  return flag || process.env.MAESTRO_TMUX_SOCKET || DEFAULT_SOCKET
+}
+
+export interface TmuxResult {
+  stdout: string
+  stderr: string
+}
+
+/** tmux answers "no server" in several wordings depending on how the socket is missing. */
+export function isNoServer(stderr: string): boolean {
+  return /no server running|error connecting to|failed to connect to server/i.test(stderr)
+}
+
+/**
+ * A handle on one tmux server. Every tmux process maestro starts goes through here, as an
+ * argument array: nothing is ever parsed by a shell.
+ */
+export class Tmux {
+  constructor(readonly socket: string = socketName()) {}
+
+  /** argv (after the tmux binary) that addresses this server. */
+  serverArgs(): string[] {
+    return ['-L', this.socket]
+  }
+
+  /** The file and arguments that attach a terminal to an agent, for a pty or an inherited tty. */
+  attachCommand(name: string, options: {readonly?: boolean} = {}): {file: string; args: string[]} {
+    const args = [...this.serverArgs(), 'attach-session', '-t', exact(name)]
+    // ignore-size: a read-only viewer must not resize the window the agent and other viewers see.
+    if (options.readonly) args.push('-f', 'read-only,ignore-size')
+    return {file: 'tmux', args}
+  }
+
+  /** Runs tmux and resolves with its output; rejects with the raw stderr for callers to classify. */
+  exec(args: string[], options: {input?: string} = {}): Promise<TmuxResult> {
+    return new Promise((resolve, reject) => {
+      const child = execFile(
+        'tmux',
+        [...this.serverArgs(), ...args],
+        {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
+        (error, stdout, stderr) => {
+          if (!error) return resolve({stdout, stderr})
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(tmuxMissing())
+          reject(new TmuxCommandError(args, stderr.trim() || error.message))
+        },
+      )
+      if (options.input !== undefined) child.stdin?.end(options.input)
+    })
+  }
+}
+
+/** A tmux invocation that exited non-zero; `stderr` says why in tmux's words. */
+export class TmuxCommandError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+  ) {
+    super(`tmux ${args[0]} failed: ${stderr}`)
+  }
+}
+
+export function tmuxMissing(): MaestroError {
+  return new MaestroError(
+    'TMUX_MISSING',
+    'tmux is not installed or not on PATH (install it, e.g. "sudo apt-get install tmux" or "brew install tmux")',
+  )
+}
+
+/** `=name` matches exactly; a bare name would also match prefixes and patterns. */
+export function exact(name: string): string {
+  return `=${name}`
+}
+
+/** Pane-level commands need the window part too, or tmux answers "can't find pane". */
+export function exactPane(name: string): string {
+  return `=${name}:`
+}

@@ -1,0 +1,189 @@
+import {MaestroError, agentNotFound} from '../shared/errors.js'
+import {Tmux, TmuxCommandError, exact, exactPane, isNoServer} from './client.js'
+
+/** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
+export interface SessionInfo {
+  name: string
+  createdAt: Date
+  lastActivityAt: Date
+  attachedClients: number
+  dead: boolean
+  exitCode: number | null
+  pid: number
+  dir: string
+  command: string
+}
+
+// Unit separator: cannot occur in agent names, and tmux passes it through unescaped.
+const SEP = '\u001F'
+const FIELDS = [
+  'session_name',
+  'session_created',
+  'window_activity',
+  'session_attached',
+  'pane_dead',
+  'pane_dead_status',
+  'pane_pid',
+  'pane_current_command',
+  '@maestro-command',
+  '@maestro-dir',
+  'pane_current_path',
+]
+const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
+
+export const HISTORY_LIMIT = 50_000
+
+function parseSessionLine(line: string): SessionInfo {
+  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, currentPath] =
+    line.split(SEP)
+  const isDead = dead === '1'
+  return {
+    name,
+    createdAt: new Date(Number(created) * 1000),
+    lastActivityAt: new Date(Number(activity) * 1000),
+    attachedClients: Number(attached) || 0,
+    dead: isDead,
+    exitCode: isDead && deadStatus !== '' ? Number(deadStatus) : null,
+    pid: Number(pid) || 0,
+    dir: dir || currentPath,
+    command: command || currentCommand,
+  }
+}
+
+/** Every session on the server, one tmux call whatever the count. No server means no agents. */
+export async function listSessions(tmux: Tmux): Promise<SessionInfo[]> {
+  let stdout: string
+  try {
+    ;({stdout} = await tmux.exec(['list-panes', '-a', '-F', LIST_FORMAT]))
+  } catch (error) {
+    if (error instanceof TmuxCommandError && isNoServer(error.stderr)) return []
+    throw wrap(error)
+  }
+  const seen = new Set<string>()
+  const sessions: SessionInfo[] = []
+  // A user may split an agent's window; the agent is its first pane.
+  for (const line of stdout.split('\n')) {
+    if (!line) continue
+    const info = parseSessionLine(line)
+    if (seen.has(info.name)) continue
+    seen.add(info.name)
+    sessions.push(info)
+  }
+  return sessions
+}
+
+export async function hasSession(tmux: Tmux, name: string): Promise<boolean> {
+  try {
+    await tmux.exec(['has-session', '-t', exact(name)])
+    return true
+  } catch (error) {
+    if (error instanceof TmuxCommandError) return false
+    throw error
+  }
+}
+
+export interface NewSessionOptions {
+  name: string
+  dir: string
+  /** A shell command line; without one tmux starts the user's shell. */
+  command?: string
+}
+
+/**
+ * Starts an agent's session. The pane options are set server-wide in the same tmux call, before
+ * the pane exists: history-limit only applies to panes created after it, and a command that exits
+ * at once would otherwise take its session (and its last screen) with it before a later call ran.
+ * This is maestro's own server, so these defaults touch no session of the user's.
+ */
+export async function newSession(tmux: Tmux, options: NewSessionOptions): Promise<void> {
+  const {name, dir, command} = options
+  const args = [
+    'set-option', '-g', 'history-limit', String(HISTORY_LIMIT), ';',
+    'set-option', '-g', 'mouse', 'off', ';',
+    'set-option', '-gw', 'remain-on-exit', 'on', ';',
+    'new-session', '-d', '-s', name, '-c', dir,
+    '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`,
+    ...(command ? [command] : []), ';',
+    'set-option', '-t', exactPane(name), '@maestro-dir', dir, ';',
+    'set-option', '-t', exactPane(name), '@maestro-command', command ?? '',
+  ]
+  try {
+    await tmux.exec(args)
+  } catch (error) {
+    if (error instanceof TmuxCommandError && /duplicate session/.test(error.stderr)) {
+      throw new MaestroError('AGENT_EXISTS', `agent "${name}" already exists (pick another name, or maestro kill ${name})`, {name})
+    }
+    throw wrap(error)
+  }
+}
+
+export async function killSession(tmux: Tmux, name: string): Promise<void> {
+  await runOnAgent(tmux, name, ['kill-session', '-t', exact(name)])
+}
+
+export async function renameSession(tmux: Tmux, from: string, to: string): Promise<void> {
+  try {
+    await tmux.exec(['rename-session', '-t', exact(from), to])
+  } catch (error) {
+    if (error instanceof TmuxCommandError && /duplicate session/.test(error.stderr)) {
+      throw new MaestroError('AGENT_EXISTS', `agent "${to}" already exists (pick another name)`, {name: to})
+    }
+    throw notFoundOr(error, from)
+  }
+}
+
+/**
+ * Types text literally, then presses Enter as a key of its own: several agent programs drop an
+ * Enter that arrives in the same burst as pasted text.
+ */
+export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
+  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), '-l', '--', text])
+  if (!options.enter) return
+  if (text) await new Promise((resolve) => setTimeout(resolve, 60))
+  await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), 'Enter'])
+}
+
+/** The agent's scrollback as plain text, wrapped lines joined; `lines` keeps only the last N. */
+export async function captureScrollback(tmux: Tmux, name: string, options: {lines?: number} = {}): Promise<string> {
+  const start = options.lines === undefined ? '-' : String(-options.lines)
+  const {stdout} = await runOnAgent(tmux, name, ['capture-pane', '-p', '-J', '-t', exactPane(name), '-S', start, '-E', '-'])
+  const text = stdout.replace(/\s+$/, '')
+  if (options.lines === undefined) return text ? `${text}\n` : ''
+  const kept = text.split('\n').slice(-options.lines).join('\n')
+  return kept ? `${kept}\n` : ''
+}
+
+/** The visible screen only, as the agent's user sees it now. */
+export async function captureScreen(tmux: Tmux, name: string): Promise<string> {
+  const {stdout} = await runOnAgent(tmux, name, ['capture-pane', '-p', '-t', exactPane(name)])
+  return stdout
+}
+
+/** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
+export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: number}> {
+  const {stdout} = await tmux.exec(['-V']).catch((error) => {
+    throw wrap(error)
+  })
+  const text = stdout.trim()
+  return {text, number: Number(/(\d+\.\d+)/.exec(text)?.[1] ?? 0)}
+}
+
+async function runOnAgent(tmux: Tmux, name: string, args: string[]) {
+  try {
+    return await tmux.exec(args)
+  } catch (error) {
+    throw notFoundOr(error, name)
+  }
+}
+
+function notFoundOr(error: unknown, name: string): Error {
+  if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) {
+    return agentNotFound(name)
+  }
+  return wrap(error)
+}
+
+function wrap(error: unknown): Error {
+  if (error instanceof TmuxCommandError) return new MaestroError('TMUX_FAILED', `tmux refused: ${error.stderr}`)
+  return error as Error
+}

@@ -1,0 +1,74 @@
+import {execFile, execFileSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const BIN = join(ROOT, 'bin', 'run.js')
+
+/**
+ * A private world for one test file: its own tmux server and config/state directories.
+ * Call `cleanup()` in `after()`; it kills the tmux server even when tests failed.
+ */
+export function sandbox(label: string) {
+  const socket = `maestro-test-${label}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  const home = mkdtempSync(join(tmpdir(), `maestro-${label}-`))
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MAESTRO_TMUX_SOCKET: socket,
+    MAESTRO_CONFIG_DIR: join(home, 'config'),
+    MAESTRO_STATE_DIR: join(home, 'state'),
+    TMUX: '',
+    NO_COLOR: '1',
+  }
+  delete env.TMUX
+  return {
+    socket,
+    home,
+    env,
+    /** Runs the real CLI; never throws, so tests can assert exit codes. */
+    cli(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}) {
+      return runCli(args, {...env, ...options.env}, options.input)
+    },
+    /** Runs tmux directly on the private server, for checks that must not trust maestro itself. */
+    tmux(args: string[]): string {
+      return execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'})
+    },
+    cleanup() {
+      try {
+        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+      } catch {
+        // no server was started
+      }
+      rmSync(home, {recursive: true, force: true})
+    },
+  }
+}
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [BIN, ...args], {env, encoding: 'utf8', timeout: 30_000}, (error, stdout, stderr) => {
+      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
+    })
+    child.stdin?.end(input ?? '')
+  })
+}
+
+/** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs
+  let last: T | undefined
+  while (Date.now() < deadline) {
+    last = await check()
+    if (last) return last as NonNullable<T>
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`)
+}
