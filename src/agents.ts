@@ -32,6 +32,10 @@ function toAgent(session: SessionInfo, note: string, now: number): Agent {
     dir: session.dir,
     command: session.command,
     note,
+    state: session.dead ? 'exited' : active ? 'working' : 'idle',
+    stateSince: session.lastActivityAt.toISOString(),
+    stateSource: 'activity',
+    stateMessage: null,
   }
 }
 

@@ -10,9 +10,24 @@ export interface Agent {
   dir: string
   command: string
   note: string
+  /** Whether the agent needs its user: see AgentState. */
+  state: AgentState
+  stateSince: string
+  stateSource: StateSource
+  stateMessage: string | null
 }
 
 export type AgentStatus = 'active' | 'idle' | 'exited'
+
+/**
+ * working: busy on its own; waiting: needs input from its user; idle: nothing to do;
+ * exited: its program ended; unknown: no honest reading is possible.
+ */
+export type AgentState = 'working' | 'waiting' | 'idle' | 'exited' | 'unknown'
+export const AGENT_STATES: readonly AgentState[] = ['working', 'waiting', 'idle', 'exited', 'unknown']
+
+/** report: the agent said so; screen: recognised on its screen; activity: inferred from output timing. */
+export type StateSource = 'report' | 'screen' | 'activity'
 
 /** An agent that printed output this recently counts as active. */
 export const ACTIVE_WINDOW_MS = 5000
