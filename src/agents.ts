@@ -1,6 +1,7 @@
 import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
+import {type StateReading, readStates} from './attention/state.js'
 import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, groupOf} from './shared/names.js'
@@ -19,7 +20,7 @@ import {
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
-function toAgent(session: SessionInfo, note: string, now: number): Agent {
+function toAgent(session: SessionInfo, note: string, reading: StateReading, now: number): Agent {
   const active = now - session.lastActivityAt.getTime() < ACTIVE_WINDOW_MS
   return {
     name: session.name,
@@ -32,18 +33,19 @@ function toAgent(session: SessionInfo, note: string, now: number): Agent {
     dir: session.dir,
     command: session.command,
     note,
-    state: session.dead ? 'exited' : active ? 'working' : 'idle',
-    stateSince: session.lastActivityAt.toISOString(),
-    stateSource: 'activity',
-    stateMessage: null,
+    state: reading.state,
+    stateSince: reading.since.toISOString(),
+    stateSource: reading.source,
+    stateMessage: reading.message,
   }
 }
 
 export async function listAgents(tmux: Tmux): Promise<Agent[]> {
   const [sessions, notes] = await Promise.all([listSessions(tmux), readAllNotes()])
   const now = Date.now()
+  const states = await readStates(tmux, sessions, now)
   return sessions
-    .map((session) => toAgent(session, notes[session.name]?.text ?? '', now))
+    .map((session) => toAgent(session, notes[session.name]?.text ?? '', states.get(session.name)!, now))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 

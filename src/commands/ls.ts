@@ -5,33 +5,64 @@ import {BaseCommand} from '../base-command.js'
 import {age, firstLine, shortPath, table} from '../render.js'
 import type {Agent} from '../shared/agent.js'
 
+const WATCH_INTERVAL_MS = 1000
+
 export default class Ls extends BaseCommand<typeof Ls> {
   static aliases = ['list']
-  static summary = 'List agents with their status, viewers, directory, command and note.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --tree', '<%= config.bin %> <%= command.id %> --json']
+  static summary = 'List agents: state (and where it was read), viewers, directory, command, note.'
+  static description =
+    'STATE is working, waiting (for you), idle, exited or unknown; SOURCE says how maestro knows: report (the agent said so), screen (recognised on its screen) or activity (output timing).'
+  static examples = [
+    '<%= config.bin %> <%= command.id %>',
+    '<%= config.bin %> <%= command.id %> --tree',
+    '<%= config.bin %> <%= command.id %> --watch',
+    '<%= config.bin %> <%= command.id %> --json',
+  ]
   static flags = {
     tree: Flags.boolean({summary: 'Group agents by their hyphen hierarchy.'}),
+    watch: Flags.boolean({char: 'w', summary: 'Keep listing as states change (Ctrl-C stops).'}),
   }
 
   async run(): Promise<Agent[]> {
+    if (this.flags.watch) return this.watch()
     const agents = await listAgents(this.tmux)
-    if (this.jsonEnabled()) return agents
-    if (agents.length === 0) {
-      this.log('no agents yet; start one with: maestro new <name> --cmd <program>')
-      return agents
-    }
-    this.log(this.flags.tree ? renderTree(agents) : renderTable(agents))
+    if (!this.jsonEnabled()) this.log(this.render(agents))
     return agents
+  }
+
+  private render(agents: Agent[]): string {
+    if (agents.length === 0) return 'no agents yet; start one with: maestro new <name> --cmd <program>'
+    return this.flags.tree ? renderTree(agents) : renderTable(agents)
+  }
+
+  /**
+   * On a terminal the list is redrawn in place every second. Elsewhere (a pipe, a log) a new
+   * list is printed only when a state changes, so the output stays readable; with --json
+   * that is one JSON array per line.
+   */
+  private async watch(): Promise<Agent[]> {
+    const inPlace = process.stdout.isTTY && !this.jsonEnabled()
+    let previous = ''
+    for (;;) {
+      const agents = await listAgents(this.tmux)
+      const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
+      if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents)}\n`)
+      else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents)}\n\n`)
+      previous = states
+      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
+    }
   }
 }
 
-const HEADER = ['NAME', 'STATUS', 'SINCE', 'VIEWERS', 'DIR', 'COMMAND', 'NOTE']
+const HEADER = ['NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'COMMAND', 'NOTE']
 
 function row(agent: Agent, name = agent.name): string[] {
+  const state = agent.state === 'exited' ? `exited (${agent.exitCode ?? '?'})` : agent.state
   return [
     name,
-    agent.status === 'exited' ? `exited (${agent.exitCode ?? '?'})` : agent.status,
-    age(agent.lastActivityAt),
+    state,
+    age(agent.stateSince),
+    agent.stateMessage ? `${agent.stateSource}: ${firstLine(agent.stateMessage, 32)}` : agent.stateSource,
     String(agent.attachedClients),
     shortPath(agent.dir),
     agent.command,
@@ -51,7 +82,7 @@ function renderTree(agents: Agent[]): string {
     let shared = 0
     while (shared < previous.length && shared < agent.group.length && previous[shared] === agent.group[shared]) shared++
     for (let depth = shared; depth < agent.group.length; depth++) {
-      rows.push([`${'  '.repeat(depth)}${agent.group[depth]}/`, '', '', '', '', '', ''])
+      rows.push([`${'  '.repeat(depth)}${agent.group[depth]}/`])
     }
     rows.push(row(agent, `${'  '.repeat(agent.group.length)}${agent.name}`))
     previous = agent.group

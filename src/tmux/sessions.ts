@@ -12,6 +12,12 @@ export interface SessionInfo {
   pid: number
   dir: string
   command: string
+  /** The program running in the pane now, e.g. `claude` or `bash`. */
+  currentCommand: string
+  /** The last state the agent reported with `maestro report`, raw JSON; empty when none. */
+  report: string
+  /** The state maestro last saw and since when, raw JSON; empty when never seen. */
+  seen: string
 }
 
 // Unit separator: cannot occur in agent names, and tmux passes it through unescaped.
@@ -27,6 +33,8 @@ const FIELDS = [
   'pane_current_command',
   '@maestro-command',
   '@maestro-dir',
+  '@maestro-report',
+  '@maestro-seen',
   'pane_current_path',
 ]
 const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
@@ -34,7 +42,7 @@ const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
 export const HISTORY_LIMIT = 50_000
 
 function parseSessionLine(line: string): SessionInfo {
-  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, currentPath] =
+  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, report, seen, currentPath] =
     line.split(SEP)
   const isDead = dead === '1'
   return {
@@ -47,6 +55,9 @@ function parseSessionLine(line: string): SessionInfo {
     pid: Number(pid) || 0,
     dir: dir || currentPath,
     command: command || currentCommand,
+    currentCommand,
+    report,
+    seen,
   }
 }
 
@@ -153,10 +164,41 @@ export async function captureScrollback(tmux: Tmux, name: string, options: {line
   return kept ? `${kept}\n` : ''
 }
 
-/** The visible screen only, as the agent's user sees it now. */
-export async function captureScreen(tmux: Tmux, name: string): Promise<string> {
-  const {stdout} = await runOnAgent(tmux, name, ['capture-pane', '-p', '-t', exactPane(name)])
-  return stdout
+/**
+ * The visible screens of several agents in one tmux call, so reading them costs the same
+ * whatever their number. A session that vanished meanwhile fails the whole chain; callers
+ * then read no screens this time rather than guess.
+ */
+export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<string, string>> {
+  const screens = new Map<string, string>()
+  if (names.length === 0) return screens
+  const marker = `${SEP}maestro-screen${SEP}`
+  const args = names.flatMap((name) => ['display-message', '-p', `${marker}${name}`, ';', 'capture-pane', '-p', '-t', exactPane(name), ';'])
+  let stdout: string
+  try {
+    ;({stdout} = await tmux.exec(args.slice(0, -1)))
+  } catch (error) {
+    if (error instanceof TmuxCommandError) return screens
+    throw error
+  }
+  for (const block of stdout.split(marker).slice(1)) {
+    const newline = block.indexOf('\n')
+    screens.set(block.slice(0, newline), block.slice(newline + 1))
+  }
+  return screens
+}
+
+/** Sets user options on several agents in one call; `values` maps agent → option → value. */
+export async function setAgentOptions(tmux: Tmux, values: Map<string, Record<string, string>>): Promise<void> {
+  const args = [...values].flatMap(([name, options]) =>
+    Object.entries(options).flatMap(([option, value]) => ['set-option', '-t', exactPane(name), option, value, ';']),
+  )
+  if (args.length === 0) return
+  try {
+    await tmux.exec(args.slice(0, -1))
+  } catch (error) {
+    throw notFoundOr(error, [...values.keys()].join(', '))
+  }
 }
 
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */

@@ -1,0 +1,27 @@
+import {Args, Flags} from '@oclif/core'
+
+import {REPORTABLE_STATES, parseReportableState, reportState} from '../attention/state.js'
+import {BaseCommand} from '../base-command.js'
+import {MaestroError} from '../shared/errors.js'
+import {assertAgentName} from '../shared/names.js'
+
+export default class Report extends BaseCommand<typeof Report> {
+  static summary = 'Tell maestro what state this agent is in (for agent hooks).'
+  static description =
+    'Inside an agent the name comes from MAESTRO_AGENT. The report holds until the agent’s screen changes. See the README for Claude Code, Aider and Codex hooks.'
+  static examples = ['<%= config.bin %> <%= command.id %> waiting --message "needs approval to run migrations"', '<%= config.bin %> <%= command.id %> idle --agent backend-api']
+  static args = {state: Args.string({description: `One of ${REPORTABLE_STATES.join(', ')}`, required: true})}
+  static flags = {
+    message: Flags.string({char: 'm', summary: 'A short reason, shown with the state.'}),
+    agent: Flags.string({summary: 'Agent name (default: $MAESTRO_AGENT).'}),
+  }
+
+  async run(): Promise<{name: string; state: string; at: string; message: string | null}> {
+    const state = parseReportableState(this.args.state)
+    const name = this.flags.agent ?? process.env.MAESTRO_AGENT
+    if (!name) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
+    assertAgentName(name)
+    const report = await reportState(this.tmux, name, state, this.flags.message)
+    return {name, state: report.state, at: new Date(report.at).toISOString(), message: report.message}
+  }
+}
