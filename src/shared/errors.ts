@@ -19,9 +19,11 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOTE_CONFLICT'
   | 'NOTES_CORRUPT'
+  | 'PORT_IN_USE'
   | 'SETTINGS_CORRUPT'
   | 'STORE_LOCKED'
   | 'TIMEOUT'
+  | 'TLS_REQUIRED'
   | 'TMUX_FAILED'
   | 'TMUX_MISSING'
   | 'TMUX_TOO_OLD'
@@ -36,9 +38,11 @@ const exitFor: Record<ErrorCode, number> = {
   INVALID_NAME: ExitCode.usage,
   NOTE_CONFLICT: ExitCode.failure,
   NOTES_CORRUPT: ExitCode.failure,
+  PORT_IN_USE: ExitCode.failure,
   SETTINGS_CORRUPT: ExitCode.failure,
   STORE_LOCKED: ExitCode.failure,
   TIMEOUT: ExitCode.failure,
+  TLS_REQUIRED: ExitCode.usage,
   TMUX_FAILED: ExitCode.failure,
   TMUX_MISSING: ExitCode.tmuxMissing,
   TMUX_TOO_OLD: ExitCode.tmuxMissing,
