@@ -65,3 +65,25 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
   }
   return undefined
 }
+
+/**
+ * Codes of the server's own refusals, in the same `{error: {code, message}}` shape as the CLI's
+ * codes: 401 UNAUTHORIZED, 403 FORBIDDEN_HOST / FORBIDDEN_ORIGIN / READ_ONLY, 429 RATE_LIMITED
+ * (with Retry-After), 503 TOO_MANY_CLIENTS, and the 4xx of a malformed request.
+ */
+export type RefusalCode =
+  | 'BAD_REQUEST'
+  | 'FORBIDDEN_HOST'
+  | 'FORBIDDEN_ORIGIN'
+  | 'METHOD_NOT_ALLOWED'
+  | 'NOT_FOUND'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'READ_ONLY'
+  | 'TOO_MANY_CLIENTS'
+  | 'UNAUTHORIZED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+
+export interface ApiError {
+  error: {code: string; message: string; [detail: string]: unknown}
+}
