@@ -1,1 +1,342 @@
-document.body.textContent = 'maestro'
+import '@xterm/xterm/css/xterm.css'
+import './styles.css'
+
+import type {Agent} from '../shared/agent.js'
+import type {SessionInfo} from '../shared/protocol.js'
+import {ApiError, api} from './api.js'
+import {type ConnectionStatus, Connection} from './connection.js'
+import {NAME_HINT, formDialog, nameProblem, toast} from './dialogs.js'
+import {ICONS, h, icon, setAttr, setText} from './dom.js'
+import {KeyBar} from './keybar.js'
+import {NotesPanel} from './notes.js'
+import {Notifier} from './notify.js'
+import {installShortcuts, toggleHelp} from './shortcuts.js'
+import {Sidebar} from './sidebar.js'
+import {TerminalView} from './terminal.js'
+import {describeState, groupColour} from './tree.js'
+
+const NOTES_HIDDEN_KEY = 'maestro.notesHidden'
+/** Matches the phone layout in styles.css. */
+const PHONE = window.matchMedia('(max-width: 760px)')
+
+function iconButton(path: string, label: string, extra: Record<string, string> = {}): HTMLButtonElement {
+  return h('button', {type: 'button', class: 'icon-button', title: label, 'aria-label': label, ...extra}, icon(path))
+}
+
+/** The whole page: owns the agent list and which agent is shown, and wires the parts together. */
+class App {
+  private agents = new Map<string, Agent>()
+  private selected?: string
+  private readonly views = new Map<string, TerminalView>()
+  private readonly root: HTMLElement
+  private readonly banner: HTMLElement
+  private readonly bannerText: HTMLElement
+  private readonly stage: HTMLElement
+  private readonly placeholder: HTMLElement
+  private readonly agentBar: {title: HTMLElement; state: HTMLElement; meta: HTMLElement; actions: HTMLElement}
+  private readonly sidebar: Sidebar
+  private readonly notes: NotesPanel
+  private readonly keybar: KeyBar
+  private readonly notifier = new Notifier((name) => this.select(name))
+  private readonly connection: Connection
+  private wasOnline = false
+  /** Whether a list arrived yet: before it, an unknown agent in the URL is no news to announce. */
+  private listed = false
+  private bannerTimer?: ReturnType<typeof setInterval>
+
+  constructor(private readonly session: SessionInfo) {
+    const {readonly} = session
+    const newButton = iconButton(ICONS.plus, 'New agent (n)', {class: 'icon-button new-agent'})
+    newButton.hidden = readonly
+    newButton.addEventListener('click', () => this.createAgent())
+    const bell = iconButton(ICONS.bell, 'Notify me when an agent waits for input')
+    bell.hidden = !this.notifier.supported
+    setAttr(bell, 'aria-pressed', String(this.notifier.enabled))
+    bell.addEventListener('click', async () => setAttr(bell, 'aria-pressed', String(await this.notifier.toggle())))
+    const help = iconButton(ICONS.help, 'Keyboard shortcuts (?)')
+    help.addEventListener('click', () => toggleHelp())
+    const header = h(
+      'header',
+      {class: 'sidebar-head'},
+      h('span', {class: 'brand'}, 'maestro'),
+      readonly ? h('span', {class: 'badge readonly', title: 'This server was started with --readonly: you can watch, not type or change anything.'}, 'read-only') : null,
+      h('span', {class: 'spacer'}),
+      bell,
+      help,
+      newButton,
+    )
+    this.sidebar = new Sidebar(header, (name) => this.select(name, {focus: true}))
+    this.notes = new NotesPanel(readonly)
+    this.keybar = new KeyBar(
+      (data) => this.currentView()?.type(data),
+      () => this.currentView()?.applicationCursorKeys ?? false,
+    )
+    this.keybar.setEnabled(!readonly)
+
+    const menu = iconButton(ICONS.menu, 'Agents', {class: 'icon-button menu', 'aria-controls': 'sidebar'})
+    menu.addEventListener('click', () => this.toggleDrawer())
+    const notesToggle = iconButton(ICONS.note, 'Show or hide notes', {class: 'icon-button notes-toggle'})
+    notesToggle.addEventListener('click', () => this.toggleNotes())
+    const rename = h('button', {type: 'button', class: 'rename'}, 'Rename')
+    rename.addEventListener('click', () => this.renameAgent())
+    const kill = h('button', {type: 'button', class: 'danger kill'}, 'Kill')
+    kill.addEventListener('click', () => this.killAgent())
+    const actions = h('div', {class: 'agent-actions'}, rename, kill)
+    actions.hidden = readonly
+    this.agentBar = {title: h('h1', {class: 'agent-title'}), state: h('span', {class: 'state-pill'}), meta: h('span', {class: 'agent-meta'}), actions}
+
+    this.placeholder = h('div', {class: 'placeholder'})
+    this.stage = h('div', {class: 'stage'}, this.placeholder)
+    const main = h(
+      'main',
+      {class: 'main'},
+      h('header', {class: 'agent-bar'}, menu, this.agentBar.title, this.agentBar.state, this.agentBar.meta, h('span', {class: 'spacer'}), notesToggle, actions),
+      this.stage,
+      this.keybar.element,
+    )
+    this.bannerText = h('span', {})
+    const retry = h('button', {type: 'button'}, 'Retry now')
+    retry.addEventListener('click', () => this.connection.retryNow())
+    this.banner = h('div', {class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true}, this.bannerText, retry)
+    const scrim = h('div', {class: 'scrim'})
+    scrim.addEventListener('click', () => this.toggleDrawer(false))
+    this.root = h('div', {class: 'app'}, this.banner, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
+    this.root.classList.toggle('notes-hidden', localStorage.getItem(NOTES_HIDDEN_KEY) === '1')
+    document.body.append(this.root)
+
+    this.connection = new Connection({
+      agents: (agents) => this.update(agents),
+      status: (status) => this.showStatus(status),
+      online: () => this.online(),
+    })
+    installShortcuts({
+      focusFilter: () => {
+        this.toggleDrawer(true)
+        this.sidebar.filter.focus()
+        this.sidebar.filter.select()
+      },
+      move: (step) => this.move(step),
+      newAgent: () => this.createAgent(),
+    })
+    this.sidebar.filter.addEventListener('keydown', (event) => {
+      if (event.key !== 'Escape') return
+      this.sidebar.filter.value = ''
+      this.sidebar.filter.dispatchEvent(new Event('input'))
+      this.toggleDrawer(false)
+      this.currentView()?.focus()
+    })
+    window.addEventListener('pagehide', () => this.notes.flush())
+    setInterval(() => this.sidebar.tick(), 5000)
+    this.selected = decodeURIComponent(location.hash.slice(1)) || undefined
+    setText(this.placeholder, 'Connecting…')
+    this.connection.start()
+  }
+
+  private currentView(): TerminalView | undefined {
+    return this.selected ? this.views.get(this.selected) : undefined
+  }
+
+  private update(agents: Agent[]): void {
+    this.agents = new Map(agents.map((agent) => [agent.name, agent]))
+    this.sidebar.update(agents)
+    for (const agent of agents) this.notes.remoteText(agent.name, agent.note)
+    this.notifier.update(agents, this.selected)
+    for (const [name, view] of this.views) {
+      if (!this.agents.has(name)) {
+        view.dispose()
+        this.views.delete(name)
+      }
+    }
+    const waiting = agents.filter((agent) => agent.state === 'waiting').length
+    document.title = waiting ? `(${waiting}) maestro` : 'maestro'
+    if (this.selected && !this.agents.has(this.selected)) {
+      if (this.listed) toast(`“${this.selected}” is gone: it was killed or renamed elsewhere.`)
+      this.notes.forget(this.selected)
+      this.selected = undefined
+    }
+    this.listed = true
+    if (this.selected && !this.currentView()) this.select(this.selected)
+    else if (!this.selected) {
+      const first = this.sidebar.order()[0]
+      if (first) this.select(first)
+      else this.showPlaceholder('No agents yet. Start one with “New agent”, or maestro new NAME.')
+    }
+    this.renderAgentBar()
+  }
+
+  private select(name: string, {focus = false} = {}): void {
+    if (!this.agents.has(name)) return
+    if (name !== this.selected) this.currentView()?.hide()
+    this.selected = name
+    history.replaceState(null, '', `#${encodeURIComponent(name)}`)
+    this.placeholder.hidden = true
+    let view = this.views.get(name)
+    if (!view) {
+      view = new TerminalView(name, {readonly: this.session.readonly, transformInput: (data) => this.keybar.consume(data)})
+      this.views.set(name, view)
+      this.stage.append(view.element)
+    }
+    view.show()
+    if (focus) view.focus()
+    this.sidebar.setSelected(name)
+    this.notes.show(name)
+    this.renderAgentBar()
+    this.toggleDrawer(false)
+  }
+
+  private showPlaceholder(message: string): void {
+    this.currentView()?.hide()
+    this.selected = undefined
+    this.sidebar.setSelected(undefined)
+    this.notes.show(undefined)
+    this.placeholder.hidden = false
+    setText(this.placeholder, message)
+    this.renderAgentBar()
+  }
+
+  private renderAgentBar(): void {
+    const agent = this.selected ? this.agents.get(this.selected) : undefined
+    const {title, state, meta, actions} = this.agentBar
+    setText(title, agent?.name ?? '')
+    title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
+    state.hidden = !agent
+    meta.hidden = !agent
+    actions.hidden = !agent || this.session.readonly
+    if (!agent) return
+    const described = describeState(agent, Date.now())
+    setText(state, described.text)
+    setAttr(state, 'title', described.title)
+    setAttr(state, 'data-state', agent.state)
+    setText(meta, `${agent.command || 'shell'} · ${agent.dir}`)
+    setAttr(meta, 'title', `${agent.command} in ${agent.dir}`)
+  }
+
+  private move(step: 1 | -1): void {
+    const order = this.sidebar.order()
+    if (order.length === 0) return
+    const index = this.selected ? order.indexOf(this.selected) : -1
+    this.select(order[(index + step + order.length) % order.length], {focus: true})
+  }
+
+  private online(): void {
+    if (this.wasOnline) {
+      // A server restarted with other flags serves a different page; start over from it.
+      void api.session().then((session) => {
+        if (session.readonly !== this.session.readonly) location.reload()
+      }, () => undefined)
+      this.currentView()?.reconnect()
+      this.notes.resume()
+    }
+    this.wasOnline = true
+  }
+
+  private showStatus(status: ConnectionStatus): void {
+    clearInterval(this.bannerTimer)
+    this.root.dataset.connection = status.kind
+    if (status.kind === 'online' || (status.kind === 'connecting' && !this.wasOnline)) {
+      this.banner.hidden = true
+      return
+    }
+    this.banner.hidden = false
+    this.banner.dataset.kind = status.kind
+    if (status.kind === 'connecting') return setText(this.bannerText, 'Reconnecting…')
+    const render = () => {
+      const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000))
+      setText(
+        this.bannerText,
+        status.kind === 'signed-out'
+          ? `The server does not know this browser (it may have restarted with a new token): open the link maestro serve printed. Retrying in ${seconds} s.`
+          : `Connection to maestro serve lost. Retrying in ${seconds} s.`,
+      )
+    }
+    render()
+    this.bannerTimer = setInterval(render, 1000)
+  }
+
+  private toggleDrawer(open?: boolean): void {
+    this.root.classList.toggle('drawer-open', open)
+  }
+
+  /** On a phone the notes are a sheet over the terminal, closed by default; on a desktop a column, open by default. */
+  private toggleNotes(): void {
+    if (PHONE.matches) {
+      this.root.classList.toggle('notes-open')
+      return
+    }
+    const hidden = this.root.classList.toggle('notes-hidden')
+    localStorage.setItem(NOTES_HIDDEN_KEY, hidden ? '1' : '0')
+  }
+
+  private createAgent(): void {
+    if (this.session.readonly) return
+    formDialog({
+      title: 'New agent',
+      action: 'Start',
+      fields: [
+        {name: 'name', label: 'Name', required: true, validate: nameProblem, hint: NAME_HINT},
+        {name: 'dir', label: 'Directory', hint: 'On the machine maestro serve runs on; empty: the directory it was started in.'},
+        {name: 'cmd', label: 'Command', hint: 'Empty: the defaultCommand setting, else a shell.'},
+        {name: 'note', label: 'Note', multiline: true},
+      ],
+      submit: async ({name, dir, cmd, note}) => {
+        const agent = await api.create({name, dir: dir || undefined, cmd: cmd || undefined, note: note || undefined})
+        // Shown at once; the next push confirms it.
+        this.update([...this.agents.values(), agent])
+        this.select(agent.name, {focus: true})
+      },
+    })
+  }
+
+  private renameAgent(): void {
+    const from = this.selected
+    if (!from || this.session.readonly) return
+    formDialog({
+      title: `Rename ${from}`,
+      action: 'Rename',
+      fields: [{name: 'name', label: 'New name', value: from, required: true, validate: nameProblem, hint: NAME_HINT}],
+      submit: async ({name}) => {
+        const agent = await api.rename(from, name)
+        this.views.get(from)?.dispose()
+        this.views.delete(from)
+        this.notes.rename(from, agent.name)
+        this.agents.delete(from)
+        this.update([...this.agents.values(), agent])
+        this.select(agent.name, {focus: true})
+      },
+    })
+  }
+
+  private killAgent(): void {
+    const name = this.selected
+    if (!name || this.session.readonly) return
+    formDialog({
+      title: `Kill ${name}?`,
+      body: 'This ends its session. Its scrollback and note are saved to the archive first.',
+      action: 'Kill',
+      danger: true,
+      fields: [],
+      submit: async () => {
+        const {archive} = await api.kill(name)
+        toast(`Killed ${name}. Archived in ${archive}`)
+        this.notes.forget(name)
+        this.selected = undefined
+        this.agents.delete(name)
+        this.update([...this.agents.values()])
+      },
+    })
+  }
+}
+
+async function boot(): Promise<void> {
+  try {
+    new App(await api.session())
+  } catch (error) {
+    const message =
+      error instanceof ApiError && error.code === 'UNAUTHORIZED'
+        ? 'This browser is not signed in. Open the link that maestro serve printed (it carries a one-time token).'
+        : `maestro serve cannot be reached (${error instanceof Error ? error.message : String(error)}). Reload once it runs.`
+    document.body.append(h('div', {class: 'fatal'}, h('h1', {}, 'maestro'), h('p', {}, message)))
+  }
+}
+
+void boot()

@@ -1,0 +1,66 @@
+import type {Agent} from '../shared/agent.js'
+import type {ApiError as ApiErrorBody, SessionInfo} from '../shared/protocol.js'
+
+export interface Note {
+  text: string
+  revision: number
+  updatedAt: string | null
+}
+
+/** An API failure carrying the server's stable code and message (the CLI's wording). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message)
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown, keepalive = false): Promise<T> {
+  let response: Response
+  try {
+    response = await fetch(path, {
+      method,
+      // The session cookie is HttpOnly and same-origin: the browser attaches it, the page never sees it.
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : {'content-type': 'application/json'},
+      body: body === undefined ? undefined : JSON.stringify(body),
+      keepalive,
+    })
+  } catch {
+    throw new ApiError(0, 'NETWORK', 'the server cannot be reached')
+  }
+  const payload = await response.json().catch(() => undefined)
+  if (!response.ok) {
+    const error: Partial<ApiErrorBody['error']> = (payload as Partial<ApiErrorBody> | undefined)?.error ?? {}
+    const {code = `HTTP_${response.status}`, message = `the server answered ${response.status}`, ...details} = error
+    throw new ApiError(response.status, code, message, details)
+  }
+  return payload as T
+}
+
+const agentPath = (name: string) => `/api/agents/${encodeURIComponent(name)}`
+
+export const api = {
+  session: () => request<SessionInfo>('GET', '/api/session'),
+  agents: () => request<Agent[]>('GET', '/api/agents'),
+  create: (body: {name: string; dir?: string; cmd?: string; note?: string}) => request<Agent>('POST', '/api/agents', body),
+  kill: (name: string) => request<{name: string; archive: string}>('DELETE', agentPath(name)),
+  rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to}),
+  note: (name: string) => request<Note>('GET', `${agentPath(name)}/note`),
+  /** `keepalive` lets a save started while the page unloads still reach the server. */
+  saveNote: (name: string, text: string, revision: number, keepalive = false) =>
+    request<Note>('PUT', `${agentPath(name)}/note`, {text, revision}, keepalive),
+}
+
+/** The WebSocket URL for a same-origin path; the browser sends the cookie and the page's Origin. */
+export function socketUrl(path: string): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`
+}
+
+export function terminalPath(name: string, cols: number, rows: number): string {
+  return `${agentPath(name)}/terminal?cols=${cols}&rows=${rows}`
+}

@@ -1,0 +1,85 @@
+import type {Agent} from '../shared/agent.js'
+import type {ServerEvent} from '../shared/protocol.js'
+import {ApiError, api, socketUrl} from './api.js'
+import {Backoff} from './backoff.js'
+
+export type ConnectionStatus =
+  | {kind: 'connecting'}
+  | {kind: 'online'}
+  | {kind: 'offline'; retryAt: number}
+  /** The server runs but refuses this browser: its session cookie is from another server run. */
+  | {kind: 'signed-out'; retryAt: number}
+
+export interface ConnectionHandlers {
+  agents(agents: Agent[]): void
+  status(status: ConnectionStatus): void
+  /** Fired on every successful (re)connection, after the first agents arrived. */
+  online(): void
+}
+
+/**
+ * The page's live link to the server: the `/api/events` socket, reopened with backoff whenever it
+ * drops. Everything else (terminals, notes) follows its lead on reconnection.
+ */
+export class Connection {
+  private socket?: WebSocket
+  private timer?: ReturnType<typeof setTimeout>
+  private readonly backoff = new Backoff()
+
+  constructor(private readonly handlers: ConnectionHandlers) {
+    // The browser knows when the network came back sooner than any timer does.
+    window.addEventListener('online', () => this.retryNow())
+  }
+
+  start(): void {
+    this.open()
+  }
+
+  retryNow(): void {
+    if (this.socket) return
+    clearTimeout(this.timer)
+    this.open()
+  }
+
+  private open(): void {
+    this.handlers.status({kind: 'connecting'})
+    const socket = new WebSocket(socketUrl('/api/events'))
+    this.socket = socket
+    socket.onopen = async () => {
+      // The list is fetched once on every (re)connection rather than trusting a first push to come.
+      const agents = await api.agents().catch(() => undefined)
+      if (this.socket !== socket || !agents) return
+      this.handlers.agents(agents)
+      this.backoff.reset()
+      this.handlers.status({kind: 'online'})
+      this.handlers.online()
+    }
+    socket.onmessage = (message) => {
+      if (typeof message.data !== 'string') return
+      let event: ServerEvent
+      try {
+        event = JSON.parse(message.data) as ServerEvent
+      } catch {
+        return
+      }
+      if (event.type === 'agents' && Array.isArray(event.agents)) this.handlers.agents(event.agents)
+    }
+    socket.onclose = () => {
+      if (this.socket !== socket) return
+      this.socket = undefined
+      void this.scheduleRetry()
+    }
+  }
+
+  private async scheduleRetry(): Promise<void> {
+    const retryAt = Date.now() + this.backoff.next()
+    // A failed upgrade does not say why; one plain request tells a stopped server from a refused cookie.
+    const signedOut = await api.session().then(
+      () => false,
+      (error: unknown) => error instanceof ApiError && error.code === 'UNAUTHORIZED',
+    )
+    if (this.socket) return
+    this.handlers.status({kind: signedOut ? 'signed-out' : 'offline', retryAt})
+    this.timer = setTimeout(() => this.open(), Math.max(0, retryAt - Date.now()))
+  }
+}

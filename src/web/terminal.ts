@@ -1,0 +1,242 @@
+import {FitAddon} from '@xterm/addon-fit'
+import {Unicode11Addon} from '@xterm/addon-unicode11'
+import {WebLinksAddon} from '@xterm/addon-web-links'
+import {Terminal} from '@xterm/xterm'
+
+import {CloseCode, MAX_INPUT_BYTES, type TerminalNotice} from '../shared/protocol.js'
+import {socketUrl, terminalPath} from './api.js'
+import {Backoff} from './backoff.js'
+import {h, setText} from './dom.js'
+import {isPageShortcut} from './shortcuts.js'
+
+const OSC_CLIPBOARD = 52
+
+const THEME = {
+  background: '#0f1115',
+  foreground: '#d6dae1',
+  cursor: '#d6dae1',
+  selectionBackground: '#3a4a66',
+  black: '#1c2028',
+  brightBlack: '#5c6370',
+}
+
+export interface TerminalViewOptions {
+  readonly: boolean
+  /** Every keystroke passes through here before it is sent (the key bar's sticky modifiers). */
+  transformInput: (data: string) => string
+}
+
+/** Opens links from agent output in a new tab that cannot reach back into this page. */
+function openLink(uri: string): void {
+  let url: URL
+  try {
+    url = new URL(uri)
+  } catch {
+    return
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return
+  window.open(url.href, '_blank', 'noopener,noreferrer')
+}
+
+/**
+ * One agent's terminal: an xterm.js instance and its socket. It stays alive (and keeps receiving
+ * output) while another agent is shown, so switching back finds it exactly as it was.
+ */
+export class TerminalView {
+  readonly element: HTMLElement
+  private readonly status: HTMLElement
+  private readonly screen: HTMLElement
+  private readonly term: Terminal
+  private readonly fit = new FitAddon()
+  private socket?: WebSocket
+  private readonly backoff = new Backoff()
+  private retryTimer?: ReturnType<typeof setTimeout>
+  private opened = false
+  private visible = false
+  private everConnected = false
+  /** Set once the agent exited or vanished: there is nothing left to reconnect to. */
+  private ended = false
+  private readonly resizeObserver: ResizeObserver
+  private fitFrame = 0
+
+  constructor(
+    readonly name: string,
+    private readonly options: TerminalViewOptions,
+  ) {
+    this.screen = h('div', {class: 'term-screen'})
+    this.status = h('div', {class: 'term-status', role: 'status', hidden: true})
+    this.element = h('div', {class: 'term', 'data-agent': name, hidden: true}, this.screen, this.status)
+    this.term = new Terminal({
+      allowProposedApi: true, // the unicode11 addon sets `unicode.activeVersion`
+      disableStdin: options.readonly,
+      cursorBlink: !options.readonly,
+      fontFamily: 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: 13,
+      lineHeight: 1.15,
+      scrollback: 5000,
+      theme: THEME,
+      linkHandler: {activate: (_event, uri) => openLink(uri)},
+    })
+    // Agent output is untrusted: a prompt injection could make it write the user's clipboard.
+    this.term.parser.registerOscHandler(OSC_CLIPBOARD, () => true)
+    this.term.loadAddon(this.fit)
+    this.term.loadAddon(new WebLinksAddon((_event, uri) => openLink(uri)))
+    this.term.loadAddon(new Unicode11Addon())
+    this.term.unicode.activeVersion = '11'
+    this.term.attachCustomKeyEventHandler((event) => this.handleKey(event))
+    this.term.onData((data) => this.input(this.options.transformInput(data)))
+    this.term.onBinary((data) => this.input(data))
+    this.term.onResize(({cols, rows}) => {
+      if (!options.readonly) this.sendMessage({type: 'resize', cols, rows})
+    })
+    this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
+  }
+
+  show(): void {
+    this.visible = true
+    this.element.hidden = false
+    if (!this.opened) {
+      this.opened = true
+      this.term.open(this.screen)
+      this.resizeObserver.observe(this.screen)
+    }
+    this.fitNow()
+    if (!this.socket && !this.ended) this.connect()
+  }
+
+  hide(): void {
+    this.visible = false
+    this.element.hidden = true
+    clearTimeout(this.retryTimer)
+  }
+
+  focus(): void {
+    this.term.focus()
+  }
+
+  /** Reattaches at once if the socket is down, e.g. when the server is back. */
+  reconnect(): void {
+    if (!this.visible || this.socket || this.ended) return
+    clearTimeout(this.retryTimer)
+    this.backoff.reset()
+    this.connect()
+  }
+
+  /** Sends keys as if typed: the key bar uses it. */
+  type(data: string): void {
+    this.input(data)
+    this.term.focus()
+  }
+
+  get applicationCursorKeys(): boolean {
+    return this.term.modes.applicationCursorKeysMode
+  }
+
+  dispose(): void {
+    this.ended = true
+    clearTimeout(this.retryTimer)
+    cancelAnimationFrame(this.fitFrame)
+    this.resizeObserver.disconnect()
+    this.socket?.close(CloseCode.goingAway)
+    this.term.dispose()
+    this.element.remove()
+  }
+
+  private connect(): void {
+    const {cols, rows} = this.size()
+    this.showStatus(this.everConnected ? 'Reconnecting…' : 'Connecting…')
+    const socket = new WebSocket(socketUrl(terminalPath(this.name, cols, rows)))
+    socket.binaryType = 'arraybuffer'
+    this.socket = socket
+    socket.onopen = () => {
+      // The server redraws the screen and recent scrollback on attach; old content would double it.
+      if (this.everConnected) this.term.reset()
+      this.everConnected = true
+      this.backoff.reset()
+      this.showStatus(null)
+      this.fitNow()
+    }
+    socket.onmessage = (message) => {
+      if (message.data instanceof ArrayBuffer) this.term.write(new Uint8Array(message.data))
+      else if (typeof message.data === 'string') this.notice(message.data)
+    }
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return
+      this.socket = undefined
+      if (event.code === CloseCode.agentExited) this.end('The agent exited.')
+      else if (event.code === CloseCode.agentNotFound) this.end('This agent no longer exists.')
+      else if (!this.ended && this.visible) this.scheduleRetry()
+    }
+  }
+
+  private scheduleRetry(): void {
+    const delay = this.backoff.next()
+    this.showStatus(`Disconnected; retrying in ${Math.ceil(delay / 1000)} s`)
+    this.retryTimer = setTimeout(() => this.connect(), delay)
+  }
+
+  private notice(raw: string): void {
+    let notice: TerminalNotice
+    try {
+      notice = JSON.parse(raw) as TerminalNotice
+    } catch {
+      return
+    }
+    if (notice.type === 'exit') this.end(notice.code === null ? 'The agent exited.' : `The agent exited with code ${notice.code}.`)
+    else if (notice.type === 'error') this.showStatus(notice.message)
+  }
+
+  private end(message: string): void {
+    if (!this.ended) this.showStatus(message)
+    this.ended = true
+  }
+
+  private showStatus(message: string | null): void {
+    this.status.hidden = message === null
+    setText(this.status, message ?? '')
+  }
+
+  private input(data: string): void {
+    if (this.options.readonly) return
+    // The server drops oversized frames, so a huge paste goes out in pieces it accepts.
+    for (let start = 0; start < data.length; start += MAX_INPUT_BYTES / 4) {
+      this.sendMessage({type: 'input', data: data.slice(start, start + MAX_INPUT_BYTES / 4)})
+    }
+  }
+
+  private sendMessage(message: {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number}): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message))
+  }
+
+  private size(): {cols: number; rows: number} {
+    const proposed = this.opened ? this.fit.proposeDimensions() : undefined
+    return proposed && proposed.cols >= 2 && proposed.rows >= 1 ? proposed : {cols: this.term.cols, rows: this.term.rows}
+  }
+
+  private scheduleFit(): void {
+    cancelAnimationFrame(this.fitFrame)
+    this.fitFrame = requestAnimationFrame(() => this.fitNow())
+  }
+
+  private fitNow(): void {
+    // A hidden terminal measures as zero; it is fitted again when shown.
+    if (this.visible && this.screen.clientWidth > 0) this.fit.fit()
+  }
+
+  /**
+   * Ctrl+C copies when text is selected (and interrupts otherwise); Ctrl+Shift+C always copies,
+   * since browsers keep that shortcut for their developer tools.
+   */
+  private handleKey(event: KeyboardEvent): boolean {
+    if (event.type !== 'keydown') return true
+    const copy = (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c' && (event.shiftKey || this.term.hasSelection())
+    if (copy && this.term.hasSelection()) {
+      void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => undefined)
+      this.term.clearSelection()
+      event.preventDefault()
+      return false
+    }
+    // The page's own Alt shortcuts win over the terminal.
+    return !isPageShortcut(event)
+  }
+}
