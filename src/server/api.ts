@@ -1,0 +1,156 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+import {createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
+import {type ErrorCode, MaestroError} from '../shared/errors.js'
+import type {SessionInfo} from '../shared/protocol.js'
+import type {Tmux} from '../tmux/client.js'
+import type {AuditLog} from './audit.js'
+import {sendError, sendJson} from './respond.js'
+
+export interface ApiContext {
+  tmux: Tmux
+  readonly: boolean
+  version: string
+  audit: AuditLog
+  /** Called after every change, so that listeners hear of it before the next poll. */
+  changed(): void
+  renamed(from: string, to: string): void
+}
+
+/** Notes are the largest body the API takes; a generous cap still stops a memory flood. */
+export const MAX_BODY_BYTES = 256 * 1024
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  AGENT_EXISTS: 409,
+  AGENT_NOT_FOUND: 404,
+  DIR_NOT_FOUND: 400,
+  INVALID_ARGUMENT: 400,
+  INVALID_NAME: 400,
+  NOTE_CONFLICT: 409,
+  STORE_LOCKED: 503,
+}
+
+/** A refusal that ends a request with a 4xx, thrown from deep in the handling of a request. */
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+type Route = (context: ApiContext, request: IncomingMessage, address: string, name?: string) => Promise<[number, unknown]>
+
+const routes: Record<string, Route> = {
+  'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version} satisfies SessionInfo],
+  'GET /api/agents': async (context) => [200, await listAgents(context.tmux)],
+  'POST /api/agents': async (context, request, address) => {
+    const body = await readJson(request)
+    const agent = await createAgent(context.tmux, {
+      name: field(body, 'name', 'string', true),
+      dir: field(body, 'dir', 'string'),
+      command: field(body, 'cmd', 'string'),
+      note: field(body, 'note', 'string'),
+    })
+    context.audit.write('agent_create', {address, name: agent.name})
+    return [201, agent]
+  },
+  'DELETE /api/agents/:name': async (context, _request, address, name) => {
+    const killed = await killAgent(context.tmux, name!)
+    context.audit.write('agent_kill', {address, name: killed.name})
+    return [200, killed]
+  },
+  'POST /api/agents/:name/rename': async (context, request, address, name) => {
+    const to = field(await readJson(request), 'name', 'string', true)
+    const agent = await renameAgent(context.tmux, name!, to)
+    context.audit.write('agent_rename', {address, from: name, to: agent.name})
+    context.renamed(name!, agent.name)
+    return [200, agent]
+  },
+  'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, await getAgentNote(context.tmux, name!)],
+  'PUT /api/agents/:name/note': async (context, request, _address, name) => {
+    const body = await readJson(request)
+    const revision = body.revision
+    if (!Number.isInteger(revision) || (revision as number) < 0) {
+      throw new Refusal(400, 'INVALID_ARGUMENT', '"revision" must be the revision of the note being edited (an integer ≥ 0)')
+    }
+    return [200, await setAgentNote(context.tmux, name!, field(body, 'text', 'string', true), {expectedRevision: revision as number})]
+  },
+}
+
+/** Routes one authenticated /api request; GET never changes anything, and --readonly refuses every change. */
+export async function handleApi(context: ApiContext, request: IncomingMessage, res: ServerResponse, url: URL, address: string): Promise<void> {
+  const method = request.method ?? ''
+  try {
+    const {key, name} = match(url.pathname)
+    const route = routes[`${method} ${key}`]
+    if (!route) {
+      const known = Object.keys(routes).some((candidate) => candidate.endsWith(` ${key}`))
+      throw known ? new Refusal(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`) : new Refusal(404, 'NOT_FOUND', 'no such API endpoint')
+    }
+    if (method !== 'GET' && context.readonly) {
+      context.audit.write('refused', {address, status: 403, reason: 'read-only', method, path: url.pathname})
+      throw new Refusal(403, 'READ_ONLY', 'this server is read-only (started with --readonly)')
+    }
+    const [status, body] = await route(context, request, address, name)
+    if (method !== 'GET') context.changed()
+    sendJson(res, status, body)
+  } catch (error) {
+    if (error instanceof Refusal) return sendError(res, error.status, error.code, error.message)
+    if (error instanceof MaestroError) return sendError(res, STATUS[error.code] ?? 500, error.code, error.message, error.details)
+    context.audit.write('error', {address, method, path: url.pathname, message: (error as Error).message})
+    sendError(res, 500, 'INTERNAL', 'internal error (see the audit log)')
+  }
+}
+
+function match(pathname: string): {key: string; name?: string} {
+  const parts = pathname.split('/')
+  if (parts[1] !== 'api') throw new Refusal(404, 'NOT_FOUND', 'no such API endpoint')
+  if (parts[2] === 'agents' && parts.length >= 4) {
+    let name: string
+    try {
+      name = decodeURIComponent(parts[3])
+    } catch {
+      throw new Refusal(400, 'BAD_REQUEST', 'malformed agent name in the path')
+    }
+    return {key: ['', 'api', 'agents', ':name', ...parts.slice(4)].join('/'), name}
+  }
+  return {key: pathname}
+}
+
+async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
+  const type = request.headers['content-type'] ?? ''
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw new Refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
+  const declared = Number(request.headers['content-length'] ?? 0)
+  if (declared > MAX_BODY_BYTES) throw tooLarge()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) throw tooLarge()
+    chunks.push(chunk)
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new Refusal(400, 'BAD_REQUEST', 'the body is not valid JSON')
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Refusal(400, 'BAD_REQUEST', 'the body must be a JSON object')
+  return value as Record<string, unknown>
+}
+
+function tooLarge(): Refusal {
+  return new Refusal(413, 'PAYLOAD_TOO_LARGE', `the body is larger than ${MAX_BODY_BYTES} bytes`)
+}
+
+function field(body: Record<string, unknown>, key: string, type: 'string', required: true): string
+function field(body: Record<string, unknown>, key: string, type: 'string', required?: false): string | undefined
+function field(body: Record<string, unknown>, key: string, type: 'string', required = false): string | undefined {
+  const value = body[key]
+  if (value === undefined && !required) return undefined
+  if (typeof value !== type) throw new Refusal(400, 'INVALID_ARGUMENT', `"${key}" must be a ${type}`)
+  return value as string
+}

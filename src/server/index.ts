@@ -1,0 +1,171 @@
+import {readFileSync} from 'node:fs'
+import {type Server as HttpServer, createServer} from 'node:http'
+import {createServer as createHttpsServer} from 'node:https'
+import type {AddressInfo, Socket} from 'node:net'
+
+import {MaestroError} from '../shared/errors.js'
+import type {Tmux} from '../tmux/client.js'
+import {AuditLog, auditPath} from './audit.js'
+import {Credentials, loadToken} from './auth.js'
+import {Gate} from './gate.js'
+import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
+import {handleRequest} from './http.js'
+import {DEFAULT_AUTH_LIMIT, FailureLimiter, type RateLimit} from './rate-limit.js'
+import {Sockets} from './sockets.js'
+import {loadWebFiles} from './static.js'
+import {type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
+import {AgentWatcher} from './watcher.js'
+
+export interface ServeOptions {
+  tmux: Tmux
+  host?: string
+  port?: number
+  readonly?: boolean
+  tlsCert?: string
+  tlsKey?: string
+  tlsSelfSigned?: boolean
+  allowHosts?: string[]
+  maxClients?: number
+  /** Serve plain HTTP on a non-loopback address anyway. */
+  insecure?: boolean
+  tokenFile?: string
+  authLimit?: RateLimit
+  heartbeatMs?: number
+}
+
+export interface RunningServer {
+  /** The address to open, carrying the token: show it to the user only. */
+  url: string
+  host: string
+  port: number
+  tls: boolean
+  readonly: boolean
+  /** SHA-256 fingerprint of the certificate, under TLS. */
+  fingerprint?: string
+  /** Things the user must hear about, such as plain HTTP on the network. */
+  warnings: string[]
+  auditLog: string
+  /** The open terminal viewers, for diagnostics and tests. */
+  viewers(): {agent: string; bufferedAmount: number; paused: boolean}[]
+  /** Closes every viewer (their tmux clients exit), then the listener. */
+  close(): Promise<void>
+}
+
+export const DEFAULT_PORT = 23000
+export const DEFAULT_MAX_CLIENTS = 64
+const HEARTBEAT_MS = 30_000
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version
+
+/** Starts `maestro serve`: checks the options, binds, and resolves once it is listening. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const host = urlHost(options.host ?? 'localhost')
+  const port = options.port ?? DEFAULT_PORT
+  const allowHosts = (options.allowHosts ?? []).map(urlHost)
+  const readonly = options.readonly ?? false
+  const warnings: string[] = []
+
+  if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) {
+    throw new MaestroError('INVALID_ARGUMENT', '--tls-cert and --tls-key go together (or use --tls-self-signed)')
+  }
+  if (options.tlsCert && options.tlsSelfSigned) {
+    throw new MaestroError('INVALID_ARGUMENT', 'use either --tls-cert/--tls-key or --tls-self-signed, not both')
+  }
+  const wantsTls = Boolean(options.tlsCert || options.tlsSelfSigned)
+  if (!isLoopback(host) && !wantsTls) {
+    if (!options.insecure) {
+      throw new MaestroError(
+        'TLS_REQUIRED',
+        `--host ${host} is reachable from the network, so it needs TLS: add --tls-self-signed or --tls-cert/--tls-key (or --insecure to send the token in clear)`,
+      )
+    }
+    warnings.push(`serving plain HTTP on ${host}: anyone on the network path can read the token and every keystroke`)
+  }
+
+  const token = await loadToken({tokenFile: options.tokenFile})
+  let tls: TlsMaterial | undefined
+  if (options.tlsCert && options.tlsKey) tls = await loadTls(options.tlsCert, options.tlsKey)
+  else if (options.tlsSelfSigned) {
+    const names = ['localhost', '127.0.0.1', '::1', ...allowHosts, ...(isWildcard(host) ? [] : [host])]
+    tls = await selfSignedTls([...new Set(names.map((name) => name.replace(/^\[(.*)\]$/, '$1')))])
+  }
+  const files = await loadWebFiles()
+  const audit = await AuditLog.open()
+
+  const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key}) : createServer()
+  // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
+  server.on('clientError', (_error, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    socket.destroy()
+  })
+  const boundPort = await listen(server, host, port).catch((error) => {
+    audit.close()
+    throw error
+  })
+
+  const scheme = tls ? 'https' : 'http'
+  const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls)})
+  const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
+  const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
+  const watcher = new AgentWatcher(options.tmux)
+  const sockets = new Sockets({
+    tmux: options.tmux,
+    gate,
+    audit,
+    watcher,
+    readonly,
+    maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
+    heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
+  })
+  const api = {
+    tmux: options.tmux,
+    readonly,
+    version: VERSION,
+    audit,
+    changed: () => void watcher.refresh(),
+    renamed: (from: string, to: string) => sockets.renamed(from, to),
+  }
+  server.on('request', (request, res) => handleRequest({gate, credentials, files, api}, request, res))
+  server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
+  audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
+
+  const shownHost = allowHosts[0] ?? (isWildcard(host) ? 'localhost' : host)
+  let closing: Promise<void> | undefined
+  return {
+    url: `${scheme}://${shownHost}:${boundPort}/?token=${encodeURIComponent(token)}`,
+    host,
+    port: boundPort,
+    tls: Boolean(tls),
+    readonly,
+    fingerprint: tls?.fingerprint,
+    warnings,
+    auditLog: auditPath(),
+    viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.name, bufferedAmount: viewer.bufferedAmount, paused: viewer.paused})),
+    close: () =>
+      (closing ??= (async () => {
+        await sockets.close()
+        watcher.stop()
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeAllConnections()
+        })
+        audit.write('stop', {host, port: boundPort})
+        audit.close()
+      })()),
+  }
+}
+
+function listen(server: HttpServer, host: string, port: number): Promise<number> {
+  // Node resolves "localhost" to one address only; 127.0.0.1 is the one every client tries.
+  const address = host === 'localhost' ? '127.0.0.1' : host.replace(/^\[(.*)\]$/, '$1')
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new MaestroError('PORT_IN_USE', `port ${port} on ${host} is in use (stop the other server, or pick another with --port; --port 0 takes a free one)`, {port}))
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EACCES') {
+        reject(new MaestroError('INVALID_ARGUMENT', `cannot listen on ${host}:${port} (${error.code}); pick another --host or --port`, {host, port}))
+      } else reject(error)
+    })
+    server.listen(port, address, () => resolve((server.address() as AddressInfo).port))
+  })
+}

@@ -1,0 +1,159 @@
+import type {IncomingMessage} from 'node:http'
+import type {Duplex} from 'node:stream'
+
+import {type WebSocket, WebSocketServer} from 'ws'
+
+import type {Agent} from '../shared/agent.js'
+import {assertAgentName} from '../shared/names.js'
+import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
+import type {Tmux} from '../tmux/client.js'
+import {hasSession} from '../tmux/sessions.js'
+import type {AuditLog} from './audit.js'
+import type {Gate} from './gate.js'
+import {refuseUpgrade} from './respond.js'
+import {TerminalViewer} from './terminal.js'
+import type {AgentWatcher} from './watcher.js'
+
+/** Client messages are small (input of at most MAX_INPUT_BYTES, or a resize); anything bigger is closed with 1009. */
+export const MAX_PAYLOAD_BYTES = 256 * 1024
+const DEFAULT_SIZE = {cols: 80, rows: 24}
+const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
+
+export interface SocketOptions {
+  tmux: Tmux
+  gate: Gate
+  audit: AuditLog
+  watcher: AgentWatcher
+  readonly: boolean
+  maxClients: number
+  /** How often silent peers are pinged; one that misses a whole interval is dropped. */
+  heartbeatMs: number
+}
+
+/**
+ * The WebSocket side: upgrades are routed and checked here before ws accepts them (anything
+ * refused gets a plain HTTP answer and a closed socket), then each socket is an event stream
+ * or a terminal viewer.
+ */
+export class Sockets {
+  readonly #wss = new WebSocketServer({noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false})
+  readonly #viewers = new Set<TerminalViewer>()
+  readonly #alive = new WeakSet<WebSocket>()
+  readonly #heartbeat: NodeJS.Timeout
+  #unwatch: (() => void) | undefined
+
+  constructor(private readonly options: SocketOptions) {
+    this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs)
+    this.#heartbeat.unref()
+  }
+
+  get viewers(): ReadonlySet<TerminalViewer> {
+    return this.#viewers
+  }
+
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    const admission = this.options.gate.admit(request, {checkOrigin: true, acceptQueryToken: false})
+    if (!admission.ok) {
+      return refuseUpgrade(socket, admission.status, admission.code, admission.message, admission.headers)
+    }
+    const {url, address} = admission
+    const route = this.#route(url)
+    if ('refusal' in route) return refuseUpgrade(socket, route.status, route.code, route.refusal)
+    if (this.#wss.clients.size >= this.options.maxClients) {
+      this.options.audit.write('refused', {address, status: 503, reason: 'too many clients', path: url.pathname})
+      return refuseUpgrade(socket, 503, 'TOO_MANY_CLIENTS', `at most ${this.options.maxClients} sockets at once (maestro serve --max-clients)`)
+    }
+    this.#wss.handleUpgrade(request, socket, head, (ws) => {
+      this.#alive.add(ws)
+      ws.on('pong', () => this.#alive.add(ws))
+      ws.on('error', () => ws.terminate())
+      const opened = Date.now()
+      const agent = 'name' in route ? route.name : undefined
+      const kind = agent === undefined ? 'events' : 'terminal'
+      this.options.audit.write('socket_open', {address, kind, agent, readonly: this.options.readonly})
+      ws.on('close', (code) => this.options.audit.write('socket_close', {address, kind, agent, code, seconds: Math.round((Date.now() - opened) / 1000)}))
+      if (agent === undefined) this.#events(ws)
+      else void this.#terminal(ws, agent, route as {cols: number; rows: number})
+    })
+  }
+
+  #route(url: URL): {events: true} | {name: string; cols: number; rows: number} | {status: number; code: string; refusal: string} {
+    if (url.pathname === '/api/events') return {events: true}
+    const match = TERMINAL_PATH.exec(url.pathname)
+    if (!match) return {status: 404, code: 'NOT_FOUND', refusal: 'no such socket'}
+    let name: string
+    try {
+      name = decodeURIComponent(match[1])
+      assertAgentName(name)
+    } catch {
+      return {status: 400, code: 'INVALID_NAME', refusal: 'malformed agent name'}
+    }
+    const cols = url.searchParams.has('cols') ? Number(url.searchParams.get('cols')) : DEFAULT_SIZE.cols
+    const rows = url.searchParams.has('rows') ? Number(url.searchParams.get('rows')) : DEFAULT_SIZE.rows
+    if (!isValidSize(cols, rows)) return {status: 400, code: 'BAD_REQUEST', refusal: 'cols and rows must be whole numbers in range'}
+    return {name, cols, rows}
+  }
+
+  #events(ws: WebSocket): void {
+    const unsubscribe = this.options.watcher.subscribe((agents) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({type: 'agents', agents} satisfies ServerEvent))
+    })
+    ws.on('close', unsubscribe)
+  }
+
+  async #terminal(ws: WebSocket, name: string, size: {cols: number; rows: number}): Promise<void> {
+    if (!(await hasSession(this.options.tmux, name).catch(() => false))) {
+      const notice: TerminalNotice = {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${name}" not found`}
+      ws.send(JSON.stringify(notice))
+      ws.close(CloseCode.agentNotFound, 'agent not found')
+      return
+    }
+    if (ws.readyState !== ws.OPEN) return
+    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, ...size, readonly: this.options.readonly})
+    this.#viewers.add(viewer)
+    // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
+    this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
+    ws.on('close', () => {
+      this.#viewers.delete(viewer)
+      if (this.#viewers.size === 0) {
+        this.#unwatch?.()
+        this.#unwatch = undefined
+      }
+    })
+  }
+
+  #checkExits(agents: readonly Agent[]): void {
+    const byName = new Map(agents.map((agent) => [agent.name, agent]))
+    for (const viewer of this.#viewers) {
+      const agent = byName.get(viewer.name)
+      if (agent?.status === 'exited') viewer.agentExited(agent.exitCode)
+    }
+  }
+
+  renamed(from: string, to: string): void {
+    for (const viewer of this.#viewers) if (viewer.name === from) viewer.renamed(to)
+  }
+
+  #beat(): void {
+    for (const ws of this.#wss.clients) {
+      if (!this.#alive.has(ws)) {
+        ws.terminate()
+        continue
+      }
+      this.#alive.delete(ws)
+      ws.ping()
+    }
+  }
+
+  /** Closes every socket with 1001 and waits until every viewer's tmux client has exited. */
+  async close(): Promise<void> {
+    clearInterval(this.#heartbeat)
+    this.#unwatch?.()
+    const exits = [...this.#viewers].map((viewer) => viewer.close())
+    for (const ws of this.#wss.clients) ws.close(CloseCode.goingAway, 'server stopping')
+    await Promise.all(exits)
+    for (const ws of this.#wss.clients) ws.terminate()
+    this.#wss.close()
+  }
+}

@@ -1,0 +1,152 @@
+import {type IPty, spawn} from 'node-pty'
+import type {WebSocket} from 'ws'
+
+import {CloseCode, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
+import type {Tmux} from '../tmux/client.js'
+import {hasSession} from '../tmux/sessions.js'
+
+/**
+ * Past this much output queued for one viewer its pty is paused: tmux then holds back that
+ * client alone (redrawing it when it catches up), so the server's memory stays bounded and the
+ * other viewers, each on a pty of their own, never wait.
+ */
+export const HIGH_WATER_BYTES = 1024 * 1024
+const LOW_WATER_BYTES = 256 * 1024
+const FIRST_SCREEN_MS = 500
+
+export interface ViewerOptions {
+  tmux: Tmux
+  name: string
+  cols: number
+  rows: number
+  readonly: boolean
+}
+
+/**
+ * One browser terminal: a `tmux attach` client of its own in a pty, joined to one WebSocket.
+ * Closing either side ends the other; the agent itself is never touched.
+ */
+export class TerminalViewer {
+  readonly #ws: WebSocket
+  readonly #pty: IPty
+  readonly #readonly: boolean
+  #name: string
+  #paused = false
+  #ended = false
+  #ptyGone = false
+  readonly #opened = Date.now()
+  readonly exited: Promise<void>
+
+  constructor(ws: WebSocket, options: ViewerOptions) {
+    this.#ws = ws
+    this.#name = options.name
+    this.#readonly = options.readonly
+    const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
+    // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
+    const env: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color'}
+    delete env.TMUX
+    this.#pty = spawn(file, args, {name: 'xterm-256color', cols: options.cols, rows: options.rows, env, encoding: null})
+    this.exited = new Promise((resolve) =>
+      this.#pty.onExit(() => {
+        this.#ptyGone = true
+        resolve()
+      }),
+    )
+
+    this.#pty.onData((chunk) => this.#output(chunk as unknown as Buffer))
+    this.#pty.onExit(() => void this.#ptyExited(options.tmux))
+    ws.on('message', (data, isBinary) => this.#message(data as Buffer, isBinary))
+    ws.on('close', () => this.#end())
+  }
+
+  get name(): string {
+    return this.#name
+  }
+
+  /** The agent was renamed through the API; the tmux client follows its session by itself. */
+  renamed(to: string): void {
+    this.#name = to
+  }
+
+  get paused(): boolean {
+    return this.#paused
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount
+  }
+
+  /**
+   * The agent's program ended: tell the viewer how, then close. A viewer that has just opened
+   * gets a moment to draw the agent's last screen first.
+   */
+  agentExited(code: number | null): void {
+    const wait = FIRST_SCREEN_MS - (Date.now() - this.#opened)
+    if (wait > 0) {
+      setTimeout(() => this.agentExited(code), wait)
+      return
+    }
+    this.#finish({type: 'exit', code}, CloseCode.agentExited, 'agent exited')
+  }
+
+  /** Ends this viewer, and with it its tmux client; resolves once that process is gone. */
+  close(code: number = CloseCode.goingAway, reason = 'server stopping'): Promise<void> {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason)
+    this.#end()
+    return this.exited
+  }
+
+  #output(chunk: Buffer): void {
+    if (this.#ws.readyState !== this.#ws.OPEN) return
+    this.#ws.send(chunk, {binary: true}, () => this.#drained())
+    if (!this.#paused && this.#ws.bufferedAmount > HIGH_WATER_BYTES) {
+      this.#paused = true
+      this.#pty.pause()
+    }
+  }
+
+  #drained(): void {
+    if (this.#paused && !this.#ended && this.#ws.bufferedAmount < LOW_WATER_BYTES) {
+      this.#paused = false
+      this.#pty.resume()
+    }
+  }
+
+  #message(data: Buffer, isBinary: boolean): void {
+    // Binary frames are not part of the protocol; like any malformed message they are dropped.
+    if (isBinary || this.#ended) return
+    const message = parseClientMessage(data.toString('utf8'))
+    if (!message) return
+    if (message.type === 'resize') {
+      // A read-only client is attached with ignore-size, so its size never changes the window.
+      this.#pty.resize(message.cols, message.rows)
+    } else if (!this.#readonly) {
+      this.#pty.write(message.data)
+    }
+  }
+
+  async #ptyExited(tmux: Tmux): Promise<void> {
+    if (this.#ended) return
+    // tmux attach ends on its own when the session is gone, or when it could not attach at all.
+    const gone = !(await hasSession(tmux, this.#name).catch(() => false))
+    if (gone) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
+    else this.#finish({type: 'error', code: 'TMUX_FAILED', message: 'the tmux client ended unexpectedly'}, 1011, 'tmux client ended')
+  }
+
+  #finish(notice: TerminalNotice, code: number, reason: string): void {
+    if (this.#ws.readyState === this.#ws.OPEN) {
+      this.#ws.send(JSON.stringify(notice))
+      this.#ws.close(code, reason)
+    }
+    this.#end()
+  }
+
+  #end(): void {
+    if (this.#ended) return
+    this.#ended = true
+    if (this.#ptyGone) return
+    // node-pty reports the exit only after reading its pty to the end, which a paused pty never does.
+    if (this.#paused) this.#pty.resume()
+    this.#pty.kill()
+  }
+}
