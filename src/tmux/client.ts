@@ -39,12 +39,16 @@ export class Tmux {
     return {file: 'tmux', args}
   }
 
-  /** Runs tmux and resolves with its output; rejects with the raw stderr for callers to classify. */
+  /**
+   * Runs tmux and resolves with its output; rejects with the raw stderr for callers to classify.
+   * A bare ";" argument separates commands in one call; every other argument reaches its
+   * command as given, even when it ends in ";" (see `literal`).
+   */
   exec(args: string[], options: {input?: string} = {}): Promise<TmuxResult> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'tmux',
-        [...this.serverArgs(), ...args],
+        [...this.serverArgs(), ...args.map(literal)],
         {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
         (error, stdout, stderr) => {
           if (!error) return resolve({stdout, stderr})
@@ -72,6 +76,14 @@ export function tmuxMissing(): MaestroError {
     'TMUX_MISSING',
     'tmux is not installed or not on PATH (install it, e.g. "sudo apt-get install tmux" or "brew install tmux")',
   )
+}
+
+/**
+ * tmux reads any argument that ends in ";" as the end of a command: the ";" is dropped and the
+ * arguments after it run as a new command. A backslash before that last ";" keeps it literal.
+ */
+function literal(arg: string): string {
+  return arg !== ';' && arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg
 }
 
 /** `=name` matches exactly; a bare name would also match prefixes and patterns. */
