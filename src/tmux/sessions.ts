@@ -148,7 +148,9 @@ export async function renameSession(tmux: Tmux, from: string, to: string): Promi
  * Enter that arrives in the same burst as pasted text.
  */
 export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
-  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), '-l', '--', text])
+  // A bare ";" would separate tmux commands (Tmux.exec), so that one text goes as its key code.
+  const keys = text === ';' ? ['-H', '3b'] : ['-l', '--', text]
+  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), ...keys])
   if (!options.enter) return
   if (text) await new Promise((resolve) => setTimeout(resolve, 60))
   await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), 'Enter'])
