@@ -49,7 +49,8 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
     if (this.flags.edit) {
       if (text !== undefined) throw usage('--edit takes no text')
       const current = await getAgentNote(this.tmux, name)
-      const edited = await editText(current.text, name)
+      // A text file ends with a newline; it is taken off again when the edit is saved.
+      const edited = await editText(current.text ? `${current.text}\n` : '', name)
       try {
         const saved = await setAgentNote(this.tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
         await edited.discard()

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict'
+import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {assertHumanError, assertJsonError, parseJson, sessionNames, startAgent} from './cli-helpers.js'
+import {BIN, sandbox} from './helpers.js'
+
+const box = sandbox('notes')
+const configDir = box.env.MAESTRO_CONFIG_DIR!
+const notesFile = join(configDir, 'notes.json')
+
+before(async () => {
+  // A config dir someone created too open: maestro must tighten it on first write.
+  mkdirSync(configDir, {mode: 0o755})
+  chmodSync(configDir, 0o755)
+  await startAgent(box, 'writer')
+})
+after(() => box.cleanup())
+
+const mode = (path: string) => statSync(path).mode & 0o777
+
+/** An $EDITOR that runs `body` (sh) with the file to edit as $1. */
+function editor(label: string, body: string): string {
+  const path = join(box.home, `${label}.sh`)
+  writeFileSync(path, `#!/bin/sh\n${body}\n`, {mode: 0o755})
+  return path
+}
+
+test('a new agent has an empty note', async () => {
+  const [human, json] = await Promise.all([box.cli(['note', 'writer']), box.cli(['note', 'writer', '--json'])])
+  assert.equal(human.code, 0, human.stderr)
+  assert.equal(human.stdout, '')
+  assert.deepEqual(parseJson(json), {name: 'writer', text: '', revision: 0, updatedAt: null})
+})
+
+test('note with text replaces it, and the note file and its folder are private', async () => {
+  const first = await box.cli(['note', 'writer', 'first version'])
+  assert.equal(first.code, 0, first.stderr)
+  assert.equal(first.stdout, 'note of writer saved\n')
+  const second = parseJson(await box.cli(['note', 'writer', 'owns the orders API', '--json']))
+  assert.equal(second.name, 'writer')
+  assert.equal(second.text, 'owns the orders API')
+  assert.equal(second.revision, 2)
+  assert.ok(Math.abs(Date.parse(second.updatedAt) - Date.now()) < 60_000)
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'owns the orders API\n')
+
+  assert.equal(mode(configDir), 0o700)
+  assert.equal(mode(notesFile), 0o600)
+})
+
+test('note --append adds a timestamped line under the existing text', async () => {
+  const result = await box.cli(['note', 'writer', '--append', 'switched to the v2 schema'])
+  assert.equal(result.code, 0, result.stderr)
+  const lines = (await box.cli(['note', 'writer'])).stdout.trimEnd().split('\n')
+  assert.equal(lines.length, 2)
+  assert.equal(lines[0], 'owns the orders API')
+  const match = /^\[(\d{4}-\d\d-\d\d \d\d:\d\d)\] switched to the v2 schema$/.exec(lines[1])
+  assert.ok(match, lines[1])
+  assert.ok(Math.abs(Date.parse(`${match[1].replace(' ', 'T')}Z`) - Date.now()) < 120_000, 'stamped now, in UTC')
+})
+
+test('note --clear empties it', async () => {
+  const cleared = parseJson(await box.cli(['note', 'writer', '--clear', '--json']))
+  assert.equal(cleared.text, '')
+  assert.equal((await box.cli(['note', 'writer'])).stdout, '')
+})
+
+test('note --edit opens $EDITOR (with its arguments) on the current note and saves the result', async () => {
+  await box.cli(['note', 'writer', 'before editing'])
+  const script = editor('append-line', 'test "$1" = "--flag" || exit 9\nprintf "added in the editor\\n" >> "$2"')
+  const result = await box.cli(['note', 'writer', '--edit'], {env: {EDITOR: `${script} --flag`, VISUAL: ''}})
+  assert.equal(result.code, 0, result.stderr)
+  assert.equal(result.stdout, 'note of writer saved\n')
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'before editing\nadded in the editor\n')
+})
+
+test('note --edit keeps the note when the editor fails', async () => {
+  const script = editor('fail', 'printf "half-typed" > "$1"\nexit 1')
+  const result = await box.cli(['note', 'writer', '--edit'], {env: {EDITOR: script, VISUAL: ''}})
+  assertHumanError(result, 'EDITOR_FAILED', 1, /exited with 1; the note was not changed/)
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'before editing\nadded in the editor\n')
+})
+
+test('note --edit refuses to overwrite a note saved meanwhile, and keeps the edited text', async () => {
+  const script = editor(
+    'race',
+    `"${process.execPath}" "${BIN}" note writer "saved while editing" >/dev/null\nprintf "my edit\\n" > "$1"`,
+  )
+  const result = await box.cli(['note', 'writer', '--edit'], {env: {EDITOR: script, VISUAL: ''}})
+  const line = assertHumanError(result, 'NOTE_CONFLICT', 1, /changed while you edited it; your version is kept in /)
+  const kept = /kept in (\S+) \[/.exec(line)![1]
+  assert.equal(readFileSync(kept, 'utf8'), 'my edit\n')
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'saved while editing\n')
+})
+
+test('note flags that make no sense together are usage errors', async () => {
+  const results = await Promise.all([
+    box.cli(['note', 'writer', 'text', '--clear', '--json']),
+    box.cli(['note', 'writer', '--append', '--json']),
+    box.cli(['note', 'writer', 'text', '--edit', '--json']),
+    box.cli(['note', 'writer', 'text', '--append', '--clear', '--json']),
+  ])
+  for (const result of results) assertJsonError(result, 'INVALID_ARGUMENT', 2)
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'saved while editing\n')
+})
+
+test('note of an unknown agent exits 1 with AGENT_NOT_FOUND and writes nothing', async () => {
+  const before = readFileSync(notesFile, 'utf8')
+  const [show, write, json] = await Promise.all([
+    box.cli(['note', 'ghost']),
+    box.cli(['note', 'ghost', '--append', 'hello']),
+    box.cli(['note', 'ghost', 'hello', '--json']),
+  ])
+  assertHumanError(show, 'AGENT_NOT_FOUND', 1, /agent "ghost" not found \(maestro ls lists agents\)/)
+  assertHumanError(write, 'AGENT_NOT_FOUND', 1)
+  assertJsonError(json, 'AGENT_NOT_FOUND', 1)
+  assert.equal(readFileSync(notesFile, 'utf8'), before)
+})
+
+test('20 concurrent note --append calls leave 20 lines', async () => {
+  await startAgent(box, 'busy')
+  const results = await Promise.all(Array.from({length: 20}, (_, index) => box.cli(['note', 'busy', '--append', `line ${index}`])))
+  for (const result of results) assert.equal(result.code, 0, result.stderr)
+  const lines = (await box.cli(['note', 'busy'])).stdout.trimEnd().split('\n')
+  assert.equal(lines.length, 20)
+  assert.deepEqual(
+    lines.map((line) => Number(/ line (\d+)$/.exec(line)?.[1])).sort((a, b) => a - b),
+    Array.from({length: 20}, (_, index) => index),
+  )
+  assert.equal(mode(notesFile), 0o600)
+})
+
+test('a corrupt notes file gives NOTES_CORRUPT everywhere and is left byte-identical', async () => {
+  const corrupt = Buffer.from('{"version": 1, "notes": {"writer": {"text": "half wri')
+  writeFileSync(notesFile, corrupt)
+  const results = await Promise.all([
+    box.cli(['ls']),
+    box.cli(['note', 'writer']),
+    box.cli(['note', 'writer', 'new text']),
+    box.cli(['note', 'writer', '--append', 'more']),
+    box.cli(['kill', 'writer']),
+  ])
+  for (const result of results) assertHumanError(result, 'NOTES_CORRUPT', 1, new RegExp(`notes file ${notesFile} is not valid; fix or move it aside`))
+  assertJsonError(await box.cli(['ls', '--json']), 'NOTES_CORRUPT', 1)
+  assert.deepEqual(readFileSync(notesFile), corrupt)
+  assert.ok(sessionNames(box).includes('writer'), 'kill refused to end an agent whose note it cannot archive')
+  assert.ok(!existsSync(join(box.env.MAESTRO_STATE_DIR!, 'archive', 'writer')))
+})
