@@ -129,6 +129,8 @@ class App {
     setInterval(() => this.sidebar.tick(), 5000)
     this.selected = decodeURIComponent(location.hash.slice(1)) || undefined
     setText(this.placeholder, 'Connecting…')
+    // On a phone the list is the way in: show it until an agent is picked.
+    if (PHONE.matches && !this.selected) this.toggleDrawer(true)
     this.connection.start()
   }
 
@@ -155,11 +157,11 @@ class App {
       this.selected = undefined
     }
     this.listed = true
+    // Nothing is opened unasked: attaching resizes the agent's window, which its program redraws,
+    // and that output would read as activity and hide that the agent was waiting.
     if (this.selected && !this.currentView()) this.select(this.selected)
     else if (!this.selected) {
-      const first = this.sidebar.order()[0]
-      if (first) this.select(first)
-      else this.showPlaceholder('No agents yet. Start one with “New agent”, or maestro new NAME.')
+      this.showPlaceholder(agents.length ? 'Pick an agent on the left, or press Alt+↓.' : 'No agents yet. Start one with “New agent”, or maestro new NAME.')
     }
     this.renderAgentBar()
   }
@@ -201,6 +203,7 @@ class App {
     title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
     state.hidden = !agent
     meta.hidden = !agent
+    this.root.classList.toggle('no-agent', !agent)
     actions.hidden = !agent || this.session.readonly
     if (!agent) return
     const described = describeState(agent, Date.now())
@@ -296,10 +299,16 @@ class App {
       fields: [{name: 'name', label: 'New name', value: from, required: true, validate: nameProblem, hint: NAME_HINT}],
       submit: async ({name}) => {
         const agent = await api.rename(from, name)
-        this.views.get(from)?.dispose()
-        this.views.delete(from)
+        const view = this.views.get(from)
+        if (view) {
+          view.renamed(agent.name)
+          this.views.delete(from)
+          this.views.set(agent.name, view)
+        }
         this.notes.rename(from, agent.name)
         this.agents.delete(from)
+        // Selected under its new name first, so the update does not announce it gone.
+        this.selected = agent.name
         this.update([...this.agents.values(), agent])
         this.select(agent.name, {focus: true})
       },

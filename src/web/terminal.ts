@@ -60,7 +60,7 @@ export class TerminalView {
   private fitFrame = 0
 
   constructor(
-    readonly name: string,
+    private name: string,
     private readonly options: TerminalViewOptions,
   ) {
     this.screen = h('div', {class: 'term-screen'})
@@ -120,6 +120,12 @@ export class TerminalView {
     clearTimeout(this.retryTimer)
     this.backoff.reset()
     this.connect()
+  }
+
+  /** The server's tmux client follows a renamed session by itself; only later reconnections need the new name. */
+  renamed(to: string): void {
+    this.name = to
+    this.element.dataset.agent = to
   }
 
   /** Sends keys as if typed: the key bar uses it. */

@@ -1,0 +1,82 @@
+// Shared by the browser tests: a real `maestro serve` child, Debian's Chromium, and reading the page's terminal.
+import {type ChildProcess, spawn} from 'node:child_process'
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {type Browser, type Page, chromium} from 'playwright-core'
+
+import {BIN, ROOT, waitFor} from './helpers.js'
+
+export const SCREENSHOTS = join(ROOT, 'test-artifacts', 'screenshots')
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS, {recursive: true})
+  return join(SCREENSHOTS, name)
+}
+
+/** Never downloads a browser: the system's Chromium, headless, without background traffic. */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+}
+
+export interface Server {
+  url: string
+  port: number
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts `maestro serve` and resolves with the URL it prints (token included). */
+export async function startServer(env: NodeJS.ProcessEnv, flags: string[] = []): Promise<Server> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...flags], {env, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      const force = setTimeout(() => child.kill('SIGKILL'), 5000)
+      child.once('exit', () => {
+        clearTimeout(force)
+        resolve()
+      })
+      child.kill('SIGTERM')
+    })
+  try {
+    const url = await waitFor(() => (child.exitCode === null ? /https?:\/\/\S+/.exec(output)?.[0] : Promise.reject(new Error(output))), 15_000, 'the URL from maestro serve')
+    return {url, port: Number(new URL(url).port), child, stop}
+  } catch (error) {
+    await stop()
+    throw new Error(`maestro serve did not start: ${(error as Error).message}\n${output}`)
+  }
+}
+
+/** The lines the shown terminal displays (xterm's DOM renderer), spaces normalised. */
+export function screenLines(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.term:not([hidden]) .xterm-rows > div')].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()),
+  )
+}
+
+/** Waits until the shown terminal has a line that is exactly `line`. */
+export function waitForLine(page: Page, line: string, timeoutMs = 10_000): Promise<string[]> {
+  return waitFor(async () => {
+    const lines = await screenLines(page)
+    return lines.some((each) => each.trim() === line) ? lines : undefined
+  }, timeoutMs, `the terminal to show ${JSON.stringify(line)}`)
+}
+
+/** Focuses the shown terminal and types a command line into it. */
+export async function typeCommand(page: Page, command: string): Promise<void> {
+  await page.locator('.term:not([hidden]) .xterm-screen').click()
+  await page.keyboard.type(command)
+  await page.keyboard.press('Enter')
+}
+
+export function agentRow(page: Page, name: string) {
+  return page.locator(`.sidebar button.agent[data-name="${name}"]`)
+}

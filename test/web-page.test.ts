@@ -1,0 +1,196 @@
+// The page in a real browser against a real `maestro serve` and real tmux agents (desktop size).
+import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
+import {after, before, test} from 'node:test'
+
+import type {Browser, BrowserContext, Page} from 'playwright-core'
+
+import type {Agent} from '../src/shared/agent.js'
+import {sandbox, waitFor} from './helpers.js'
+import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, startServer, typeCommand, waitForLine} from './web-helpers.js'
+
+const box = sandbox('webpage')
+// A fixed token lets a restarted server accept the cookie the page already holds.
+const env = {...box.env, MAESTRO_TOKEN: randomBytes(24).toString('base64url')}
+let server: Server
+let browser: Browser
+let context: BrowserContext
+let page: Page
+
+const AGENTS = ['shop-frontend-cart', 'shop-frontend-auth', 'shop-api', 'blog', 'ops']
+
+async function listed(): Promise<Agent[]> {
+  const result = await box.cli(['ls', '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  return JSON.parse(result.stdout) as Agent[]
+}
+
+async function open(name: string): Promise<void> {
+  await agentRow(page, name).click()
+  await page.locator(`.term[data-agent="${name}"]:not([hidden]) .xterm-screen`).waitFor()
+}
+
+before(async () => {
+  for (const name of AGENTS) {
+    const created = await box.cli(['new', name, '--cmd', 'bash --norc --noprofile'])
+    assert.equal(created.code, 0, created.stderr)
+  }
+  server = await startServer(env, ['--port', '0'])
+  browser = await launchBrowser()
+  context = await browser.newContext({viewport: {width: 1280, height: 800}})
+  page = await context.newPage()
+  page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
+})
+
+after(async () => {
+  await browser?.close()
+  await server?.stop()
+  box.cleanup()
+})
+
+test('the printed URL signs in, drops the token from the address bar and sets an HttpOnly cookie', async () => {
+  await page.goto(server.url)
+  assert.equal(page.url(), `http://localhost:${server.port}/`)
+  const cookies = await context.cookies()
+  const session = cookies.find((cookie) => cookie.name === `maestro_session_${server.port}`)
+  assert.ok(session, `cookies: ${cookies.map((cookie) => cookie.name).join(', ')}`)
+  assert.equal(session.httpOnly, true)
+  assert.equal(await page.title(), 'maestro')
+})
+
+test('the sidebar shows every agent under its hyphen groups, each top group in its own colour', async () => {
+  await agentRow(page, 'ops').waitFor()
+  const shop = page.locator('.group:has(> [data-group="shop"])')
+  const frontend = shop.locator('.group:has(> [data-group="shop-frontend"])')
+  assert.deepEqual(await frontend.locator('button.agent').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name'))), ['shop-frontend-auth', 'shop-frontend-cart'])
+  assert.deepEqual(await shop.locator('button.agent').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-name'))), ['shop-frontend-auth', 'shop-frontend-cart', 'shop-api'])
+  assert.equal(await agentRow(page, 'shop-api').locator('.agent-name').textContent(), 'api')
+  const colour = (name: string) => agentRow(page, name).evaluate((row) => getComputedStyle(row).getPropertyValue('--group'))
+  assert.equal(await colour('shop-api'), await colour('shop-frontend-cart'))
+  assert.notEqual(await colour('shop-api'), await colour('blog'))
+
+  await shop.locator('> .group-head').click()
+  assert.equal(await agentRow(page, 'shop-api').isVisible(), false, 'a collapsed group hides its agents')
+  await shop.locator('> .group-head').click()
+  assert.equal(await agentRow(page, 'shop-api').isVisible(), true)
+
+  await page.locator('.filter').fill('FRONT')
+  await waitFor(async () => (await page.locator('.sidebar button.agent:visible').count()) === 2, 3000, 'the filter to leave two agents')
+  await page.locator('.filter').fill('')
+})
+
+test('typing in the terminal reaches the agent and its output is drawn', async () => {
+  await open('shop-api')
+  const word = `hello-${randomBytes(4).toString('hex')}`
+  // The shell computes part of the line, so the output differs from the echoed command.
+  await typeCommand(page, `echo ${word}-$((6*7))`)
+  await waitForLine(page, `${word}-42`)
+  await waitFor(async () => (await agentRow(page, 'shop-api').locator('.viewers').textContent()) === '1', 5000, 'one viewer to be counted')
+})
+
+test('switching to another agent and back keeps the terminal as it was', async () => {
+  await open('shop-api')
+  const marker = `kept-${randomBytes(3).toString('hex')}`
+  await typeCommand(page, `echo ${marker}`)
+  await waitForLine(page, marker)
+  await open('blog')
+  assert.equal((await screenLines(page)).some((line) => line.trim() === marker), false, 'the other agent shows its own screen')
+  await page.keyboard.press('Alt+ArrowUp')
+  await page.locator('.term[data-agent="shop-api"]:not([hidden])').waitFor()
+  assert.ok((await screenLines(page)).some((line) => line.trim() === marker))
+})
+
+test('a note typed in the page is saved on its own, read by maestro note, and kept over a reload', async () => {
+  await open('shop-api')
+  const text = `owns the orders API ${randomBytes(3).toString('hex')}`
+  await page.locator('.notes .note-text:not(.theirs)').fill(text)
+  await page.locator('.note-status', {hasText: 'Saved at'}).waitFor({timeout: 5000})
+  const cli = await box.cli(['note', 'shop-api'])
+  assert.equal(cli.stdout.trim(), text)
+  await page.reload()
+  await page.locator('.notes .note-text:not(.theirs)').waitFor()
+  await waitFor(async () => (await page.locator('.notes .note-text:not(.theirs)').inputValue()) === text, 5000, 'the note after a reload')
+})
+
+test('a note changed elsewhere during an edit shows both versions, and keeping both loses neither', async () => {
+  await open('blog')
+  const textarea = page.locator('.notes .note-text:not(.theirs)')
+  await page.locator('.note-status').filter({hasNotText: 'Loading'}).waitFor()
+  // Hold the page's save until the CLI has written, as a slow network would.
+  let release!: () => void
+  const written = new Promise<void>((resolve) => (release = resolve))
+  await page.route('**/api/agents/blog/note', async (route) => {
+    if (route.request().method() === 'PUT') await written
+    await route.continue()
+  })
+  await textarea.fill('mine: draft the launch post')
+  await page.locator('.note-status', {hasText: 'Saving'}).waitFor()
+  const cli = await box.cli(['note', 'blog', 'theirs: review comments'])
+  assert.equal(cli.code, 0, cli.stderr)
+  release()
+  await page.locator('.conflict').waitFor()
+  assert.equal(await textarea.inputValue(), 'mine: draft the launch post')
+  assert.equal(await page.locator('.conflict .theirs').inputValue(), 'theirs: review comments')
+  await page.unroute('**/api/agents/blog/note')
+  await page.locator('.conflict button', {hasText: 'Keep both'}).click()
+  await page.locator('.note-status', {hasText: 'Saved at'}).waitFor()
+  const merged = (await box.cli(['note', 'blog'])).stdout
+  assert.match(merged, /mine: draft the launch post/)
+  assert.match(merged, /theirs: review comments/)
+})
+
+test('create, rename and kill from the page, with the CLI’s name rule, and maestro ls agrees', async () => {
+  await page.locator('.new-agent').click()
+  const dialog = page.locator('dialog[open]')
+  await dialog.locator('input[name="name"]').fill('bad name!')
+  await dialog.locator('button[type="submit"]').click()
+  assert.match((await dialog.locator('.dialog-error').textContent()) ?? '', /^invalid agent name "bad name!": use 1-64 letters, digits/)
+  await dialog.locator('input[name="name"]').fill('blog')
+  await dialog.locator('button[type="submit"]').click()
+  await dialog.locator('.dialog-error', {hasText: 'agent "blog" already exists'}).waitFor()
+  await dialog.locator('input[name="name"]').fill('web-made')
+  await dialog.locator('input[name="cmd"]').fill('bash --norc --noprofile')
+  await dialog.locator('button[type="submit"]').click()
+  await page.locator('.term[data-agent="web-made"]:not([hidden])').waitFor()
+  assert.ok((await listed()).some((agent) => agent.name === 'web-made'))
+
+  await page.locator('.agent-actions .rename').click()
+  await dialog.locator('input[name="name"]').fill('web-renamed')
+  await dialog.locator('button[type="submit"]').click()
+  await agentRow(page, 'web-renamed').waitFor()
+  assert.equal(await agentRow(page, 'web-made').count(), 0)
+  assert.deepEqual((await listed()).filter((agent) => agent.name.startsWith('web-')).map((agent) => agent.name), ['web-renamed'])
+
+  await page.locator('.agent-actions .kill').click()
+  await dialog.locator('text=scrollback and note are saved to the archive').waitFor()
+  await dialog.locator('button[type="submit"]').click()
+  const toast = await page.locator('.toast', {hasText: 'Killed web-renamed'}).textContent()
+  assert.match(toast ?? '', /Archived in \/\S+/)
+  await agentRow(page, 'web-renamed').waitFor({state: 'detached'})
+  assert.equal((await listed()).some((agent) => agent.name.startsWith('web-')), false)
+})
+
+test('an agent waiting for input is listed on top with its mark, and the title counts it', async () => {
+  const reported = await box.cli(['report', 'waiting', '--agent', 'ops', '--message', 'Allow edit to deploy.yml?'])
+  assert.equal(reported.code, 0, reported.stderr)
+  const row = page.locator('.waiting button.agent[data-name="ops"]')
+  await row.waitFor({timeout: 5000})
+  assert.equal(await page.locator('.sidebar button.agent').first().getAttribute('data-name'), 'ops')
+  assert.equal(await row.getAttribute('data-state'), 'waiting')
+  assert.match((await row.textContent()) ?? '', /needs input.*Allow edit to deploy\.yml\?/)
+  assert.equal(await page.title(), '(1) maestro')
+})
+
+test('when the server restarts on the same port the page says so, reconnects and reattaches the terminal', async () => {
+  await open('shop-api')
+  await server.stop()
+  await page.locator('.banner', {hasText: 'Connection to maestro serve lost'}).waitFor({timeout: 5000})
+  server = await startServer(env, ['--port', String(server.port)])
+  await page.locator('.banner').waitFor({state: 'hidden', timeout: 15_000})
+  await page.locator('.term[data-agent="shop-api"] .term-status').waitFor({state: 'hidden', timeout: 10_000})
+  const word = `back-${randomBytes(3).toString('hex')}`
+  await typeCommand(page, `echo ${word}-$((1+1))`)
+  await waitForLine(page, `${word}-2`)
+  await page.screenshot({path: screenshotPath('desktop.png')})
+  console.log(`screenshots: ${SCREENSHOTS}`)
+})
