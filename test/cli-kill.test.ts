@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict'
+import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {join, relative} from 'node:path'
+import {after, test} from 'node:test'
+
+import {assertHumanError, assertJsonError, parseJson, sessionNames, startAgent} from './cli-helpers.js'
+import {sandbox, waitFor} from './helpers.js'
+
+const box = sandbox('kill')
+after(() => box.cleanup())
+
+const archiveRoot = join(box.env.MAESTRO_STATE_DIR!, 'archive')
+const mode = (path: string) => statSync(path).mode & 0o777
+
+/** Every folder and file under the archive, with its mode, relative to the archive root. */
+function archiveModes(): Record<string, number> {
+  const modes: Record<string, number> = {}
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, {withFileTypes: true})) {
+      const full = join(path, entry.name)
+      modes[relative(archiveRoot, full)] = mode(full)
+      if (entry.isDirectory()) walk(full)
+    }
+  }
+  walk(archiveRoot)
+  return modes
+}
+
+test('kill-all with no server and no agents has nothing to do and exits 0', async () => {
+  const [human, json] = await Promise.all([box.cli(['kill-all']), box.cli(['kill-all', '--json'])])
+  assert.equal(human.code, 0, human.stderr)
+  assert.equal(human.stdout, 'no agents to kill\n')
+  assert.equal(json.code, 0, json.stderr)
+  assert.deepEqual(parseJson(json), [])
+})
+
+test('kill api ends exactly api, not api-server, and archives its scrollback, note and facts', async () => {
+  await startAgent(box, 'api', "sh -c 'echo api printed this; exec sleep 1000'", ['--note', 'owns the orders API'])
+  await startAgent(box, 'api-server', 'sleep 1000', ['--note', 'the other one'])
+  await waitFor(async () => (await box.cli(['capture', 'api'])).stdout.includes('api printed this'), 5000, 'api output')
+
+  const result = await box.cli(['kill', 'api'])
+  assert.equal(result.code, 0, result.stderr)
+  const archive = /^killed api; archived to (\S+)\n$/.exec(result.stdout)?.[1]
+  assert.ok(archive, result.stdout)
+  assert.deepEqual(sessionNames(box), ['api-server'])
+  assert.equal((await box.cli(['note', 'api-server'])).stdout, 'the other one\n')
+
+  assert.equal(join(archive, '..', '..'), archiveRoot)
+  assert.match(readFileSync(join(archive, 'scrollback.txt'), 'utf8'), /^api printed this$/m)
+  assert.equal(readFileSync(join(archive, 'note.md'), 'utf8'), 'owns the orders API')
+  const facts = JSON.parse(readFileSync(join(archive, 'agent.json'), 'utf8'))
+  assert.equal(facts.name, 'api')
+  assert.equal(facts.command, "sh -c 'echo api printed this; exec sleep 1000'")
+  assert.equal(facts.dir, process.cwd())
+  assert.ok(Math.abs(Date.parse(facts.archivedAt) - Date.now()) < 60_000)
+  assert.equal(mode(archiveRoot), 0o700)
+  for (const [path, found] of Object.entries(archiveModes())) {
+    assert.equal(found, statSync(join(archiveRoot, path)).isDirectory() ? 0o700 : 0o600, path)
+  }
+})
+
+test('killing the same name twice: the second exits 1 with AGENT_NOT_FOUND', async () => {
+  const [human, json] = await Promise.all([box.cli(['kill', 'api']), box.cli(['kill', 'api', '--json'])])
+  assertHumanError(human, 'AGENT_NOT_FOUND', 1, /agent "api" not found; nothing was killed/)
+  assertJsonError(json, 'AGENT_NOT_FOUND', 1)
+  assert.deepEqual(sessionNames(box), ['api-server'])
+})
+
+test('new with the name of a killed agent starts with an empty note', async () => {
+  await startAgent(box, 'api')
+  assert.deepEqual(parseJson(await box.cli(['note', 'api', '--json'])), {name: 'api', text: '', revision: 0, updatedAt: null})
+})
+
+test('kill with one unknown name kills nothing and names it', async () => {
+  const result = await box.cli(['kill', 'api', 'ghost', 'api-server'])
+  assertHumanError(result, 'AGENT_NOT_FOUND', 1, /agent "ghost" not found; nothing was killed/)
+  assert.deepEqual(sessionNames(box), ['api', 'api-server'])
+})
+
+test('kill several names with --json returns where each was archived', async () => {
+  await startAgent(box, 'worker-1')
+  await startAgent(box, 'worker-2')
+  const result = await box.cli(['kill', 'worker-1', 'worker-2', '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  const killed = parseJson<{name: string; archive: string}[]>(result)
+  assert.deepEqual(killed.map(({name}) => name), ['worker-1', 'worker-2'])
+  for (const {name, archive} of killed) {
+    assert.equal(join(archive, '..'), join(archiveRoot, name))
+    assert.ok(existsSync(join(archive, 'scrollback.txt')))
+  }
+  assert.deepEqual(sessionNames(box), ['api', 'api-server'])
+})
+
+test('kill-all off a terminal without --yes exits 2 with CONFIRMATION_REQUIRED and kills nothing', async () => {
+  const [human, json] = await Promise.all([box.cli(['kill-all']), box.cli(['kill-all', '--json'])])
+  assertHumanError(human, 'CONFIRMATION_REQUIRED', 2, /kill-all would end 2 agent\(s\); pass --yes/)
+  assertJsonError(json, 'CONFIRMATION_REQUIRED', 2)
+  assert.deepEqual(sessionNames(box), ['api', 'api-server'])
+})
+
+test('kill-all --yes archives and ends every agent, with a progress line for each', async () => {
+  const result = await box.cli(['kill-all', '--yes'])
+  assert.equal(result.code, 0, result.stderr)
+  for (const name of ['api', 'api-server']) {
+    const archive = new RegExp(`✔ ${name}: archived to (\\S+)`).exec(result.stdout)?.[1]
+    assert.ok(archive, result.stdout)
+    assert.ok(existsSync(join(archive, 'note.md')))
+  }
+  assert.deepEqual(sessionNames(box), [])
+  const again = await box.cli(['kill-all', '--yes'])
+  assert.equal(again.stdout, 'no agents to kill\n')
+})
+
+test('kill-all --yes --json returns the archive of each agent', async () => {
+  await startAgent(box, 'solo')
+  const result = await box.cli(['kill-all', '--yes', '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  const [killed] = parseJson<{name: string; archive: string}[]>(result)
+  assert.equal(killed.name, 'solo')
+  assert.ok(existsSync(join(killed.archive, 'agent.json')))
+  assert.deepEqual(sessionNames(box), [])
+})
