@@ -129,7 +129,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
 
-  const shownHost = allowHosts[0] ?? (isWildcard(host) ? 'localhost' : host)
+  // On a wildcard address the first --allow-host name is how the user reaches the machine.
+  const shownHost = isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host
   let closing: Promise<void> | undefined
   return {
     url: `${scheme}://${shownHost}:${boundPort}/?token=${encodeURIComponent(token)}`,

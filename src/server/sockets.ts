@@ -40,6 +40,8 @@ export class Sockets {
   readonly #viewers = new Set<TerminalViewer>()
   readonly #alive = new WeakSet<WebSocket>()
   readonly #heartbeat: NodeJS.Timeout
+  /** Upgrades accepted but not yet handed to ws, which count against the cap too. */
+  #pending = 0
   #unwatch: (() => void) | undefined
 
   constructor(private readonly options: SocketOptions) {
@@ -54,27 +56,38 @@ export class Sockets {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     const admission = this.options.gate.admit(request, {checkOrigin: true, acceptQueryToken: false})
-    if (!admission.ok) {
-      return refuseUpgrade(socket, admission.status, admission.code, admission.message, admission.headers)
-    }
+    if (!admission.ok) return refuseUpgrade(socket, admission.status, admission.code, admission.message, admission.headers)
     const {url, address} = admission
     const route = this.#route(url)
     if ('refusal' in route) return refuseUpgrade(socket, route.status, route.code, route.refusal)
-    if (this.#wss.clients.size >= this.options.maxClients) {
+    if (this.#wss.clients.size + this.#pending >= this.options.maxClients) {
       this.options.audit.write('refused', {address, status: 503, reason: 'too many clients', path: url.pathname})
       return refuseUpgrade(socket, 503, 'TOO_MANY_CLIENTS', `at most ${this.options.maxClients} sockets at once (maestro serve --max-clients)`)
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => {
-      this.#alive.add(ws)
-      ws.on('pong', () => this.#alive.add(ws))
-      ws.on('error', () => ws.terminate())
-      const opened = Date.now()
-      const agent = 'name' in route ? route.name : undefined
-      const kind = agent === undefined ? 'events' : 'terminal'
-      this.options.audit.write('socket_open', {address, kind, agent, readonly: this.options.readonly})
-      ws.on('close', (code) => this.options.audit.write('socket_close', {address, kind, agent, code, seconds: Math.round((Date.now() - opened) / 1000)}))
-      if (agent === undefined) this.#events(ws)
-      else void this.#terminal(ws, agent, route as {cols: number; rows: number})
+    // Whether the agent exists is known before the socket is accepted, so that the viewer is
+    // listening from the socket's first frame on and no early keystroke is lost.
+    const exists = 'name' in route ? hasSession(this.options.tmux, route.name).catch(() => false) : Promise.resolve(true)
+    this.#pending++
+    void exists.then((found) => {
+      this.#pending--
+      // ws adds the socket to its clients before handleUpgrade returns, so the cap holds.
+      this.#wss.handleUpgrade(request, socket, head, (ws) => {
+        this.#alive.add(ws)
+        ws.on('pong', () => this.#alive.add(ws))
+        ws.on('error', () => ws.terminate())
+        const opened = Date.now()
+        const agent = 'name' in route ? route.name : undefined
+        const kind = agent === undefined ? 'events' : 'terminal'
+        this.options.audit.write('socket_open', {address, kind, agent, readonly: this.options.readonly})
+        ws.on('close', (code) => this.options.audit.write('socket_close', {address, kind, agent, code, seconds: Math.round((Date.now() - opened) / 1000)}))
+        if (!('name' in route)) this.#events(ws)
+        else if (found) this.#terminal(ws, route)
+        else {
+          const notice: TerminalNotice = {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${route.name}" not found`}
+          ws.send(JSON.stringify(notice))
+          ws.close(CloseCode.agentNotFound, 'agent not found')
+        }
+      })
     })
   }
 
@@ -102,15 +115,8 @@ export class Sockets {
     ws.on('close', unsubscribe)
   }
 
-  async #terminal(ws: WebSocket, name: string, size: {cols: number; rows: number}): Promise<void> {
-    if (!(await hasSession(this.options.tmux, name).catch(() => false))) {
-      const notice: TerminalNotice = {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${name}" not found`}
-      ws.send(JSON.stringify(notice))
-      ws.close(CloseCode.agentNotFound, 'agent not found')
-      return
-    }
-    if (ws.readyState !== ws.OPEN) return
-    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, ...size, readonly: this.options.readonly})
+  #terminal(ws: WebSocket, route: {name: string; cols: number; rows: number}): void {
+    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route, readonly: this.options.readonly})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))

@@ -13,6 +13,7 @@ import {hasSession} from '../tmux/sessions.js'
 export const HIGH_WATER_BYTES = 1024 * 1024
 const LOW_WATER_BYTES = 256 * 1024
 const FIRST_SCREEN_MS = 500
+const MAX_EARLY_MESSAGES = 64
 
 export interface ViewerOptions {
   tmux: Tmux
@@ -35,6 +36,8 @@ export class TerminalViewer {
   #ended = false
   #ptyGone = false
   readonly #opened = Date.now()
+  /** Input that came before tmux took over the pty, which would otherwise be lost. */
+  #early: string[] | undefined = []
   readonly exited: Promise<void>
 
   constructor(ws: WebSocket, options: ViewerOptions) {
@@ -97,6 +100,11 @@ export class TerminalViewer {
   }
 
   #output(chunk: Buffer): void {
+    if (this.#early) {
+      // tmux draws only once it has put the pty into raw mode; from here on input is safe.
+      for (const data of this.#early) this.#pty.write(data)
+      this.#early = undefined
+    }
     if (this.#ws.readyState !== this.#ws.OPEN) return
     this.#ws.send(chunk, {binary: true}, () => this.#drained())
     if (!this.#paused && this.#ws.bufferedAmount > HIGH_WATER_BYTES) {
@@ -120,8 +128,12 @@ export class TerminalViewer {
     if (message.type === 'resize') {
       // A read-only client is attached with ignore-size, so its size never changes the window.
       this.#pty.resize(message.cols, message.rows)
-    } else if (!this.#readonly) {
+    } else if (this.#readonly) {
+      return
+    } else if (!this.#early) {
       this.#pty.write(message.data)
+    } else if (this.#early.length < MAX_EARLY_MESSAGES) {
+      this.#early.push(message.data)
     }
   }
 
