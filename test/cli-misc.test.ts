@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {chmodSync, mkdirSync, statSync, symlinkSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {assertHumanError, assertJsonError, parseJson, sessionNames, startAgent} from './cli-helpers.js'
+import {BIN, sandbox, waitFor} from './helpers.js'
+
+const box = sandbox('misc')
+/** A second tmux server standing in for the user's terminal, where `maestro attach` runs. */
+const outerSocket = `${box.socket}-outer`
+/** Another maestro server, picked with --socket. */
+const otherSocket = `${box.socket}-other`
+
+after(() => {
+  for (const socket of [outerSocket, otherSocket]) {
+    try {
+      execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+    } catch {
+      // never started
+    }
+  }
+  box.cleanup()
+})
+
+function outer(args: string[]): string {
+  return execFileSync('tmux', ['-L', outerSocket, '-f', '/dev/null', ...args], {encoding: 'utf8', env: box.env})
+}
+
+/** Clients on maestro's server as `session|readonly`, sorted. */
+function clients(): string[] {
+  return box.tmux(['list-clients', '-F', '#{session_name}|#{client_readonly}']).split('\n').filter(Boolean).sort()
+}
+
+test('attach, run in a terminal, becomes a client of the agent; --readonly makes a read-only one', async () => {
+  await startAgent(box, 'target', "sh -c 'echo target screen text; exec sleep 1000'")
+  // No shell: tmux runs a multi-word command as an argument vector. The dead panes keep the exit status.
+  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'writer', process.execPath, BIN, 'attach', 'target'])
+  outer(['set-option', '-g', 'remain-on-exit', 'on'])
+  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'reader', process.execPath, BIN, 'attach', 'target', '--readonly'])
+
+  await waitFor(() => clients().length === 2, 10_000, 'two clients')
+  assert.deepEqual(clients(), ['target|0', 'target|1'])
+  await waitFor(() => outer(['capture-pane', '-p', '-t', '=writer:']).includes('target screen text'), 5000, 'the agent on the terminal')
+  const agent = parseJson<{name: string; attachedClients: number}[]>(await box.cli(['ls', '--json'])).find(({name}) => name === 'target')
+  assert.equal(agent?.attachedClients, 2)
+
+  box.tmux(['detach-client', '-s', '=target'])
+  await waitFor(() => outer(['list-panes', '-a', '-F', '#{pane_dead}|#{pane_dead_status}']) === '1|0\n1|0\n', 5000, 'attach to return 0')
+  assert.ok(sessionNames(box).includes('target'), 'detaching leaves the agent running')
+})
+
+test('attach inside a client of maestro switches that client instead of nesting', async () => {
+  await startAgent(box, 'hub', 'sh')
+  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'switcher', process.execPath, BIN, 'attach', 'hub'])
+  await waitFor(() => clients().includes('hub|0'), 10_000, 'a client on hub')
+  const sent = await box.cli(['send', 'hub', `'${process.execPath}' '${BIN}' attach target`])
+  assert.equal(sent.code, 0, sent.stderr)
+  await waitFor(() => clients().includes('target|0'), 10_000, 'the client to switch to target')
+  assert.deepEqual(clients(), ['target|0'])
+})
+
+test('attach to an unknown agent exits 1 without starting a client', async () => {
+  assertHumanError(await box.cli(['attach', 'ghost']), 'AGENT_NOT_FOUND', 1, /agent "ghost" not found/)
+})
+
+test('config sets defaultCommand, and new without --cmd runs it', async () => {
+  const [empty, unknown, noKey] = await Promise.all([
+    box.cli(['config', '--json']),
+    box.cli(['config', 'colour', 'blue', '--json']),
+    box.cli(['config', '--unset', '--json']),
+  ])
+  assert.deepEqual(parseJson(empty), {})
+  assertJsonError(unknown, 'INVALID_ARGUMENT', 2)
+  assertJsonError(noKey, 'INVALID_ARGUMENT', 2)
+
+  const command = "sh -c 'echo started by default; exec sleep 1000'"
+  const set = await box.cli(['config', 'defaultCommand', command])
+  assert.equal(set.code, 0, set.stderr)
+  assert.equal(set.stdout, `defaultCommand = ${command}\n`)
+  assert.equal(statSync(join(box.env.MAESTRO_CONFIG_DIR!, 'settings.json')).mode & 0o777, 0o600)
+
+  const created = parseJson(await box.cli(['new', 'defaulted', '--json']))
+  assert.equal(created.command, command)
+  await waitFor(async () => (await box.cli(['capture', 'defaulted'])).stdout.includes('started by default'), 5000, 'default command output')
+
+  const unset = await box.cli(['config', 'defaultCommand', '--unset'])
+  assert.equal(unset.stdout, 'defaultCommand = (not set)\n')
+  const shell = parseJson(await box.cli(['new', 'plain', '--json']))
+  assert.notEqual(shell.command, command)
+  assert.ok(shell.command.length > 0, 'a shell runs when nothing else is set')
+})
+
+test('--socket picks another maestro server', async () => {
+  const created = await box.cli(['new', 'elsewhere', '--cmd', 'sleep 1000', '--socket', otherSocket])
+  assert.equal(created.code, 0, created.stderr)
+  const [here, there] = await Promise.all([box.cli(['ls', '--json']), box.cli(['ls', '--json', '--socket', otherSocket])])
+  assert.ok(!parseJson<{name: string}[]>(here).some(({name}) => name === 'elsewhere'))
+  assert.deepEqual(parseJson<{name: string}[]>(there).map(({name}) => name), ['elsewhere'])
+})
+
+test('doctor checks tmux and the directories; --json gives each check', async () => {
+  const [human, json] = await Promise.all([box.cli(['doctor']), box.cli(['doctor', '--json'])])
+  assert.equal(human.code, 0, human.stderr)
+  assert.match(human.stdout, /^tmux\s+ok\s+tmux \d+\.\d+/m)
+  assert.match(human.stdout, /^config directory\s+ok\s/m)
+  assert.match(human.stdout, /^state directory\s+ok\s/m)
+  const report = parseJson(json)
+  assert.equal(report.ok, true)
+  assert.deepEqual(report.checks.map(({name}: {name: string}) => name), ['tmux', 'config directory', 'state directory'])
+})
+
+test('doctor says how to fix a config directory others can read', async () => {
+  const configDir = box.env.MAESTRO_CONFIG_DIR!
+  chmodSync(configDir, 0o755)
+  try {
+    const [human, json] = await Promise.all([box.cli(['doctor']), box.cli(['doctor', '--json'])])
+    assert.equal(human.code, 1)
+    assert.match(human.stdout, new RegExp(`^config directory\\s+FAIL\\s+${configDir} is readable by others \\(mode 755\\); fix: chmod 700 ${configDir}$`, 'm'))
+    assert.equal(json.code, 1)
+    assert.equal(parseJson(json).ok, false)
+  } finally {
+    chmodSync(configDir, 0o700)
+  }
+})
+
+test('without tmux on PATH, commands exit 3 with TMUX_MISSING', async () => {
+  const bin = join(box.home, 'node-only')
+  mkdirSync(bin)
+  symlinkSync(process.execPath, join(bin, 'node'))
+  const env = {PATH: bin}
+  const [ls, json, created, doctor] = await Promise.all([
+    box.cli(['ls'], {env}),
+    box.cli(['ls', '--json'], {env}),
+    box.cli(['new', 'orphan', '--cmd', 'sleep 1000'], {env}),
+    box.cli(['doctor', '--json'], {env}),
+  ])
+  assertHumanError(ls, 'TMUX_MISSING', 3, /tmux is not installed or not on PATH \(install it/)
+  assertJsonError(json, 'TMUX_MISSING', 3)
+  assertHumanError(created, 'TMUX_MISSING', 3)
+  assert.equal(doctor.code, 3)
+  assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)'})
+})
+
+test('a bad flag is a usage error, as JSON too', async () => {
+  const [human, json] = await Promise.all([box.cli(['ls', '--bogus']), box.cli(['ls', '--bogus', '--json'])])
+  assert.equal(human.code, 2)
+  assert.match(human.stderr, /Nonexistent flag: --bogus/)
+  assertJsonError(json, 'INVALID_ARGUMENT', 2)
+})
+
+test('help lists every command with its summary', async () => {
+  const result = await box.cli(['--help'])
+  assert.equal(result.code, 0, result.stderr)
+  for (const command of ['new', 'create', 'ls', 'list', 'note', 'kill', 'kill-all', 'attach', 'send', 'capture', 'logs', 'rename', 'doctor', 'config']) {
+    assert.match(result.stdout, new RegExp(`^  ${command}\\s+\\S`, 'm'), command)
+  }
+})
