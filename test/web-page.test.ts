@@ -191,6 +191,7 @@ test('when the server restarts on the same port the page says so, reconnects and
   const word = `back-${randomBytes(3).toString('hex')}`
   await typeCommand(page, `echo ${word}-$((1+1))`)
   await waitForLine(page, `${word}-2`)
+  for (const dismiss of await page.locator('.toast button').all()) await dismiss.click()
   await page.screenshot({path: screenshotPath('desktop.png')})
   console.log(`screenshots: ${SCREENSHOTS}`)
 })

@@ -59,4 +59,6 @@ export const ICONS = {
   note: 'M3 2.5h10v11H3zM5.5 6h5M5.5 9h5',
   close: 'M4 4l8 8M12 4l-8 8',
   help: 'M6 6a2 2 0 113 1.7c-.7.4-1 .8-1 1.6M8 12v.5',
+  pencil: 'M10.5 2.5l3 3-8 8h-3v-3z',
+  trash: 'M2.5 4.5h11M6 4.5V3h4v1.5M4 4.5l.7 9h6.6l.7-9',
 } as const

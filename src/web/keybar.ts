@@ -30,10 +30,6 @@ export class KeyBar {
     return out
   }
 
-  setEnabled(enabled: boolean): void {
-    for (const button of this.element.querySelectorAll('button')) button.disabled = !enabled
-  }
-
   private cursorMode(data: string): string {
     return this.cursorApplicationMode() ? data.replace(/^\x1b\[(?=[ABCD]$)/, '\x1bO') : data
   }

@@ -71,15 +71,15 @@ class App {
       (data) => this.currentView()?.type(data),
       () => this.currentView()?.applicationCursorKeys ?? false,
     )
-    this.keybar.setEnabled(!readonly)
+    this.keybar.element.hidden = readonly
 
     const menu = iconButton(ICONS.menu, 'Agents', {class: 'icon-button menu', 'aria-controls': 'sidebar'})
     menu.addEventListener('click', () => this.toggleDrawer())
     const notesToggle = iconButton(ICONS.note, 'Show or hide notes', {class: 'icon-button notes-toggle'})
     notesToggle.addEventListener('click', () => this.toggleNotes())
-    const rename = h('button', {type: 'button', class: 'rename'}, 'Rename')
+    const rename = h('button', {type: 'button', class: 'rename', title: 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
     rename.addEventListener('click', () => this.renameAgent())
-    const kill = h('button', {type: 'button', class: 'danger kill'}, 'Kill')
+    const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
     kill.addEventListener('click', () => this.killAgent())
     const actions = h('div', {class: 'agent-actions'}, rename, kill)
     actions.hidden = readonly

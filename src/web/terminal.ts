@@ -86,9 +86,8 @@ export class TerminalView {
     this.term.attachCustomKeyEventHandler((event) => this.handleKey(event))
     this.term.onData((data) => this.input(this.options.transformInput(data)))
     this.term.onBinary((data) => this.input(data))
-    this.term.onResize(({cols, rows}) => {
-      if (!options.readonly) this.sendMessage({type: 'resize', cols, rows})
-    })
+    // Read-only too: the server sizes only this viewer's own tmux client then, never the agent's window.
+    this.term.onResize(({cols, rows}) => this.sendMessage({type: 'resize', cols, rows}))
     this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
   }
 
