@@ -7,7 +7,7 @@ import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {hasSession} from '../tmux/sessions.js'
+import {fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
 import {refuseUpgrade} from './respond.js'
@@ -66,7 +66,7 @@ export class Sockets {
     }
     // Whether the agent exists is known before the socket is accepted, so that the viewer is
     // listening from the socket's first frame on and no early keystroke is lost.
-    const exists = 'name' in route ? hasSession(this.options.tmux, route.name).catch(() => false) : Promise.resolve(true)
+    const exists = 'name' in route ? this.#prepare(route) : Promise.resolve(true)
     this.#pending++
     void exists.then((found) => {
       this.#pending--
@@ -89,6 +89,20 @@ export class Sockets {
         }
       })
     })
+  }
+
+  /**
+   * Whether the agent exists. A read-only viewer takes the window's own size instead of asking
+   * for one: tmux lets a lone ignore-size client size the window all the same.
+   */
+  async #prepare(route: {name: string; cols: number; rows: number}): Promise<boolean> {
+    try {
+      if (!this.options.readonly) return await hasSession(this.options.tmux, route.name)
+      Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
+      return true
+    } catch {
+      return false
+    }
   }
 
   #route(url: URL): {events: true} | {name: string; cols: number; rows: number} | {status: number; code: string; refusal: string} {

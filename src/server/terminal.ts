@@ -125,11 +125,10 @@ export class TerminalViewer {
     if (isBinary || this.#ended) return
     const message = parseClientMessage(data.toString('utf8'))
     if (!message) return
+    // A read-only viewer keeps the window's size (see Sockets) and types nothing.
+    if (this.#readonly) return
     if (message.type === 'resize') {
-      // A read-only client is attached with ignore-size, so its size never changes the window.
       this.#pty.resize(message.cols, message.rows)
-    } else if (this.#readonly) {
-      return
     } else if (!this.#early) {
       this.#pty.write(message.data)
     } else if (this.#early.length < MAX_EARLY_MESSAGES) {

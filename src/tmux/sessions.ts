@@ -203,6 +203,17 @@ export async function setAgentOptions(tmux: Tmux, values: Map<string, Record<str
   }
 }
 
+/**
+ * The size a new client must have to leave the agent's window as it is: the window plus tmux's
+ * status lines. A client attached with ignore-size still sizes the window when it is alone.
+ */
+export async function fittingClientSize(tmux: Tmux, name: string): Promise<{cols: number; rows: number}> {
+  const {stdout} = await runOnAgent(tmux, name, ['display-message', '-p', '-t', exactPane(name), '#{window_width} #{window_height} #{status}'])
+  const [cols, rows, status] = stdout.trim().split(' ')
+  const statusLines = status === 'off' ? 0 : status === 'on' ? 1 : Number(status) || 0
+  return {cols: Number(cols), rows: Number(rows) + statusLines}
+}
+
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
 export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: number}> {
   const {stdout} = await tmux.exec(['-V']).catch((error) => {

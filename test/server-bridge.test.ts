@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict'
+import {existsSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, afterEach, before, test} from 'node:test'
+
+import WebSocket from 'ws'
+
+import {CloseCode} from '../src/shared/protocol.js'
+import {HIGH_WATER_BYTES} from '../src/server/terminal.js'
+import {sandbox, waitFor} from './helpers.js'
+import {
+  type TestServer,
+  Viewer,
+  attachProcesses,
+  exitOf,
+  newAgent,
+  openSocket,
+  serve,
+  serveChild,
+  terminalPath,
+  useSandboxEnv,
+} from './server-helpers.js'
+
+const box = sandbox('server-bridge')
+useSandboxEnv(box)
+let t: TestServer
+
+before(async () => {
+  t = await serve(box)
+})
+after(async () => {
+  await t?.server.close()
+  box.cleanup()
+})
+// A failed test must not leave viewers behind to spoil the process counts of the next one.
+const opened: Viewer[] = []
+afterEach(async () => {
+  for (const viewer of opened.splice(0)) if (!viewer.closed) viewer.ws.terminate()
+  await waitFor(() => attachProcesses(box).length === 0, 5000, 'clean up').catch(() => undefined)
+})
+
+const screen = (name: string) => box.tmux(['capture-pane', '-p', '-t', `=${name}:`])
+const windowSize = (name: string) => box.tmux(['display-message', '-p', '-t', `=${name}:`, '#{window_width}x#{window_height}']).trim()
+const hasSession = (name: string) => {
+  try {
+    box.tmux(['has-session', '-t', `=${name}`])
+    return true
+  } catch {
+    return false
+  }
+}
+const noAttachLeft = () => waitFor(() => attachProcesses(box).length === 0, 5000, 'every tmux attach client to exit')
+
+/** A viewer that has its first screen, so tmux is attached and reading its input. */
+async function attached(server: TestServer, name: string, cols = 80, rows = 24): Promise<Viewer> {
+  const viewer = await openSocket(server, terminalPath(name, cols, rows))
+  opened.push(viewer)
+  await viewer.waitForText('\u001b[?1049h')
+  return viewer
+}
+
+test('output reaches two viewers of one agent at once', async () => {
+  await newAgent(box, 'echoer', 'cat')
+  const [a, b] = await Promise.all([attached(t, 'echoer'), attached(t, 'echoer')])
+  assert.equal(attachProcesses(box).length, 2)
+  box.tmux(['send-keys', '-t', '=echoer:', '-l', 'SHARED-OUTPUT-1'])
+  await Promise.all([a.waitForText('SHARED-OUTPUT-1'), b.waitForText('SHARED-OUTPUT-1')])
+  await Promise.all([a.close(), b.close()])
+  await noAttachLeft()
+})
+
+test('input from one viewer reaches the agent and every viewer sees it', async () => {
+  const out = join(box.home, 'typed.txt')
+  await newAgent(box, 'reader', `sh -c 'read line; printf %s "$line" > ${out}; sleep 60'`)
+  const [typist, watcher] = await Promise.all([attached(t, 'reader'), attached(t, 'reader')])
+  typist.send({type: 'input', data: 'typed through the socket\r'})
+  await waitFor(() => existsSync(out) && readFileSync(out, 'utf8') === 'typed through the socket', 5000, 'the agent to read the line')
+  await watcher.waitForText('typed through the socket')
+  await Promise.all([typist.close(), watcher.close()])
+})
+
+test('closing a viewer detaches its tmux client and never ends the agent', async () => {
+  await newAgent(box, 'stays', 'cat')
+  const viewer = await attached(t, 'stays')
+  assert.equal((await viewer.close()).code, 1005)
+  await noAttachLeft()
+  assert.ok(hasSession('stays'))
+  assert.equal(box.tmux(['list-clients', '-t', '=stays']).trim(), '')
+})
+
+// The window is a row shorter than the client: tmux's status line takes the last one.
+test('a writable viewer sizes the window; the first screen is drawn at the size in the URL', async () => {
+  await newAgent(box, 'sized', 'cat')
+  const viewer = await attached(t, 'sized', 100, 30)
+  await waitFor(() => windowSize('sized') === '100x29', 3000, 'the window to take the viewer size')
+  viewer.send({type: 'resize', cols: 90, rows: 20})
+  await waitFor(() => windowSize('sized') === '90x19', 3000, 'the resize')
+  await viewer.close()
+})
+
+test('a read-only viewer cannot type and does not resize the window', async () => {
+  const ro = await serve(box, {readonly: true})
+  try {
+    await newAgent(box, 'watched', 'cat')
+    const before = windowSize('watched')
+    const viewer = await attached(ro, 'watched', 50, 10)
+    viewer.send({type: 'input', data: 'READONLY-TYPED\r'})
+    viewer.send({type: 'resize', cols: 60, rows: 12})
+    box.tmux(['send-keys', '-t', '=watched:', '-l', 'AFTER-READONLY'])
+    await viewer.waitForText('AFTER-READONLY')
+    assert.doesNotMatch(screen('watched'), /READONLY-TYPED/)
+    assert.equal(windowSize('watched'), before)
+    assert.match(box.tmux(['list-clients', '-t', '=watched', '-F', '#{client_flags}']), /read-only/)
+    await viewer.close()
+  } finally {
+    await ro.server.close()
+  }
+})
+
+test('when the agent program exits, viewers get its exit code and a clean close', async () => {
+  await newAgent(box, 'quitter', `sh -c 'read x; exit 3'`)
+  const [a, b] = await Promise.all([attached(t, 'quitter'), attached(t, 'quitter')])
+  a.send({type: 'input', data: '\r'})
+  const [closedA, closedB] = await Promise.all([a.closedPromise, b.closedPromise])
+  assert.deepEqual([closedA.code, closedB.code], [CloseCode.agentExited, CloseCode.agentExited])
+  assert.deepEqual(a.notices, [{type: 'exit', code: 3}])
+  assert.deepEqual(b.notices, [{type: 'exit', code: 3}])
+  await noAttachLeft()
+})
+
+test('when the agent is killed, viewers get an exit notice and a clean close', async () => {
+  await newAgent(box, 'doomed', 'cat')
+  const viewer = await attached(t, 'doomed')
+  box.tmux(['kill-session', '-t', '=doomed'])
+  assert.equal((await viewer.closedPromise).code, CloseCode.agentExited)
+  assert.deepEqual(viewer.notices, [{type: 'exit', code: null}])
+  await noAttachLeft()
+})
+
+test('a terminal for an unknown agent gets an error notice and close code 4004', async () => {
+  const viewer = await openSocket(t, terminalPath('nobody'))
+  assert.equal((await viewer.closedPromise).code, CloseCode.agentNotFound)
+  assert.equal(viewer.notices[0].code, 'AGENT_NOT_FOUND')
+  assert.equal(attachProcesses(box).length, 0)
+})
+
+test('no tmux client is left after viewers drop off the network', async () => {
+  await newAgent(box, 'dropped', 'cat')
+  const viewers = await Promise.all([attached(t, 'dropped'), attached(t, 'dropped'), attached(t, 'dropped')])
+  assert.equal(attachProcesses(box).length, 3)
+  // A reset connection: no close frame, the TCP socket just goes away.
+  for (const viewer of viewers) viewer.ws.terminate()
+  await noAttachLeft()
+  assert.ok(hasSession('dropped'))
+})
+
+test('a peer that stops answering pings is dropped, and its tmux client with it', async () => {
+  const beating = await serve(box, {heartbeatMs: 200})
+  try {
+    await newAgent(box, 'silent', 'cat')
+    const ws = new WebSocket(`${beating.base.replace('http', 'ws')}${terminalPath('silent')}`, {
+      headers: {authorization: `Bearer ${beating.token}`},
+      origin: beating.origin,
+      autoPong: false,
+    })
+    const viewer = new Viewer(ws)
+    opened.push(viewer)
+    await viewer.waitForText('\u001b[?1049h')
+    assert.equal(attachProcesses(box).length, 1)
+    assert.equal((await viewer.closedPromise).code, 1006)
+    await noAttachLeft()
+  } finally {
+    await beating.server.close()
+  }
+})
+
+test('stopping the server closes viewers with 1001 and leaves no tmux client', async () => {
+  const stopping = await serve(box)
+  await newAgent(box, 'survivor', 'cat')
+  const viewers = await Promise.all([attached(stopping, 'survivor'), attached(stopping, 'survivor')])
+  await stopping.server.close()
+  assert.equal(attachProcesses(box).length, 0)
+  for (const viewer of viewers) assert.equal((await viewer.closedPromise).code, CloseCode.goingAway)
+  assert.ok(hasSession('survivor'))
+})
+
+test('maestro serve stops on SIGTERM with exit 0, and a killed server leaves no tmux client', async () => {
+  await newAgent(box, 'orphan', 'cat')
+  const graceful = await serveChild(box)
+  const viewer = await attached(graceful.t, 'orphan')
+  graceful.child.kill('SIGTERM')
+  assert.equal(await exitOf(graceful.child), 0)
+  assert.equal((await viewer.closedPromise).code, CloseCode.goingAway)
+  await noAttachLeft()
+
+  const killed = await serveChild(box)
+  const viewers = await Promise.all([attached(killed.t, 'orphan'), attached(killed.t, 'orphan')])
+  assert.equal(attachProcesses(box).length, 2)
+  killed.child.kill('SIGKILL')
+  await exitOf(killed.child)
+  await Promise.all(viewers.map((one) => one.closedPromise))
+  await noAttachLeft()
+  assert.ok(hasSession('orphan'))
+})
+
+test('a viewer that stops reading is paused at the high-water mark while the others keep up', async () => {
+  // tmux sends a client screen updates, not every byte: a large window makes them large.
+  await newAgent(box, 'flood', `sh -c 'while :; do seq -s " " 1 400; done'`)
+  const [slow, fast] = await Promise.all([attached(t, 'flood', 1000, 400), attached(t, 'flood', 1000, 400)])
+  // Stop reading the socket: TCP buffers fill, then the server's queue for this viewer.
+  const slowSocket = (slow.ws as unknown as {_socket: {pause(): void; resume(): void}})._socket
+  slowSocket.pause()
+  const slowStats = () => t.server.viewers().find((viewer) => viewer.agent === 'flood' && viewer.paused)
+  // The kernel's socket buffers (several MiB on loopback) fill first.
+  await waitFor(slowStats, 40_000, 'the slow viewer to be paused')
+  let most = 0
+  const fastBefore = fast.bytes
+  for (let i = 0; i < 20; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    for (const viewer of t.server.viewers()) most = Math.max(most, viewer.bufferedAmount)
+  }
+  assert.ok(most < HIGH_WATER_BYTES + 256 * 1024, `a viewer queued ${most} bytes`)
+  assert.ok(fast.bytes - fastBefore > 64 * 1024, `the fast viewer got ${fast.bytes - fastBefore} bytes meanwhile`)
+  assert.equal(fast.closed, undefined)
+
+  slowSocket.resume()
+  await waitFor(() => !t.server.viewers().some((viewer) => viewer.paused), 10_000, 'the slow viewer to resume')
+  const slowAfter = slow.bytes
+  await waitFor(() => slow.bytes > slowAfter + 64 * 1024, 10_000, 'the slow viewer to get output again')
+  box.tmux(['kill-session', '-t', '=flood'])
+  await Promise.all([slow.closedPromise, fast.closedPromise])
+  await noAttachLeft()
+})
