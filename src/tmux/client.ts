@@ -40,20 +40,22 @@ export class Tmux {
   }
 
   /**
-   * Runs tmux and resolves with its output; rejects with the raw stderr for callers to classify.
-   * A bare ";" argument separates commands in one call; every other argument reaches its
-   * command as given, even when it ends in ";" (see `literal`).
+   * Runs one tmux command, or several in one tmux process when given a list of commands (tmux
+   * runs them in order and stops at the first that fails). Resolves with the output; rejects
+   * with the raw stderr for callers to classify.
    */
-  exec(args: string[], options: {input?: string} = {}): Promise<TmuxResult> {
+  exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
+    const commands = (Array.isArray(command[0]) ? command : [command]) as string[][]
+    const args = commands.flatMap((words, index) => [...(index > 0 ? [';'] : []), ...words.map(literal)])
     return new Promise((resolve, reject) => {
       const child = execFile(
         'tmux',
-        [...this.serverArgs(), ...args.map(literal)],
+        [...this.serverArgs(), ...args],
         {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
         (error, stdout, stderr) => {
           if (!error) return resolve({stdout, stderr})
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(tmuxMissing())
-          reject(new TmuxCommandError(args, stderr.trim() || error.message))
+          reject(new TmuxCommandError(commands[0], stderr.trim() || error.message))
         },
       )
       if (options.input !== undefined) child.stdin?.end(options.input)
@@ -79,11 +81,12 @@ export function tmuxMissing(): MaestroError {
 }
 
 /**
- * tmux reads any argument that ends in ";" as the end of a command: the ";" is dropped and the
- * arguments after it run as a new command. A backslash before that last ";" keeps it literal.
+ * tmux reads any argument that ends in ";" (a bare ";" too) as the end of a command: the ";" is
+ * dropped and what follows runs as a new command. A backslash before that ";" keeps it literal,
+ * so only the separators `exec` places itself ever split commands.
  */
 function literal(arg: string): string {
-  return arg !== ';' && arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg
+  return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg
 }
 
 /** `=name` matches exactly; a bare name would also match prefixes and patterns. */

@@ -108,18 +108,16 @@ export interface NewSessionOptions {
  */
 export async function newSession(tmux: Tmux, options: NewSessionOptions): Promise<void> {
   const {name, dir, command} = options
-  const args = [
-    'set-option', '-g', 'history-limit', String(HISTORY_LIMIT), ';',
-    'set-option', '-g', 'mouse', 'off', ';',
-    'set-option', '-gw', 'remain-on-exit', 'on', ';',
-    'new-session', '-d', '-s', name, '-c', dir,
-    '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`,
-    ...(command ? [command] : []), ';',
-    'set-option', '-t', exactPane(name), '@maestro-dir', dir, ';',
-    'set-option', '-t', exactPane(name), '@maestro-command', command ?? '',
+  const commands = [
+    ['set-option', '-g', 'history-limit', String(HISTORY_LIMIT)],
+    ['set-option', '-g', 'mouse', 'off'],
+    ['set-option', '-gw', 'remain-on-exit', 'on'],
+    ['new-session', '-d', '-s', name, '-c', dir, '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? [command] : [])],
+    ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
+    ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
   ]
   try {
-    await tmux.exec(args)
+    await tmux.exec(commands)
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/.test(error.stderr)) {
       throw new MaestroError('AGENT_EXISTS', `agent "${name}" already exists (pick another name, or maestro kill ${name})`, {name})
@@ -148,9 +146,7 @@ export async function renameSession(tmux: Tmux, from: string, to: string): Promi
  * Enter that arrives in the same burst as pasted text.
  */
 export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
-  // A bare ";" would separate tmux commands (Tmux.exec), so that one text goes as its key code.
-  const keys = text === ';' ? ['-H', '3b'] : ['-l', '--', text]
-  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), ...keys])
+  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), '-l', '--', text])
   if (!options.enter) return
   if (text) await new Promise((resolve) => setTimeout(resolve, 60))
   await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), 'Enter'])
@@ -175,10 +171,13 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
   const screens = new Map<string, string>()
   if (names.length === 0) return screens
   const marker = `${SEP}maestro-screen${SEP}`
-  const args = names.flatMap((name) => ['display-message', '-p', `${marker}${name}`, ';', 'capture-pane', '-p', '-t', exactPane(name), ';'])
+  const commands = names.flatMap((name) => [
+    ['display-message', '-p', `${marker}${name}`],
+    ['capture-pane', '-p', '-t', exactPane(name)],
+  ])
   let stdout: string
   try {
-    ;({stdout} = await tmux.exec(args.slice(0, -1)))
+    ;({stdout} = await tmux.exec(commands))
   } catch (error) {
     if (error instanceof TmuxCommandError) return screens
     throw error
@@ -192,12 +191,12 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
 
 /** Sets user options on several agents in one call; `values` maps agent → option → value. */
 export async function setAgentOptions(tmux: Tmux, values: Map<string, Record<string, string>>): Promise<void> {
-  const args = [...values].flatMap(([name, options]) =>
-    Object.entries(options).flatMap(([option, value]) => ['set-option', '-t', exactPane(name), option, value, ';']),
+  const commands = [...values].flatMap(([name, options]) =>
+    Object.entries(options).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
   )
-  if (args.length === 0) return
+  if (commands.length === 0) return
   try {
-    await tmux.exec(args.slice(0, -1))
+    await tmux.exec(commands)
   } catch (error) {
     throw notFoundOr(error, [...values.keys()].join(', '))
   }
