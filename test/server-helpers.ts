@@ -193,7 +193,7 @@ export async function serveChild(box: Box, args: string[] = [], env: NodeJS.Proc
     if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}: ${stderr}`)
     return stdout.includes('\n') ? stdout.split('\n')[0] : undefined
   }, 20_000, 'maestro serve to print its URL')
-  const url = /https?:\/\/\S+/.exec(line)![0].replace(/"$/, '')
+  const url: string = line.startsWith('{') ? JSON.parse(line).url : /https?:\/\/\S+/.exec(line)![0]
   const parsed = new URL(url)
   const t: TestServer = {server: undefined as unknown as RunningServer, base: parsed.origin, origin: parsed.origin, token: parsed.searchParams.get('token')!, port: Number(parsed.port)}
   return {child, line, stderr: () => stderr, t}

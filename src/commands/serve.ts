@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Flags, ux} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT, startServer} from '../server/index.js'
@@ -42,14 +42,15 @@ export default class Serve extends BaseCommand<typeof Serve> {
       insecure: flags.insecure,
       tokenFile: flags['token-file'],
     })
-    for (const warning of server.warnings) this.logToStderr(`WARNING: ${warning}`)
-    if (server.fingerprint) this.logToStderr(`TLS certificate SHA-256 fingerprint: ${server.fingerprint}`)
+    // ux writes even under --json, which silences this.log: these lines must be seen either way.
+    for (const warning of server.warnings) ux.stderr(`WARNING: ${warning}`)
+    if (server.fingerprint) ux.stderr(`TLS certificate SHA-256 fingerprint: ${server.fingerprint}`)
     const {url, host, port, tls, readonly} = server
     // One line either way, so scripts can read the URL as soon as it is printed.
-    this.log(this.jsonEnabled() ? JSON.stringify({url, host, port, tls, readonly}) : `maestro serving on ${url}`)
+    ux.stdout(this.jsonEnabled() ? JSON.stringify({url, host, port, tls, readonly}) : `maestro serving on ${url}`)
     if (flags.open) {
       const {default: open} = await import('open')
-      await open(url).catch((error: Error) => this.logToStderr(`could not open a browser: ${error.message}`))
+      await open(url).catch((error: Error) => ux.stderr(`could not open a browser: ${error.message}`))
     }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict'
+import {existsSync, readFileSync} from 'node:fs'
+import {createServer} from 'node:net'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {sandbox, waitFor} from './helpers.js'
+import {type TestServer, api, call, exitOf, login, newAgent, openSocket, serve, serveChild, useSandboxEnv} from './server-helpers.js'
+
+const box = sandbox('server-api')
+useSandboxEnv(box)
+let t: TestServer
+
+before(async () => {
+  t = await serve(box)
+})
+after(async () => {
+  await t?.server.close()
+  box.cleanup()
+})
+
+const names = async () => (await api(t, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name)
+
+test('GET /api/session tells whether the server is read-only and its version', async () => {
+  const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
+  assert.deepEqual((await api(t, 'GET', '/api/session')).json, {readonly: false, version})
+})
+
+test('agents are created, listed, renamed and killed with the CLI shapes', async () => {
+  const created = await api(t, 'POST', '/api/agents', {name: 'api-one', dir: box.home, cmd: 'cat', note: 'first note'})
+  assert.equal(created.status, 201)
+  assert.equal(created.json.name, 'api-one')
+  assert.equal(created.json.dir, box.home)
+  assert.equal(created.json.note, 'first note')
+  assert.deepEqual(created.json.group, ['api'])
+  assert.equal(created.headers['cache-control'], 'no-store')
+
+  const cli = await box.cli(['ls', '--json'])
+  assert.deepEqual(Object.keys(JSON.parse(cli.stdout)[0]).sort(), Object.keys(created.json).sort())
+  assert.deepEqual(await names(), ['api-one'])
+
+  const renamed = await api(t, 'POST', '/api/agents/api-one/rename', {name: 'api-two'})
+  assert.equal(renamed.status, 200)
+  assert.equal(renamed.json.name, 'api-two')
+  assert.equal(renamed.json.note, 'first note')
+
+  const killed = await api(t, 'DELETE', '/api/agents/api-two')
+  assert.equal(killed.status, 200)
+  assert.equal(killed.json.name, 'api-two')
+  assert.ok(existsSync(join(killed.json.archive, 'note.md')))
+  assert.equal(readFileSync(join(killed.json.archive, 'note.md'), 'utf8'), 'first note')
+  assert.deepEqual(await names(), [])
+})
+
+test('errors are JSON with the CLI codes and fitting statuses', async () => {
+  await newAgent(box, 'taken', 'cat')
+  const cases: [string, string, unknown, number, string][] = [
+    ['DELETE', '/api/agents/ghost', undefined, 404, 'AGENT_NOT_FOUND'],
+    ['GET', '/api/agents/ghost/note', undefined, 404, 'AGENT_NOT_FOUND'],
+    ['POST', '/api/agents', {name: 'bad name!'}, 400, 'INVALID_NAME'],
+    ['POST', '/api/agents', {name: 'taken', cmd: 'cat'}, 409, 'AGENT_EXISTS'],
+    ['POST', '/api/agents', {name: 'nodir', dir: join(box.home, 'missing')}, 400, 'DIR_NOT_FOUND'],
+    ['POST', '/api/agents/taken/rename', {name: 5}, 400, 'INVALID_ARGUMENT'],
+    ['GET', '/api/nothing', undefined, 404, 'NOT_FOUND'],
+    ['PATCH', '/api/agents', {}, 405, 'METHOD_NOT_ALLOWED'],
+  ]
+  for (const [method, path, body, status, code] of cases) {
+    const reply = await api(t, method, path, body)
+    assert.equal(reply.status, status, `${method} ${path}`)
+    assert.equal(reply.json.error.code, code, `${method} ${path}`)
+    assert.equal(typeof reply.json.error.message, 'string')
+  }
+})
+
+test('a note is saved with the revision it edits; a stale revision gets 409 and the current note', async () => {
+  await newAgent(box, 'noted', 'cat')
+  const empty = await api(t, 'GET', '/api/agents/noted/note')
+  assert.deepEqual(empty.json, {text: '', revision: 0, updatedAt: null})
+  const first = await api(t, 'PUT', '/api/agents/noted/note', {text: 'editor A', revision: 0})
+  assert.equal(first.status, 200)
+  assert.equal(first.json.revision, 1)
+  const stale = await api(t, 'PUT', '/api/agents/noted/note', {text: 'editor B', revision: 0})
+  assert.equal(stale.status, 409)
+  assert.equal(stale.json.error.code, 'NOTE_CONFLICT')
+  assert.equal(stale.json.error.current.text, 'editor A')
+  assert.equal(stale.json.error.current.revision, 1)
+  assert.equal((await api(t, 'PUT', '/api/agents/noted/note', {text: 'no revision'})).status, 400)
+  assert.equal((await api(t, 'GET', '/api/agents/noted/note')).json.text, 'editor A')
+})
+
+test('the page is served from memory with its content types', async () => {
+  const cookie = await login(t)
+  const dir = new URL('../dist/web/', import.meta.url)
+  const index = await call(`${t.base}/`, {headers: {cookie}})
+  assert.equal(index.status, 200)
+  assert.equal(index.headers['content-type'], 'text/html; charset=utf-8')
+  assert.equal(index.body, readFileSync(new URL('index.html', dir), 'utf8'))
+  const script = await call(`${t.base}/app.js`, {headers: {cookie}})
+  assert.equal(script.headers['content-type'], 'text/javascript; charset=utf-8')
+  assert.equal(script.body, readFileSync(new URL('app.js', dir), 'utf8'))
+  if (existsSync(new URL('app.css', dir))) {
+    assert.equal((await call(`${t.base}/app.css`, {headers: {cookie}})).headers['content-type'], 'text/css; charset=utf-8')
+  }
+  assert.equal((await call(`${t.base}/../package.json`, {headers: {cookie}})).status, 404)
+  assert.equal((await call(`${t.base}/%2e%2e/package.json`, {headers: {cookie}})).status, 404)
+  assert.equal((await call(`${t.base}/nothing.js`, {headers: {cookie}})).status, 404)
+  assert.equal((await call(`${t.base}/`, {method: 'POST', headers: {cookie, origin: t.origin}})).status, 405)
+})
+
+test('/api/events sends the agent list on connect and again only when it changed', async () => {
+  const events = await openSocket(t, '/api/events')
+  await waitFor(() => events.notices.length >= 1, 5000, 'the first event')
+  assert.equal(events.notices[0].type, 'agents')
+  assert.ok(Array.isArray(events.notices[0].agents))
+  await api(t, 'POST', '/api/agents', {name: 'evented', cmd: 'cat', dir: box.home})
+  await waitFor(() => events.notices.some((event) => event.agents.some((agent: {name: string}) => agent.name === 'evented')), 3000, 'an event with the new agent')
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  const sent = events.notices.map((event) => JSON.stringify(event))
+  for (let i = 1; i < sent.length; i++) assert.notEqual(sent[i], sent[i - 1], 'the same list was sent twice in a row')
+  await events.close()
+})
+
+test('maestro serve prints one line with the URL, or one JSON line with --json', async () => {
+  const human = await serveChild(box)
+  human.child.kill('SIGTERM')
+  assert.equal(await exitOf(human.child), 0)
+  assert.match(human.line, /^maestro serving on http:\/\/localhost:\d+\/\?token=[A-Za-z0-9_-]{43}$/)
+
+  const json = await serveChild(box, ['--json'])
+  json.child.kill('SIGINT')
+  assert.equal(await exitOf(json.child), 0)
+  const parsed = JSON.parse(json.line)
+  assert.deepEqual(Object.keys(parsed), ['url', 'host', 'port', 'tls', 'readonly'])
+  assert.equal(parsed.url, `http://localhost:${parsed.port}/?token=${json.t.token}`)
+  assert.deepEqual([parsed.host, parsed.tls, parsed.readonly], ['localhost', false, false])
+})
+
+test('a port in use is a one-line PORT_IN_USE error', async () => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const port = (blocker.address() as {port: number}).port
+  try {
+    const result = await box.cli(['serve', '--port', String(port)])
+    assert.equal(result.code, 1)
+    assert.equal(result.stdout, '')
+    assert.match(result.stderr, new RegExp(`^Error: port ${port} on localhost is in use .*\\[PORT_IN_USE\\]\\n$`))
+    const json = await box.cli(['serve', '--port', String(port), '--json'])
+    assert.equal(JSON.parse(json.stdout).error.code, 'PORT_IN_USE')
+  } finally {
+    blocker.close()
+  }
+})
