@@ -77,6 +77,17 @@ export async function typeCommand(page: Page, command: string): Promise<void> {
   await page.keyboard.press('Enter')
 }
 
+/**
+ * Whether the shown terminal is exactly as large as the agent's tmux client (the viewer's pty):
+ * when they differ, tmux draws lines xterm.js wraps, and the status line breaks in two.
+ */
+export async function sizesAgree(page: Page, tmux: (args: string[]) => string, name: string): Promise<boolean> {
+  const [width, height] = tmux(['list-clients', '-t', `=${name}`, '-F', '#{client_width} #{client_height}']).trim().split(/\s+/).map(Number)
+  const lines = await screenLines(page)
+  // tmux's default status line fills the last row from edge to edge.
+  return lines.length === height && lines.at(-1)?.length === width
+}
+
 export function agentRow(page: Page, name: string) {
   return page.locator(`.sidebar button.agent[data-name="${name}"]`)
 }

@@ -7,7 +7,7 @@ import type {Browser, BrowserContext, Page} from 'playwright-core'
 
 import type {Agent} from '../src/shared/agent.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, startServer, typeCommand, waitForLine} from './web-helpers.js'
+import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine} from './web-helpers.js'
 
 const box = sandbox('webpage')
 // A fixed token lets a restarted server accept the cookie the page already holds.
@@ -85,6 +85,7 @@ test('typing in the terminal reaches the agent and its output is drawn', async (
   // The shell computes part of the line, so the output differs from the echoed command.
   await typeCommand(page, `echo ${word}-$((6*7))`)
   await waitForLine(page, `${word}-42`)
+  await waitFor(() => sizesAgree(page, box.tmux, 'shop-api'), 5000, 'the terminal and its tmux client to have one size')
   await waitFor(async () => (await agentRow(page, 'shop-api').locator('.viewers').textContent()) === '1', 5000, 'one viewer to be counted')
 })
 
@@ -164,6 +165,7 @@ test('create, rename and kill from the page, with the CLI’s name rule, and mae
   await page.locator('.agent-actions .kill').click()
   await dialog.locator('text=scrollback and note are saved to the archive').waitFor()
   await dialog.locator('button[type="submit"]').click()
+  await dialog.waitFor({state: 'detached'})
   const toast = await page.locator('.toast', {hasText: 'Killed web-renamed'}).textContent()
   assert.match(toast ?? '', /Archived in \/\S+/)
   await agentRow(page, 'web-renamed').waitFor({state: 'detached'})
@@ -191,7 +193,7 @@ test('when the server restarts on the same port the page says so, reconnects and
   const word = `back-${randomBytes(3).toString('hex')}`
   await typeCommand(page, `echo ${word}-$((1+1))`)
   await waitForLine(page, `${word}-2`)
-  for (const dismiss of await page.locator('.toast button').all()) await dismiss.click()
+  await page.locator('.toast button').evaluateAll((buttons) => buttons.forEach((button) => (button as HTMLButtonElement).click()))
   await page.screenshot({path: screenshotPath('desktop.png')})
   console.log(`screenshots: ${SCREENSHOTS}`)
 })

@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test'
 import type {Browser, Page} from 'playwright-core'
 
 import {sandbox, waitFor} from './helpers.js'
-import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, startServer, typeCommand, waitForLine} from './web-helpers.js'
+import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine} from './web-helpers.js'
 
 const box = sandbox('webphone')
 let server: Server
@@ -99,6 +99,7 @@ test('a read-only server shows the badge, offers no changes, and typing reaches 
   await typeCommand(page, `echo ${marker}`)
   await page.waitForTimeout(1000)
   assert.equal(box.tmux(['capture-pane', '-p', '-t', '=phone-helper:']).includes(marker), false, 'nothing typed reached the agent')
+  await waitFor(() => sizesAgree(page, box.tmux, 'phone-helper'), 5000, 'the terminal and its tmux client to have one size')
   await page.screenshot({path: screenshotPath('readonly.png')})
   await page.context().close()
 })

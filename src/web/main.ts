@@ -172,6 +172,8 @@ class App {
     this.selected = name
     history.replaceState(null, '', `#${encodeURIComponent(name)}`)
     this.placeholder.hidden = true
+    // The layout around the terminal (notes column, agent bar) settles first, so it is measured once at its final size.
+    this.renderAgentBar()
     let view = this.views.get(name)
     if (!view) {
       view = new TerminalView(name, {readonly: this.session.readonly, transformInput: (data) => this.keybar.consume(data)})
@@ -182,7 +184,6 @@ class App {
     if (focus) view.focus()
     this.sidebar.setSelected(name)
     this.notes.show(name)
-    this.renderAgentBar()
     this.toggleDrawer(false)
   }
 

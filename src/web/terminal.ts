@@ -142,7 +142,7 @@ export class TerminalView {
     clearTimeout(this.retryTimer)
     cancelAnimationFrame(this.fitFrame)
     this.resizeObserver.disconnect()
-    this.socket?.close(CloseCode.goingAway)
+    this.socket?.close(CloseCode.normal)
     this.term.dispose()
     this.element.remove()
   }
@@ -159,7 +159,9 @@ export class TerminalView {
       this.everConnected = true
       this.backoff.reset()
       this.showStatus(null)
+      // The layout may have changed while connecting, and resizes sent before the open were dropped.
       this.fitNow()
+      this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
     }
     socket.onmessage = (message) => {
       if (message.data instanceof ArrayBuffer) this.term.write(new Uint8Array(message.data))
