@@ -1,0 +1,84 @@
+// `maestro ls` start-up against a bare `node -e 0`, and ls with 5 agents against ls with 500.
+// Runs alternate so that load on the machine hits both sides alike; medians are compared.
+// Goals (issue 2): ls ≤ 1.5× node -e 0 with 50 agents; ls with 500 agents ≤ 1.3× ls with 5.
+import {execFileSync, spawnSync} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {Tmux} from '../dist/tmux/client.js'
+import {newSession} from '../dist/tmux/sessions.js'
+
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const RUNS = Number(process.env.BENCH_RUNS) || 20
+
+/** A private tmux server with `count` agents running `sleep 1000`, and its own config dirs. */
+async function world(count) {
+  const socket = `maestro-bench-${process.pid}-${count}`
+  const home = mkdtempSync(join(tmpdir(), 'maestro-bench-'))
+  const tmux = new Tmux(socket)
+  for (let index = 0; index < count; index++) {
+    await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: home, command: 'sleep 1000'})
+  }
+  const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
+  delete env.TMUX
+  return {
+    count,
+    env,
+    destroy() {
+      execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+      rmSync(home, {recursive: true, force: true})
+    },
+  }
+}
+
+function timeRun(args, env) {
+  const start = performance.now()
+  const result = spawnSync(process.execPath, args, {env, encoding: 'utf8'})
+  const elapsed = performance.now() - start
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
+  return elapsed
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+/** Alternates the commands RUNS times each, after one unmeasured warm-up of each; returns medians. */
+function compare(commands) {
+  for (const {args, env} of commands) timeRun(args, env)
+  const times = commands.map(() => [])
+  for (let run = 0; run < RUNS; run++) commands.forEach(({args, env}, index) => times[index].push(timeRun(args, env)))
+  return times.map(median)
+}
+
+const line = (label, ms, extra = '') => console.log(`${label.padEnd(28)} ${ms.toFixed(0).padStart(5)} ms${extra}`)
+
+const worlds = []
+try {
+  const fifty = await world(50)
+  worlds.push(fifty)
+  const [bare, ls] = compare([
+    {args: ['-e', '0'], env: fifty.env},
+    {args: [BIN, 'ls'], env: fifty.env},
+  ])
+  console.log(`medians of ${RUNS} alternating runs`)
+  line('node -e 0', bare)
+  line('maestro ls (50 agents)', ls, `   ${(ls / bare).toFixed(2)}× node -e 0 (goal ≤ 1.5×)`)
+
+  const few = await world(5)
+  worlds.push(few)
+  const many = await world(500)
+  worlds.push(many)
+  const [lsFew, lsMany] = compare([
+    {args: [BIN, 'ls'], env: few.env},
+    {args: [BIN, 'ls'], env: many.env},
+  ])
+  line('maestro ls (5 agents)', lsFew)
+  line('maestro ls (500 agents)', lsMany, `   ${(lsMany / lsFew).toFixed(2)}× ls with 5 (goal ≤ 1.3×)`)
+} finally {
+  for (const each of worlds) each.destroy()
+}
