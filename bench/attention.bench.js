@@ -2,7 +2,7 @@
 // agents costs `maestro serve` (CPU time of the server process while a page is subscribed,
 // against the same server with nobody watching, in the same run).
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -12,18 +12,27 @@ import WebSocket from 'ws'
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const AGENTS = 50
 const home = mkdtempSync(join(tmpdir(), 'maestro-bench-attention-'))
+// Half the agents are a stand-in `claude` showing a recorded screen, so every poll reads screens.
+const fakeBin = join(home, 'bin')
+mkdirSync(fakeBin)
+writeFileSync(join(fakeBin, 'claude'), `#!/bin/sh\ncat ${fileURLToPath(new URL('../test/fixtures/screens/claude-working.txt', import.meta.url))}\nexec sleep 100000\n`, {mode: 0o755})
 const socket = `maestro-bench-attention-${process.pid}`
-const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
+const env = {...process.env, PATH: `${fakeBin}:${process.env.PATH}`, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
 delete env.TMUX
 const cli = (...args) => execFileSync(process.execPath, [BIN, ...args], {env, encoding: 'utf8'})
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const ticks = Number(execFileSync('getconf', ['CLK_TCK'], {encoding: 'utf8'}))
 
+/** CPU seconds of a process and its finished children (the tmux clients serve runs to poll). */
 function cpuSeconds(pid) {
-  // utime and stime, fields 14 and 15 of /proc/PID/stat (after the parenthesised command name).
+  // utime, stime, cutime, cstime: fields 14-17 of /proc/PID/stat (after the command name).
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / ticks
+  return fields.slice(11, 15).reduce((sum, field) => sum + Number(field), 0) / ticks
+}
+
+function tmuxServerPid() {
+  return Number(execFileSync('tmux', ['-L', socket, 'display-message', '-p', '#{pid}'], {encoding: 'utf8'}).trim())
 }
 
 async function watchLatency(samples) {
@@ -58,10 +67,14 @@ async function serverCpu(seconds) {
     server.on('exit', (code) => reject(new Error(`serve exited with ${code}`)))
   })
   try {
+    const tmuxPid = tmuxServerPid()
+    const measure = async () => {
+      const start = [cpuSeconds(server.pid), cpuSeconds(tmuxPid)]
+      await sleep(seconds * 1000)
+      return [cpuSeconds(server.pid) - start[0], cpuSeconds(tmuxPid) - start[1]]
+    }
     await sleep(1000)
-    let before = cpuSeconds(server.pid)
-    await sleep(seconds * 1000)
-    const idle = cpuSeconds(server.pid) - before
+    const idle = await measure()
     const events = new WebSocket(`ws://${url.host}/api/events`, {
       origin: url.origin,
       headers: {authorization: 'Bearer bench-token-0123456789abcdef0123456789abcdef'},
@@ -70,9 +83,7 @@ async function serverCpu(seconds) {
     events.on('message', () => messages++)
     await new Promise((resolve, reject) => events.once('open', resolve).once('error', reject))
     await sleep(1000)
-    before = cpuSeconds(server.pid)
-    await sleep(seconds * 1000)
-    const watching = cpuSeconds(server.pid) - before
+    const watching = await measure()
     events.close()
     return {idle, watching, messages}
   } finally {
@@ -81,13 +92,16 @@ async function serverCpu(seconds) {
 }
 
 try {
-  for (let index = 0; index < AGENTS; index++) cli('new', `agent-${index}`, '--cmd', 'sleep 100000')
+  for (let index = 0; index < AGENTS; index++) cli('new', `agent-${index}`, '--cmd', index % 2 ? 'claude' : 'sleep 100000')
   const latencies = await watchLatency(10)
   console.log(`ls --watch: state change shown after median ${median(latencies).toFixed(0)} ms, worst ${Math.max(...latencies).toFixed(0)} ms (goal: under 2000 ms) with ${AGENTS} agents`)
   const seconds = 10
   const cpu = await serverCpu(seconds)
-  const percent = (value) => ((value / seconds) * 100).toFixed(2)
-  console.log(`serve watching ${AGENTS} agents: ${percent(cpu.watching)}% of one core (nobody watching: ${percent(cpu.idle)}%; goal: under 5%), ${cpu.messages} event messages`)
+  const percent = (value) => `${((value / seconds) * 100).toFixed(1)}%`
+  console.log(
+    `serve watching ${AGENTS} agents (${AGENTS / 2} with screens to read): ${percent(cpu.watching[0])} of one core, ` +
+      `tmux server ${percent(cpu.watching[1])} (nobody watching: ${percent(cpu.idle[0])}, tmux ${percent(cpu.idle[1])}; goal: serve under 5%); ${cpu.messages} event messages`,
+  )
 } finally {
   try {
     execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
