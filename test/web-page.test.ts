@@ -38,6 +38,18 @@ before(async () => {
   server = await startServer(env, ['--port', '0'])
   browser = await launchBrowser()
   context = await browser.newContext({viewport: {width: 1280, height: 800}})
+  // Records the notifications the page shows; the real ones go to the desktop, out of the test's reach.
+  await context.addInitScript(() => {
+    const shown: string[] = []
+    Object.assign(window, {shownNotifications: shown})
+    window.Notification = class extends window.Notification {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options)
+        shown.push(title)
+      }
+    }
+  })
+  await context.grantPermissions(['notifications', 'clipboard-read', 'clipboard-write'], {origin: new URL(server.url).origin})
   page = await context.newPage()
   page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
 })
@@ -132,6 +144,7 @@ test('a note changed elsewhere during an edit shows both versions, and keeping b
   await page.locator('.conflict').waitFor()
   assert.equal(await textarea.inputValue(), 'mine: draft the launch post')
   assert.equal(await page.locator('.conflict .theirs').inputValue(), 'theirs: review comments')
+  await page.screenshot({path: screenshotPath('note-conflict.png')})
   await page.unroute('**/api/agents/blog/note')
   await page.locator('.conflict button', {hasText: 'Keep both'}).click()
   await page.locator('.note-status', {hasText: 'Saved at'}).waitFor()
@@ -146,6 +159,7 @@ test('create, rename and kill from the page, with the CLI’s name rule, and mae
   await dialog.locator('input[name="name"]').fill('bad name!')
   await dialog.locator('button[type="submit"]').click()
   assert.match((await dialog.locator('.dialog-error').textContent()) ?? '', /^invalid agent name "bad name!": use 1-64 letters, digits/)
+  await page.screenshot({path: screenshotPath('new-agent.png')})
   await dialog.locator('input[name="name"]').fill('blog')
   await dialog.locator('button[type="submit"]').click()
   await dialog.locator('.dialog-error', {hasText: 'agent "blog" already exists'}).waitFor()
@@ -172,7 +186,12 @@ test('create, rename and kill from the page, with the CLI’s name rule, and mae
   assert.equal((await listed()).some((agent) => agent.name.startsWith('web-')), false)
 })
 
-test('an agent waiting for input is listed on top with its mark, and the title counts it', async () => {
+test('an agent waiting for input is listed on top with its mark, counted in the title and announced', async () => {
+  const bell = page.getByRole('button', {name: 'Notify me when an agent waits for input'})
+  await bell.click()
+  await waitFor(async () => (await bell.getAttribute('aria-pressed')) === 'true', 3000, 'notifications to be on')
+  // The row is updated in place, never rebuilt: the same node moves to the top.
+  const before = await agentRow(page, 'ops').elementHandle()
   const reported = await box.cli(['report', 'waiting', '--agent', 'ops', '--message', 'Allow edit to deploy.yml?'])
   assert.equal(reported.code, 0, reported.stderr)
   const row = page.locator('.waiting button.agent[data-name="ops"]')
@@ -181,6 +200,53 @@ test('an agent waiting for input is listed on top with its mark, and the title c
   assert.equal(await row.getAttribute('data-state'), 'waiting')
   assert.match((await row.textContent()) ?? '', /needs input.*Allow edit to deploy\.yml\?/)
   assert.equal(await page.title(), '(1) maestro')
+  assert.equal(await row.evaluate((node, old) => node === old, before), true, 'the row was moved, not rebuilt')
+  await waitFor(() => page.evaluate(() => (window as unknown as {shownNotifications: string[]}).shownNotifications.includes('ops is waiting for you')), 3000, 'a notification')
+})
+
+test('shortcuts focus the filter and move between agents, and ? lists them', async () => {
+  await open('blog')
+  await page.keyboard.press('Alt+/')
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('filter')), true)
+  await page.keyboard.press('Escape')
+  await page.locator('.sidebar').click({position: {x: 120, y: 700}})
+  await page.keyboard.press('?')
+  await page.locator('dialog.help[open]', {hasText: 'Keyboard shortcuts'}).waitFor()
+  await page.keyboard.press('Escape')
+  await page.locator('dialog.help[open]').waitFor({state: 'detached'})
+  await page.keyboard.press('j')
+  await page.locator('.term[data-agent="ops"]:not([hidden])').waitFor()
+  await page.keyboard.press('Alt+ArrowUp')
+  await page.locator('.term[data-agent="blog"]:not([hidden])').waitFor()
+})
+
+test('a link printed by an agent opens in a new tab that cannot reach back to the page', async () => {
+  await open('blog')
+  const link = `${new URL(server.url).origin}/api/session`
+  await typeCommand(page, `clear; echo ${link}`)
+  const lines = await waitForLine(page, link)
+  const row = lines.findIndex((line) => line.trim() === link)
+  const screen = (await page.locator('.term:not([hidden]) .xterm-screen').boundingBox())!
+  const cellWidth = screen.width / Number(box.tmux(['list-clients', '-t', '=blog', '-F', '#{client_width}']).trim())
+  const cellHeight = screen.height / lines.length
+  const x = screen.x + cellWidth * 5.5
+  const y = screen.y + cellHeight * (row + 0.5)
+  await page.mouse.move(x, y)
+  const [tab] = await Promise.all([context.waitForEvent('page'), page.mouse.click(x, y)])
+  await tab.waitForLoadState()
+  assert.equal(tab.url(), link)
+  assert.equal(await tab.evaluate(() => window.opener), null)
+  await tab.close()
+})
+
+test('an agent cannot write the clipboard with OSC 52', async () => {
+  await open('blog')
+  await page.evaluate(() => navigator.clipboard.writeText('the user’s own clipboard'))
+  // tmux passes OSC 52 on to its clients (set-clipboard external), so this reaches the page.
+  await typeCommand(page, `printf '\\033]52;c;%s\\007' "$(printf pwned | base64)"; echo osc-done`)
+  await waitForLine(page, 'osc-done')
+  await page.waitForTimeout(300)
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'the user’s own clipboard')
 })
 
 test('when the server restarts on the same port the page says so, reconnects and reattaches the terminal', async () => {

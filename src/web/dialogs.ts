@@ -43,7 +43,7 @@ export function formDialog(options: {
     return {field, input}
   })
   const submit = h('button', {type: 'submit', class: options.danger ? 'danger' : 'primary'}, options.action)
-  const cancel = h('button', {type: 'button', value: 'cancel'}, 'Cancel')
+  const cancel = h('button', {type: 'button'}, 'Cancel')
   const form = h(
     'form',
     {method: 'dialog', novalidate: true},

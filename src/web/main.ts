@@ -126,7 +126,10 @@ class App {
       this.currentView()?.focus()
     })
     window.addEventListener('pagehide', () => this.notes.flush())
-    setInterval(() => this.sidebar.tick(), 5000)
+    setInterval(() => {
+      this.sidebar.tick()
+      this.renderAgentBar()
+    }, 5000)
     this.selected = decodeURIComponent(location.hash.slice(1)) || undefined
     setText(this.placeholder, 'Connecting…')
     // On a phone the list is the way in: show it until an agent is picked.
