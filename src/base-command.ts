@@ -1,10 +1,13 @@
-import {Command, Flags, Interfaces} from '@oclif/core'
+// Subpaths, as in bin/run.js: the package root loads much that no command needs to run.
+import * as Flags from '@oclif/core/flags'
+import {Command} from '@oclif/core/command'
+import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
 import {MaestroError} from './shared/errors.js'
 import {Tmux, socketName} from './tmux/client.js'
 
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
-export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+export type BaseFlags<T extends typeof Command> = InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = InferredArgs<T['args']>
 
 /** Flags, JSON output and error rendering shared by every maestro command. */
 export abstract class BaseCommand<T extends typeof Command> extends Command {

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
 
 import {type KilledAgent, killAgent, listAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'

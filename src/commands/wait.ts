@@ -1,4 +1,5 @@
-import {Args, Flags} from '@oclif/core'
+import * as Args from '@oclif/core/args'
+import * as Flags from '@oclif/core/flags'
 
 import {waitForStates} from '../attention/wait.js'
 import {BaseCommand} from '../base-command.js'

@@ -1,8 +1,6 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import lockfile from 'proper-lockfile'
-
 import {MaestroError} from '../shared/errors.js'
 import {configDir, ensurePrivateDir, writePrivateFile} from './files.js'
 
@@ -57,6 +55,8 @@ async function load(path: string): Promise<NotesFile> {
 async function update<T>(change: (file: NotesFile) => T): Promise<T> {
   const path = notesPath()
   await ensurePrivateDir(configDir())
+  // Loaded here, not at the top: `maestro ls` only reads notes and should not pay for it.
+  const {default: lockfile} = await import('proper-lockfile')
   let release: () => Promise<void>
   try {
     release = await lockfile.lock(path, {
