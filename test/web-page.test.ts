@@ -41,7 +41,9 @@ before(async () => {
   // Records the notifications the page shows; the real ones go to the desktop, out of the test's reach.
   await context.addInitScript(() => {
     const shown: string[] = []
-    Object.assign(window, {shownNotifications: shown})
+    const violations: string[] = []
+    Object.assign(window, {shownNotifications: shown, cspViolations: violations})
+    document.addEventListener('securitypolicyviolation', (event) => violations.push(`${event.violatedDirective} ${event.blockedURI}`))
     window.Notification = class extends window.Notification {
       constructor(title: string, options?: NotificationOptions) {
         super(title, options)
@@ -260,6 +262,7 @@ test('when the server restarts on the same port the page says so, reconnects and
   await typeCommand(page, `echo ${word}-$((1+1))`)
   await waitForLine(page, `${word}-2`)
   await page.locator('.toast button').evaluateAll((buttons) => buttons.forEach((button) => (button as HTMLButtonElement).click()))
+  assert.deepEqual(await page.evaluate(() => (window as unknown as {cspViolations: string[]}).cspViolations), [], 'nothing the server’s CSP blocks')
   await page.screenshot({path: screenshotPath('desktop.png')})
   console.log(`screenshots: ${SCREENSHOTS}`)
 })

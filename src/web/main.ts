@@ -23,6 +23,15 @@ function iconButton(path: string, label: string, extra: Record<string, string> =
   return h('button', {type: 'button', class: 'icon-button', title: label, 'aria-label': label, ...extra}, icon(path))
 }
 
+/** The agent named in the address (`#shop-api`), so a reload or a bookmark shows it again. */
+function agentFromHash(): string | undefined {
+  try {
+    return decodeURIComponent(location.hash.slice(1)) || undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** The whole page: owns the agent list and which agent is shown, and wires the parts together. */
 class App {
   private agents = new Map<string, Agent>()
@@ -125,12 +134,15 @@ class App {
       this.toggleDrawer(false)
       this.currentView()?.focus()
     })
+    this.sidebar.element.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') this.toggleDrawer(false)
+    })
     window.addEventListener('pagehide', () => this.notes.flush())
     setInterval(() => {
       this.sidebar.tick()
       this.renderAgentBar()
     }, 5000)
-    this.selected = decodeURIComponent(location.hash.slice(1)) || undefined
+    this.selected = agentFromHash()
     setText(this.placeholder, 'Connecting…')
     // On a phone the list is the way in: show it until an agent is picked.
     if (PHONE.matches && !this.selected) this.toggleDrawer(true)
