@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -25,6 +24,8 @@ export async function ensurePrivateDir(path: string): Promise<void> {
  */
 export async function writePrivateFile(path: string, content: string): Promise<void> {
   await ensurePrivateDir(dirname(path))
+  // node:crypto costs several milliseconds to load, and reads (all of `maestro ls`) never need it.
+  const {randomBytes} = await import('node:crypto')
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   const handle = await open(temporary, 'wx', 0o600)
   try {
