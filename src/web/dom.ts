@@ -50,6 +50,11 @@ export function icon(path: string, label?: string): SVGSVGElement {
   return svg
 }
 
+/** A button showing only an icon; `label` is its accessible name and tooltip. */
+export function iconButton(path: string, label: string, className = ''): HTMLButtonElement {
+  return h('button', {type: 'button', class: `icon-button ${className}`.trim(), title: label, 'aria-label': label}, icon(path))
+}
+
 export const ICONS = {
   chevron: 'M6 4l4 4-4 4',
   eye: 'M1.5 8s2.5-4.5 6.5-4.5S14.5 8 14.5 8 12 12.5 8 12.5 1.5 8 1.5 8zM8 6a2 2 0 100 4 2 2 0 000-4z',

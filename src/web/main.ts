@@ -4,24 +4,21 @@ import './styles.css'
 import type {Agent} from '../shared/agent.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
-import {type ConnectionStatus, Connection} from './connection.js'
+import {AgentBar} from './agentbar.js'
+import {ConnectionBanner} from './banner.js'
+import {Connection} from './connection.js'
 import {NAME_HINT, formDialog, nameProblem, toast} from './dialogs.js'
-import {ICONS, h, icon, setAttr, setText} from './dom.js'
+import {ICONS, h, iconButton, setAttr, setText} from './dom.js'
 import {KeyBar} from './keybar.js'
 import {NotesPanel} from './notes.js'
 import {Notifier} from './notify.js'
 import {installShortcuts, toggleHelp} from './shortcuts.js'
 import {Sidebar} from './sidebar.js'
 import {TerminalView} from './terminal.js'
-import {describeState, groupColour} from './tree.js'
 
 const NOTES_HIDDEN_KEY = 'maestro.notesHidden'
 /** Matches the phone layout in styles.css. */
 const PHONE = window.matchMedia('(max-width: 760px)')
-
-function iconButton(path: string, label: string, extra: Record<string, string> = {}): HTMLButtonElement {
-  return h('button', {type: 'button', class: 'icon-button', title: label, 'aria-label': label, ...extra}, icon(path))
-}
 
 /** The agent named in the address (`#shop-api`), so a reload or a bookmark shows it again. */
 function agentFromHash(): string | undefined {
@@ -38,11 +35,10 @@ class App {
   private selected?: string
   private readonly views = new Map<string, TerminalView>()
   private readonly root: HTMLElement
-  private readonly banner: HTMLElement
-  private readonly bannerText: HTMLElement
+  private readonly banner: ConnectionBanner
   private readonly stage: HTMLElement
   private readonly placeholder: HTMLElement
-  private readonly agentBar: {title: HTMLElement; state: HTMLElement; meta: HTMLElement; actions: HTMLElement}
+  private readonly agentBar: AgentBar
   private readonly sidebar: Sidebar
   private readonly notes: NotesPanel
   private readonly keybar: KeyBar
@@ -51,11 +47,10 @@ class App {
   private wasOnline = false
   /** Whether a list arrived yet: before it, an unknown agent in the URL is no news to announce. */
   private listed = false
-  private bannerTimer?: ReturnType<typeof setInterval>
 
   constructor(private readonly session: SessionInfo) {
     const {readonly} = session
-    const newButton = iconButton(ICONS.plus, 'New agent (n)', {class: 'icon-button new-agent'})
+    const newButton = iconButton(ICONS.plus, 'New agent (n)', 'new-agent')
     newButton.hidden = readonly
     newButton.addEventListener('click', () => this.createAgent())
     const bell = iconButton(ICONS.bell, 'Notify me when an agent waits for input')
@@ -82,40 +77,25 @@ class App {
     )
     this.keybar.element.hidden = readonly
 
-    const menu = iconButton(ICONS.menu, 'Agents', {class: 'icon-button menu', 'aria-controls': 'sidebar'})
-    menu.addEventListener('click', () => this.toggleDrawer())
-    const notesToggle = iconButton(ICONS.note, 'Show or hide notes', {class: 'icon-button notes-toggle'})
-    notesToggle.addEventListener('click', () => this.toggleNotes())
-    const rename = h('button', {type: 'button', class: 'rename', title: 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
-    rename.addEventListener('click', () => this.renameAgent())
-    const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
-    kill.addEventListener('click', () => this.killAgent())
-    const actions = h('div', {class: 'agent-actions'}, rename, kill)
-    actions.hidden = readonly
-    this.agentBar = {title: h('h1', {class: 'agent-title'}), state: h('span', {class: 'state-pill'}), meta: h('span', {class: 'agent-meta'}), actions}
-
+    this.agentBar = new AgentBar(readonly, {
+      toggleDrawer: () => this.toggleDrawer(),
+      toggleNotes: () => this.toggleNotes(),
+      rename: () => this.renameAgent(),
+      kill: () => this.killAgent(),
+    })
     this.placeholder = h('div', {class: 'placeholder'})
     this.stage = h('div', {class: 'stage'}, this.placeholder)
-    const main = h(
-      'main',
-      {class: 'main'},
-      h('header', {class: 'agent-bar'}, menu, this.agentBar.title, this.agentBar.state, this.agentBar.meta, h('span', {class: 'spacer'}), notesToggle, actions),
-      this.stage,
-      this.keybar.element,
-    )
-    this.bannerText = h('span', {})
-    const retry = h('button', {type: 'button'}, 'Retry now')
-    retry.addEventListener('click', () => this.connection.retryNow())
-    this.banner = h('div', {class: 'banner', role: 'status', 'aria-live': 'polite', hidden: true}, this.bannerText, retry)
+    const main = h('main', {class: 'main'}, this.agentBar.element, this.stage, this.keybar.element)
+    this.banner = new ConnectionBanner(() => this.connection.retryNow())
     const scrim = h('div', {class: 'scrim'})
     scrim.addEventListener('click', () => this.toggleDrawer(false))
-    this.root = h('div', {class: 'app'}, this.banner, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
+    this.root = h('div', {class: 'app'}, this.banner.element, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
     this.root.classList.toggle('notes-hidden', localStorage.getItem(NOTES_HIDDEN_KEY) === '1')
     document.body.append(this.root)
 
     this.connection = new Connection({
       agents: (agents) => this.update(agents),
-      status: (status) => this.showStatus(status),
+      status: (status) => this.banner.show(status),
       online: () => this.online(),
     })
     installShortcuts({
@@ -181,6 +161,11 @@ class App {
     this.renderAgentBar()
   }
 
+  /** Shows an agent the page itself just made or renamed at once; the next push confirms it. */
+  private upsert(agent: Agent): void {
+    this.update([...new Map([...this.agents, [agent.name, agent]]).values()])
+  }
+
   private select(name: string, {focus = false} = {}): void {
     if (!this.agents.has(name)) return
     if (name !== this.selected) this.currentView()?.hide()
@@ -214,27 +199,16 @@ class App {
 
   private renderAgentBar(): void {
     const agent = this.selected ? this.agents.get(this.selected) : undefined
-    const {title, state, meta, actions} = this.agentBar
-    setText(title, agent?.name ?? '')
-    title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
-    state.hidden = !agent
-    meta.hidden = !agent
+    this.agentBar.render(agent)
     this.root.classList.toggle('no-agent', !agent)
-    actions.hidden = !agent || this.session.readonly
-    if (!agent) return
-    const described = describeState(agent, Date.now())
-    setText(state, described.text)
-    setAttr(state, 'title', described.title)
-    setAttr(state, 'data-state', agent.state)
-    setText(meta, `${agent.command || 'shell'} · ${agent.dir}`)
-    setAttr(meta, 'title', `${agent.command} in ${agent.dir}`)
   }
 
   private move(step: 1 | -1): void {
     const order = this.sidebar.order()
     if (order.length === 0) return
     const index = this.selected ? order.indexOf(this.selected) : -1
-    this.select(order[(index + step + order.length) % order.length], {focus: true})
+    const next = index === -1 ? (step === 1 ? 0 : order.length - 1) : (index + step + order.length) % order.length
+    this.select(order[next], {focus: true})
   }
 
   private online(): void {
@@ -247,29 +221,6 @@ class App {
       this.notes.resume()
     }
     this.wasOnline = true
-  }
-
-  private showStatus(status: ConnectionStatus): void {
-    clearInterval(this.bannerTimer)
-    this.root.dataset.connection = status.kind
-    if (status.kind === 'online' || (status.kind === 'connecting' && !this.wasOnline)) {
-      this.banner.hidden = true
-      return
-    }
-    this.banner.hidden = false
-    this.banner.dataset.kind = status.kind
-    if (status.kind === 'connecting') return setText(this.bannerText, 'Reconnecting…')
-    const render = () => {
-      const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000))
-      setText(
-        this.bannerText,
-        status.kind === 'signed-out'
-          ? `The server does not know this browser (it may have restarted with a new token): open the link maestro serve printed. Retrying in ${seconds} s.`
-          : `Connection to maestro serve lost. Retrying in ${seconds} s.`,
-      )
-    }
-    render()
-    this.bannerTimer = setInterval(render, 1000)
   }
 
   private toggleDrawer(open?: boolean): void {
@@ -299,8 +250,7 @@ class App {
       ],
       submit: async ({name, dir, cmd, note}) => {
         const agent = await api.create({name, dir: dir || undefined, cmd: cmd || undefined, note: note || undefined})
-        // Shown at once; the next push confirms it.
-        this.update([...this.agents.values(), agent])
+        this.upsert(agent)
         this.select(agent.name, {focus: true})
       },
     })
@@ -325,7 +275,7 @@ class App {
         this.agents.delete(from)
         // Selected under its new name first, so the update does not announce it gone.
         this.selected = agent.name
-        this.update([...this.agents.values(), agent])
+        this.upsert(agent)
         this.select(agent.name, {focus: true})
       },
     })

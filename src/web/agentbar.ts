@@ -1,0 +1,53 @@
+import type {Agent} from '../shared/agent.js'
+import {ICONS, h, icon, iconButton, setAttr, setText} from './dom.js'
+import {describeState, groupColour} from './tree.js'
+
+export interface AgentBarActions {
+  toggleDrawer(): void
+  toggleNotes(): void
+  rename(): void
+  kill(): void
+}
+
+/** The line above the terminal: which agent this is, its state, where it runs, and what can be done to it. */
+export class AgentBar {
+  readonly element: HTMLElement
+  private readonly title = h('h1', {class: 'agent-title'})
+  private readonly state = h('span', {class: 'state-pill'})
+  private readonly meta = h('span', {class: 'agent-meta'})
+  private readonly notesToggle: HTMLButtonElement
+  private readonly actions: HTMLElement
+
+  constructor(
+    private readonly readonly: boolean,
+    act: AgentBarActions,
+  ) {
+    const menu = iconButton(ICONS.menu, 'Agents', 'menu')
+    menu.setAttribute('aria-controls', 'sidebar')
+    menu.addEventListener('click', () => act.toggleDrawer())
+    this.notesToggle = iconButton(ICONS.note, 'Show or hide notes', 'notes-toggle')
+    this.notesToggle.addEventListener('click', () => act.toggleNotes())
+    const rename = h('button', {type: 'button', class: 'rename', title: 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
+    rename.addEventListener('click', () => act.rename())
+    const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
+    kill.addEventListener('click', () => act.kill())
+    this.actions = h('div', {class: 'agent-actions'}, rename, kill)
+    this.element = h('header', {class: 'agent-bar'}, menu, this.title, this.state, this.meta, h('span', {class: 'spacer'}), this.notesToggle, this.actions)
+  }
+
+  render(agent: Agent | undefined): void {
+    setText(this.title, agent?.name ?? '')
+    this.title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
+    this.state.hidden = !agent
+    this.meta.hidden = !agent
+    this.notesToggle.hidden = !agent
+    this.actions.hidden = !agent || this.readonly
+    if (!agent) return
+    const described = describeState(agent, Date.now())
+    setText(this.state, described.text)
+    setAttr(this.state, 'title', described.title)
+    setAttr(this.state, 'data-state', agent.state)
+    setText(this.meta, `${agent.command || 'shell'} · ${agent.dir}`)
+    setAttr(this.meta, 'title', `${agent.command || 'shell'} in ${agent.dir}`)
+  }
+}
