@@ -12,13 +12,12 @@ export function isPageShortcut(event: KeyboardEvent): boolean {
 }
 
 const HELP: [string, string][] = [
-  ['/ or Alt+/', 'Focus the filter'],
-  ['Alt+↓ or j', 'Next agent'],
-  ['Alt+↑ or k', 'Previous agent'],
-  ['Enter in the filter', 'Open the first match'],
-  ['Esc in the filter', 'Clear it and return to the terminal'],
+  ['/', 'Focus the filter (Alt+/ from the terminal)'],
+  ['j  k', 'Next and previous agent (Alt+↓ and Alt+↑ from the terminal)'],
+  ['Enter', 'In the filter: open the first match'],
+  ['Esc', 'In the filter: clear it and go back to the terminal'],
   ['n', 'New agent'],
-  ['Ctrl+C with a selection, Ctrl+Shift+C', 'Copy from the terminal'],
+  ['Ctrl+Shift+C', 'Copy the terminal’s selection (Ctrl+C too, while text is selected)'],
   ['?', 'This help'],
 ]
 
