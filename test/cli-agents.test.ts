@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {mkdirSync, realpathSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, realpathSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -145,6 +145,17 @@ test('send types text literally, then Enter as its own key; --no-enter leaves th
 
   await box.cli(['send', 'echo'])
   await waitFor(async () => (await box.cli(['capture', 'echo'])).stdout.endsWith('draft words\ndraft words\n'), 5000, 'the submitted line')
+})
+
+test('send delivers a prompt longer than one tmux call can carry, intact and in order', async () => {
+  const received = join(box.home, 'received.txt')
+  await startAgent(box, 'reader', `cat > '${received}'`)
+  // Lines stay under the terminal's 4096-byte line limit; the whole is ~50 KB of mixed scripts.
+  const text = Array.from({length: 400}, (_, index) => `${String(index).padStart(3, '0')} ${'é日本 ascii; '.repeat(8)}`).join('\n')
+  const sent = await box.cli(['send', 'reader', text])
+  assert.equal(sent.code, 0, sent.stderr)
+  await waitFor(() => existsSync(received) && readFileSync(received, 'utf8').length > text.length, 10_000, 'cat to receive it all')
+  assert.equal(readFileSync(received, 'utf8'), `${text}\n`)
 })
 
 test('capture prints the whole scrollback; --lines and the logs alias keep the last N', async () => {

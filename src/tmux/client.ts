@@ -40,13 +40,22 @@ export class Tmux {
   }
 
   /**
-   * Runs one tmux command, or several in one tmux process when given a list of commands (tmux
-   * runs them in order and stops at the first that fails). Resolves with the output; rejects
-   * with the raw stderr for callers to classify.
+   * Runs one tmux command, or several in as few tmux processes as fit when given a list of
+   * commands (tmux runs them in order and stops at the first that fails). Resolves with the
+   * output; rejects with the raw stderr for callers to classify.
    */
-  exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
+  async exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
     const commands = (Array.isArray(command[0]) ? command : [command]) as string[][]
-    const args = commands.flatMap((words, index) => [...(index > 0 ? [';'] : []), ...words.map(literal)])
+    const result = {stdout: '', stderr: ''}
+    for (const args of calls(commands)) {
+      const {stdout, stderr} = await this.call(args, options.input)
+      result.stdout += stdout
+      result.stderr += stderr
+    }
+    return result
+  }
+
+  private call(args: string[], input: string | undefined): Promise<TmuxResult> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'tmux',
@@ -55,12 +64,45 @@ export class Tmux {
         (error, stdout, stderr) => {
           if (!error) return resolve({stdout, stderr})
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(tmuxMissing())
-          reject(new TmuxCommandError(commands[0], stderr.trim() || error.message))
+          reject(new TmuxCommandError(args, stderr.trim() || error.message))
         },
       )
-      if (options.input !== undefined) child.stdin?.end(options.input)
+      if (input !== undefined) child.stdin?.end(input)
     })
   }
+}
+
+/**
+ * A tmux client hands its whole argument list to the server in one message of at most 16 KiB
+ * and gets "command too long" beyond that: this leaves room for the message header.
+ */
+export const MAX_CALL_BYTES = 16_000
+
+/**
+ * Packs commands, separated by ";", into as few tmux calls as stay under MAX_CALL_BYTES. A single
+ * command bigger than that still gets a call of its own, for tmux to refuse.
+ */
+function calls(commands: string[][]): string[][] {
+  const packed: string[][] = []
+  let call: string[] = []
+  let size = 0
+  for (const words of commands) {
+    const args = words.map(literal)
+    const bytes = args.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0)
+    if (call.length > 0 && size + 2 + bytes > MAX_CALL_BYTES) {
+      packed.push(call)
+      call = []
+      size = 0
+    }
+    if (call.length > 0) {
+      call.push(';')
+      size += 2
+    }
+    call.push(...args)
+    size += bytes
+  }
+  if (call.length > 0) packed.push(call)
+  return packed
 }
 
 /** A tmux invocation that exited non-zero; `stderr` says why in tmux's words. */

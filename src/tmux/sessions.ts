@@ -1,5 +1,5 @@
 import {MaestroError, agentNotFound} from '../shared/errors.js'
-import {Tmux, TmuxCommandError, exact, exactPane, isNoServer} from './client.js'
+import {MAX_CALL_BYTES, Tmux, TmuxCommandError, exact, exactPane, isNoServer} from './client.js'
 
 /** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
 export interface SessionInfo {
@@ -146,7 +146,11 @@ export async function renameSession(tmux: Tmux, from: string, to: string): Promi
  * Enter that arrives in the same burst as pasted text.
  */
 export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
-  if (text) await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), '-l', '--', text])
+  if (text) {
+    // A long prompt would not fit one tmux call: it goes as several keystroke runs, in order.
+    const runs = pieces(text, MAX_CALL_BYTES / 4).map((piece) => ['send-keys', '-t', exactPane(name), '-l', '--', piece])
+    await runOnAgent(tmux, name, runs)
+  }
   if (!options.enter) return
   if (text) await new Promise((resolve) => setTimeout(resolve, 60))
   await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), 'Enter'])
@@ -222,7 +226,26 @@ export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: nu
   return {text, number: Number(/(\d+\.\d+)/.exec(text)?.[1] ?? 0)}
 }
 
-async function runOnAgent(tmux: Tmux, name: string, args: string[]) {
+/** Cuts text into pieces of at most `maxBytes` in UTF-8, between characters. */
+function pieces(text: string, maxBytes: number): string[] {
+  const result: string[] = []
+  let piece = ''
+  let bytes = 0
+  for (const char of text) {
+    const size = Buffer.byteLength(char)
+    if (bytes + size > maxBytes) {
+      result.push(piece)
+      piece = ''
+      bytes = 0
+    }
+    piece += char
+    bytes += size
+  }
+  if (piece) result.push(piece)
+  return result
+}
+
+async function runOnAgent(tmux: Tmux, name: string, args: string[] | string[][]) {
   try {
     return await tmux.exec(args)
   } catch (error) {
