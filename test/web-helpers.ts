@@ -79,13 +79,12 @@ export async function typeCommand(page: Page, command: string): Promise<void> {
 
 /**
  * Whether the shown terminal is exactly as large as the agent's tmux client (the viewer's pty):
- * when they differ, tmux draws lines xterm.js wraps, and the status line breaks in two.
+ * when they differ, tmux draws lines that xterm.js wraps or cuts.
  */
 export async function sizesAgree(page: Page, tmux: (args: string[]) => string, name: string): Promise<boolean> {
-  const [width, height] = tmux(['list-clients', '-t', `=${name}`, '-F', '#{client_width} #{client_height}']).trim().split(/\s+/).map(Number)
-  const lines = await screenLines(page)
-  // tmux's default status line fills the last row from edge to edge.
-  return lines.length === height && lines.at(-1)?.length === width
+  const client = tmux(['list-clients', '-t', `=${name}`, '-F', '#{client_width}x#{client_height}']).trim().split('\n')
+  const shown = await page.locator('.term:not([hidden])').getAttribute('data-size')
+  return client.length === 1 && client[0] === shown
 }
 
 export function agentRow(page: Page, name: string) {

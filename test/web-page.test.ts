@@ -241,6 +241,36 @@ test('a link printed by an agent opens in a new tab that cannot reach back to th
   await tab.close()
 })
 
+test('copy and paste work in the terminal', async () => {
+  await open('blog')
+  const word = `copied${randomBytes(3).toString('hex')}`
+  await typeCommand(page, `clear; echo ${word}`)
+  const lines = await waitForLine(page, word)
+  const screen = (await page.locator('.term:not([hidden]) .xterm-screen').boundingBox())!
+  const cellHeight = screen.height / lines.length
+  await page.mouse.dblclick(screen.x + 20, screen.y + cellHeight * (lines.findIndex((line) => line.trim() === word) + 0.5))
+  await page.keyboard.press('Control+Shift+C')
+  await waitFor(async () => (await page.evaluate(() => navigator.clipboard.readText())) === word, 3000, 'the selection on the clipboard')
+
+  await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((20+1))'))
+  await page.keyboard.press('Control+V')
+  await page.keyboard.press('Enter')
+  await waitForLine(page, 'pasted-21')
+})
+
+test('the terminal follows the window: a narrower window gives the agent fewer columns', async () => {
+  await open('blog')
+  const columns = () => Number(box.tmux(['list-clients', '-t', '=blog', '-F', '#{client_width}']).trim())
+  const before = columns()
+  await page.setViewportSize({width: 1000, height: 800})
+  try {
+    await waitFor(() => columns() < before, 5000, 'fewer columns')
+    await waitFor(() => sizesAgree(page, box.tmux, 'blog'), 5000, 'the terminal and its tmux client to have one size')
+  } finally {
+    await page.setViewportSize({width: 1280, height: 800})
+  }
+})
+
 test('an agent cannot write the clipboard with OSC 52', async () => {
   await open('blog')
   await page.evaluate(() => navigator.clipboard.writeText('the user’s own clipboard'))

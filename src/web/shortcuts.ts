@@ -18,6 +18,7 @@ const HELP: [string, string][] = [
   ['Esc', 'In the filter: clear it and go back to the terminal'],
   ['n', 'New agent'],
   ['Ctrl+Shift+C', 'Copy the terminal’s selection (Ctrl+C too, while text is selected)'],
+  ['Ctrl+V', 'Paste into the terminal'],
   ['?', 'This help'],
 ]
 

@@ -86,8 +86,11 @@ export class TerminalView {
     this.term.attachCustomKeyEventHandler((event) => this.handleKey(event))
     this.term.onData((data) => this.input(this.options.transformInput(data)))
     this.term.onBinary((data) => this.input(data))
-    // Read-only too: the server sizes only this viewer's own tmux client then, never the agent's window.
-    this.term.onResize(({cols, rows}) => this.sendMessage({type: 'resize', cols, rows}))
+    this.term.onResize(({cols, rows}) => {
+      // The size in the DOM serves as a tooltip-free check for tests and for anyone inspecting the page.
+      this.element.dataset.size = `${cols}x${rows}`
+      this.sendMessage({type: 'resize', cols, rows})
+    })
     this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
   }
 
@@ -232,11 +235,15 @@ export class TerminalView {
 
   /**
    * Ctrl+C copies when text is selected (and interrupts otherwise); Ctrl+Shift+C always copies,
-   * since browsers keep that shortcut for their developer tools.
+   * since browsers keep that shortcut for their developer tools. Ctrl+V and Ctrl+Shift+V paste,
+   * as in other browser terminals, rather than send ^V.
    */
   private handleKey(event: KeyboardEvent): boolean {
     if (event.type !== 'keydown') return true
-    const copy = (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'c' && (event.shiftKey || this.term.hasSelection())
+    const key = event.key.toLowerCase()
+    // Left to the browser, whose paste event xterm.js turns into input.
+    if (event.ctrlKey && !event.altKey && key === 'v') return false
+    const copy = (event.ctrlKey || event.metaKey) && key === 'c' && (event.shiftKey || this.term.hasSelection())
     if (copy && this.term.hasSelection()) {
       void navigator.clipboard?.writeText(this.term.getSelection()).catch(() => undefined)
       this.term.clearSelection()
