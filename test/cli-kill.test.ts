@@ -54,6 +54,7 @@ test('kill api ends exactly api, not api-server, and archives its scrollback, no
   assert.equal(facts.command, "sh -c 'echo api printed this; exec sleep 1000'")
   assert.equal(facts.dir, process.cwd())
   assert.ok(Math.abs(Date.parse(facts.archivedAt) - Date.now()) < 60_000)
+  assert.equal(mode(box.env.MAESTRO_STATE_DIR!), 0o700)
   assert.equal(mode(archiveRoot), 0o700)
   for (const [path, found] of Object.entries(archiveModes())) {
     assert.equal(found, statSync(join(archiveRoot, path)).isDirectory() ? 0o700 : 0o600, path)

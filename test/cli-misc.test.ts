@@ -38,7 +38,7 @@ test('attach, run in a terminal, becomes a client of the agent; --readonly makes
   // No shell: tmux runs a multi-word command as an argument vector. The dead panes keep the exit status.
   outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'writer', process.execPath, BIN, 'attach', 'target'])
   outer(['set-option', '-g', 'remain-on-exit', 'on'])
-  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'reader', process.execPath, BIN, 'attach', 'target', '--readonly'])
+  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'reader', process.execPath, BIN, 'attach', 'target', '--readonly', '--json'])
 
   await waitFor(() => clients().length === 2, 10_000, 'two clients')
   assert.deepEqual(clients(), ['target|0', 'target|1'])
@@ -53,6 +53,7 @@ test('attach, run in a terminal, becomes a client of the agent; --readonly makes
     return panes.every((pane) => /^1\|\d+$/.test(pane)) && panes
   }, 15_000, 'both attach commands to end')
   assert.deepEqual(ended, ['1|0', '1|0'])
+  assert.match(outer(['capture-pane', '-p', '-J', '-t', '=reader:']), /"name": "target",\s*"readonly": true/)
   assert.ok(sessionNames(box).includes('target'), 'detaching leaves the agent running')
 })
 
