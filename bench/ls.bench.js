@@ -1,8 +1,9 @@
 // `maestro ls` start-up against a bare `node -e 0`, and ls with 5 agents against ls with 500.
 // Runs alternate so that load on the machine hits both sides alike; medians are compared.
-// Goals (issue 2): ls ≤ 1.5× node -e 0 with 50 agents; ls with 500 agents ≤ 1.3× ls with 5.
+// Goals (issue 2): ls ≤ 1.5× node -e 0 with 50 agents; ls with 500 agents ≤ 1.3× ls with 5;
+// and ls loads no server, pty, web, ws or listr2 code.
 import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -28,6 +29,8 @@ async function world(count) {
     env,
     destroy() {
       execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+      // tmux 3.3 leaves the socket file behind.
+      rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
       rmSync(home, {recursive: true, force: true})
     },
   }
@@ -55,6 +58,38 @@ function compare(commands) {
   return times.map(median)
 }
 
+/**
+ * Every file one `maestro ls` loads: CommonJS files as they compile, ES modules as they resolve.
+ * Recorded by a preload, outside the timed runs.
+ */
+function modulesLoadedBy(env) {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-bench-modules-'))
+  const log = join(dir, 'loaded.txt')
+  const hooks = `import {appendFileSync} from 'node:fs'
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context)
+  appendFileSync(${JSON.stringify(log)}, result.url + '\\n')
+  return result
+}`
+  const preload = join(dir, 'preload.mjs')
+  writeFileSync(preload, `import {appendFileSync} from 'node:fs'
+import Module, {register} from 'node:module'
+const compile = Module.prototype._compile
+Module.prototype._compile = function (content, filename) {
+  appendFileSync(${JSON.stringify(log)}, filename + '\\n')
+  return compile.call(this, content, filename)
+}
+register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}))
+`)
+  try {
+    const result = spawnSync(process.execPath, ['--import', preload, BIN, 'ls'], {env, encoding: 'utf8'})
+    if (result.status !== 0) throw new Error(`ls exited ${result.status}: ${result.stderr}`)
+    return [...new Set(readFileSync(log, 'utf8').split('\n').filter((entry) => entry && !entry.startsWith('node:')))]
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
 const line = (label, ms, extra = '') => console.log(`${label.padEnd(28)} ${ms.toFixed(0).padStart(5)} ms${extra}`)
 
 const worlds = []
@@ -79,6 +114,10 @@ try {
   ])
   line('maestro ls (5 agents)', lsFew)
   line('maestro ls (500 agents)', lsMany, `   ${(lsMany / lsFew).toFixed(2)}× ls with 5 (goal ≤ 1.3×)`)
+
+  const loaded = modulesLoadedBy(few.env)
+  const unwanted = loaded.filter((file) => /\/dist\/(server|web)\/|node_modules\/(node-pty|listr2|ws|open)\//.test(file))
+  console.log(`maestro ls loaded ${loaded.length} files; server, pty, web, ws, open or listr2 among them: ${unwanted.length ? unwanted.join(', ') : 'none'}`)
 } finally {
   for (const each of worlds) each.destroy()
 }

@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {assertHumanError, assertJsonError, parseJson, sessionNames, startAgent} from './cli-helpers.js'
-import {BIN, sandbox, waitFor} from './helpers.js'
+import {BIN, killTmuxServer, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('misc')
 /** A second tmux server standing in for the user's terminal, where `maestro attach` runs. */
@@ -14,13 +14,8 @@ const outerSocket = `${box.socket}-outer`
 const otherSocket = `${box.socket}-other`
 
 after(() => {
-  for (const socket of [outerSocket, otherSocket]) {
-    try {
-      execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
-    } catch {
-      // never started
-    }
-  }
+  killTmuxServer(outerSocket)
+  killTmuxServer(otherSocket)
   box.cleanup()
 })
 

@@ -36,14 +36,20 @@ export function sandbox(label: string) {
       return execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'})
     },
     cleanup() {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
-      } catch {
-        // no server was started
-      }
+      killTmuxServer(socket)
       rmSync(home, {recursive: true, force: true})
     },
   }
+}
+
+/** Ends the tmux server of `-L name`, if one runs, and removes its socket: tmux 3.3 leaves it behind. */
+export function killTmuxServer(name: string): void {
+  try {
+    execFileSync('tmux', ['-L', name, 'kill-server'], {stdio: 'ignore'})
+  } catch {
+    // no server was started, or it ended with its last session
+  }
+  rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid?.()}`, name), {force: true})
 }
 
 export interface CliResult {
