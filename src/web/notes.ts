@@ -74,6 +74,8 @@ export class NotesPanel {
 
   show(name: string | undefined): void {
     this.current = name ? this.stateFor(name) : undefined
+    // First time shown, or an earlier load failed.
+    if (this.current && !this.current.loaded) void this.load(this.current)
     this.render()
   }
 
@@ -101,8 +103,7 @@ export class NotesPanel {
   /** After a reconnection: retry failed saves and pick up notes changed meanwhile. */
   resume(): void {
     for (const state of this.states.values()) {
-      if (!state.loaded) void this.load(state)
-      else if (dirty(state)) this.saveSoon(state, 0)
+      if (state.loaded && dirty(state)) this.saveSoon(state, 0)
       else void this.load(state)
     }
   }
@@ -119,7 +120,6 @@ export class NotesPanel {
     if (!state) {
       state = {name, text: '', revision: 0, savedText: '', savedAt: null, loaded: false, saving: false}
       this.states.set(name, state)
-      void this.load(state)
     }
     return state
   }
@@ -131,7 +131,8 @@ export class NotesPanel {
       if (state.loaded && dirty(state)) return
       Object.assign(state, {text: note.text, savedText: note.text, revision: note.revision, savedAt: note.updatedAt, loaded: true, error: undefined})
     } catch (error) {
-      state.error = error instanceof ApiError ? error.message : String(error)
+      // A failed refresh leaves the note as it was; only a note never loaded has nothing to show.
+      if (!state.loaded) state.error = error instanceof ApiError ? error.message : String(error)
     }
     if (state === this.current) this.render()
   }

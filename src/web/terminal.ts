@@ -10,6 +10,8 @@ import {h, setText} from './dom.js'
 import {isPageShortcut} from './shortcuts.js'
 
 const OSC_CLIPBOARD = 52
+/** Well under the server's limit on one input message, whatever the characters' encoded size. */
+const INPUT_CHUNK = MAX_INPUT_BYTES / 4
 
 const THEME = {
   background: '#0f1115',
@@ -86,11 +88,7 @@ export class TerminalView {
     this.term.attachCustomKeyEventHandler((event) => this.handleKey(event))
     this.term.onData((data) => this.input(this.options.transformInput(data)))
     this.term.onBinary((data) => this.input(data))
-    this.term.onResize(({cols, rows}) => {
-      // The size in the DOM serves as a tooltip-free check for tests and for anyone inspecting the page.
-      this.element.dataset.size = `${cols}x${rows}`
-      this.sendMessage({type: 'resize', cols, rows})
-    })
+    this.term.onResize(({cols, rows}) => this.sendMessage({type: 'resize', cols, rows}))
     this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
   }
 
@@ -209,8 +207,12 @@ export class TerminalView {
   private input(data: string): void {
     if (this.options.readonly) return
     // The server drops oversized frames, so a huge paste goes out in pieces it accepts.
-    for (let start = 0; start < data.length; start += MAX_INPUT_BYTES / 4) {
-      this.sendMessage({type: 'input', data: data.slice(start, start + MAX_INPUT_BYTES / 4)})
+    for (let start = 0; start < data.length; ) {
+      let end = Math.min(data.length, start + INPUT_CHUNK)
+      // Never split a character written as a surrogate pair between two frames.
+      if (end < data.length && /[\uD800-\uDBFF]/.test(data[end - 1])) end--
+      this.sendMessage({type: 'input', data: data.slice(start, end)})
+      start = end
     }
   }
 
@@ -231,6 +233,8 @@ export class TerminalView {
   private fitNow(): void {
     // A hidden terminal measures as zero; it is fitted again when shown.
     if (this.visible && this.screen.clientWidth > 0) this.fit.fit()
+    // Shown in the DOM so the size can be compared with the agent's tmux client (the tests do).
+    this.element.dataset.size = `${this.term.cols}x${this.term.rows}`
   }
 
   /**
