@@ -291,6 +291,9 @@ test('when the server restarts on the same port the page says so, reconnects and
   const word = `back-${randomBytes(3).toString('hex')}`
   await typeCommand(page, `echo ${word}-$((1+1))`)
   await waitForLine(page, `${word}-2`)
+  // One agent waiting, for the screenshot.
+  await box.cli(['report', 'waiting', '--agent', 'blog', '--message', 'Run the migrations? (y/n)'])
+  await page.locator('.waiting button.agent[data-name="blog"]').waitFor()
   await page.locator('.toast button').evaluateAll((buttons) => buttons.forEach((button) => (button as HTMLButtonElement).click()))
   assert.deepEqual(await page.evaluate(() => (window as unknown as {cspViolations: string[]}).cspViolations), [], 'nothing the server’s CSP blocks')
   await page.screenshot({path: screenshotPath('desktop.png')})

@@ -155,8 +155,8 @@ export class TerminalView {
     socket.binaryType = 'arraybuffer'
     this.socket = socket
     socket.onopen = () => {
-      // The server redraws the screen and recent scrollback on attach; old content would double it.
-      if (this.everConnected) this.term.reset()
+      // No reset on a reconnection: tmux repaints the screen on attach, and the scrollback the page
+      // already holds stays above it (the server does not send the agent's history).
       this.everConnected = true
       this.backoff.reset()
       this.showStatus(null)
