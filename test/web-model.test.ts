@@ -88,11 +88,15 @@ test('sticky Ctrl and Alt encode the next key like a terminal does', () => {
 })
 
 test('the whole first load stays under 150 KB gzipped', async () => {
-  const {buildWeb, measureWeb} = await import('../scripts/build-web.js')
+  const script = new URL('../scripts/build-web.js', import.meta.url).href
+  const {buildWeb, measureWeb} = (await import(script)) as {
+    buildWeb(options: {outdir: string}): Promise<string>
+    measureWeb(outdir: string): Promise<{files: {name: string; gzip: number}[]; gzip: number}>
+  }
   // A private output directory: a running server may be serving dist/web meanwhile.
   const outdir = mkdtempSync(join(tmpdir(), 'maestro-web-'))
   after(() => rmSync(outdir, {recursive: true, force: true}))
   const {files, gzip} = await measureWeb(await buildWeb({outdir}))
-  console.log(`first load: ${files.map((file: {name: string; gzip: number}) => `${file.name} ${file.gzip} B`).join(', ')}; total ${gzip} B gzipped`)
+  console.log(`first load: ${files.map((file) => `${file.name} ${file.gzip} B`).join(', ')}; total ${gzip} B gzipped`)
   assert.ok(gzip <= 150 * 1024, `first load is ${gzip} bytes gzipped`)
 })
