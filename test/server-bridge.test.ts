@@ -62,7 +62,10 @@ async function attached(server: TestServer, name: string, cols = 80, rows = 24):
 test('output reaches two viewers of one agent at once', async () => {
   await newAgent(box, 'echoer', 'cat')
   const [a, b] = await Promise.all([attached(t, 'echoer'), attached(t, 'echoer')])
-  assert.equal(attachProcesses(box).length, 2)
+  // One tmux client each, addressing the agent exactly, with no shell in between.
+  const clients = attachProcesses(box)
+  assert.equal(clients.length, 2)
+  for (const client of clients) assert.match(client, new RegExp(`^\\d+ tmux -L ${box.socket} attach-session -t =echoer$`))
   box.tmux(['send-keys', '-t', '=echoer:', '-l', 'SHARED-OUTPUT-1'])
   await Promise.all([a.waitForText('SHARED-OUTPUT-1'), b.waitForText('SHARED-OUTPUT-1')])
   await Promise.all([a.close(), b.close()])

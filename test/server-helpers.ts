@@ -168,10 +168,10 @@ export async function upgradeStatus(t: TestServer, path: string, options: OpenOp
   }
 }
 
-/** `tmux attach` clients of this sandbox's server still running, as `ps` sees them. */
+/** `tmux attach` clients of this sandbox's server still running, as `ps` sees them: "pid argv". */
 export function attachProcesses(box: Box): string[] {
   try {
-    return execFileSync('pgrep', ['-f', `tmux -L ${box.socket} attach-session`], {encoding: 'utf8'}).trim().split('\n').filter(Boolean)
+    return execFileSync('pgrep', ['-af', `tmux -L ${box.socket} attach-session`], {encoding: 'utf8'}).trim().split('\n').filter(Boolean)
   } catch {
     return []
   }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {X509Certificate} from 'node:crypto'
-import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {CONTENT_SECURITY_POLICY} from '../src/server/headers.js'
+import {DEFAULT_MAX_CLIENTS} from '../src/server/index.js'
+import {DEFAULT_AUTH_LIMIT} from '../src/server/rate-limit.js'
 import {sandbox, waitFor} from './helpers.js'
 import {
   type TestServer,
@@ -28,6 +30,9 @@ useSandboxEnv(box)
 let t: TestServer
 
 before(async () => {
+  // A log left with a loose mode must be tightened, not trusted.
+  mkdirSync(box.env.MAESTRO_STATE_DIR!, {recursive: true})
+  writeFileSync(join(box.env.MAESTRO_STATE_DIR!, 'audit.log'), '', {mode: 0o644})
   t = await serve(box)
   await newAgent(box, 'sec', 'cat')
 })
@@ -85,6 +90,12 @@ test('--tls-self-signed serves HTTPS with a 0600 key in the state dir and a Secu
     assert.match(String(reply.headers['set-cookie']), /; Secure/)
     const ws = await openSocket({...secure, base, origin: base}, '/api/events', {ca: cert})
     await ws.close()
+    // The same names next time: the same certificate, so the browser's exception still holds.
+    const again = await serveChild(box, ['--tls-self-signed', '--allow-host', 'devbox.test'])
+    again.child.kill('SIGTERM')
+    assert.equal(await exitOf(again.child), 0)
+    assert.match(again.line, /^maestro serving on https:\/\//)
+    assert.ok(again.stderr().includes(`TLS certificate SHA-256 fingerprint: ${x509.fingerprint256}`), again.stderr())
   } finally {
     await secure.server.close()
   }
@@ -101,6 +112,9 @@ test('no token: the page answers 401 with a hint, the API 401 JSON', async () =>
   assert.equal(apiReply.status, 401)
   assert.equal(JSON.parse(apiReply.body).error.code, 'UNAUTHORIZED')
   assert.equal(await upgradeStatus(t, '/api/events', {headers: {authorization: ''}}), 401)
+  // The URL token is only traded on a page load, never accepted by the API or an upgrade.
+  assert.equal((await call(`${t.base}/api/agents?token=${t.token}`)).status, 401)
+  assert.equal(await upgradeStatus(t, `/api/events?token=${t.token}`, {headers: {authorization: ''}}), 401)
 })
 
 test('a wrong token of the same length or another length gets 401 and no cookie', async () => {
@@ -154,6 +168,9 @@ test('the token is never taken from the command line, only from MAESTRO_TOKEN or
   const weak = await box.cli(['serve', '--port', '0', '--token-file', file])
   assert.equal(weak.code, 2)
   assert.match(weak.stderr, /at least 16 characters.*\[INVALID_ARGUMENT\]/)
+  const spaced = await box.cli(['serve', '--port', '0'], {env: {MAESTRO_TOKEN: 'a token with spaces in it'}})
+  assert.equal(spaced.code, 2)
+  assert.match(spaced.stderr, /without spaces.*\[INVALID_ARGUMENT\]/)
 })
 
 test('a generated token carries 256 bits and changes on every start', async () => {
@@ -231,9 +248,14 @@ test('GET never changes state: mutating routes answer 405 to GET', async () => {
 // 5. Rate limits, caps and malformed input.
 
 test('50 rapid wrong tokens are rate limited with 429 and Retry-After; the right token works afterwards', async () => {
+  assert.deepEqual(DEFAULT_AUTH_LIMIT, {max: 10, windowMs: 60_000})
   const limited = await serve(box, {authLimit: {max: 10, windowMs: 1500}})
   try {
     const cookie = await login(limited)
+    // Wrong cookies (an old tab of an earlier server, say) are not counted.
+    for (let i = 0; i < 15; i++) {
+      assert.equal((await call(`${limited.base}/api/agents`, {headers: {cookie: `maestro_session_${limited.port}=stale-${i}`}})).status, 401)
+    }
     const statuses: number[] = []
     let retryAfter: string | undefined
     for (let i = 0; i < 50; i++) {
@@ -266,6 +288,7 @@ test('tokens are compared in constant time over SHA-256 digests', async () => {
 })
 
 test('more sockets than --max-clients are refused with 503', async () => {
+  assert.equal(DEFAULT_MAX_CLIENTS, 64)
   const capped = await serve(box, {maxClients: 2})
   try {
     const first = await openSocket(capped, '/api/events')
@@ -377,6 +400,7 @@ test('the audit log is a 0600 JSON-lines file that records without tokens, cooki
 
   const path = join(box.env.MAESTRO_STATE_DIR!, 'audit.log')
   assert.equal(statSync(path).mode & 0o777, 0o600)
+  assert.equal(statSync(box.env.MAESTRO_STATE_DIR!).mode & 0o777, 0o700)
   await waitFor(() => auditLines().some((entry) => entry.event === 'socket_close' && entry.agent === 'audited2'), 3000, 'socket_close')
   const text = readFileSync(path, 'utf8')
   for (const secret of [t.token, cookie.split('=')[1], 'KEYSTROKE-SECRET', 'wrong-token-for-the-log']) assert.ok(!text.includes(secret), secret)
@@ -386,13 +410,16 @@ test('the audit log is a 0600 JSON-lines file that records without tokens, cooki
       entries.some((entry) => Object.entries(expected).every(([key, value]) => entry[key] === value)),
       `no entry like ${JSON.stringify(expected)}`,
     )
-  has({event: 'start', host: 'localhost', port: t.port, tls: false})
+  has({event: 'start', host: 'localhost', port: t.port, tls: false, readonly: false})
+  has({event: 'stop'})
+  has({event: 'auth_ok', via: 'bearer', path: '/api/agents', method: 'POST'})
+  for (const reason of ['no credentials', 'rate limited', 'too many clients', 'malformed url']) has({event: 'refused', reason})
   has({event: 'auth_ok', via: 'token', address: '127.0.0.1'})
   has({event: 'auth_failed', via: 'token', address: '127.0.0.1'})
   has({event: 'refused', reason: 'host', value: 'rebind.example', status: 403})
   has({event: 'refused', reason: 'origin', value: 'http://hijack.example', status: 403})
   has({event: 'socket_open', kind: 'terminal', agent: 'audited2'})
-  has({event: 'socket_close', kind: 'terminal', agent: 'audited2'})
+  has({event: 'socket_close', kind: 'terminal', agent: 'audited2', code: 1005})
   has({event: 'agent_create', name: 'audited'})
   has({event: 'agent_rename', from: 'audited', to: 'audited2'})
   has({event: 'agent_kill', name: 'audited2'})
@@ -416,6 +443,7 @@ test('--readonly refuses every change through the API with 403 READ_ONLY', async
       assert.equal(reply.json.error.code, 'READ_ONLY')
     }
     assert.ok((await api(ro, 'GET', '/api/agents')).json.some((agent: {name: string}) => agent.name === 'sec'))
+    assert.ok(auditLines().some((entry) => entry.event === 'refused' && entry.reason === 'read-only' && entry.method === 'DELETE'))
     assert.equal((await api(ro, 'GET', '/api/agents/sec/note')).json.text, '')
   } finally {
     await ro.server.close()
