@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:net'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
@@ -148,5 +148,20 @@ test('a port in use is a one-line PORT_IN_USE error', async () => {
     assert.equal(JSON.parse(json.stdout).error.code, 'PORT_IN_USE')
   } finally {
     blocker.close()
+  }
+})
+
+test('--open hands the URL with its token to the browser', async () => {
+  const browser = join(box.home, 'browser.sh')
+  const opened = join(box.home, 'opened.txt')
+  writeFileSync(browser, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, {mode: 0o700})
+  // xdg-open, which the open package runs on Linux, honours $BROWSER outside a desktop session.
+  const served = await serveChild(box, ['--open'], {BROWSER: browser, DISPLAY: '', WAYLAND_DISPLAY: '', XDG_CURRENT_DESKTOP: ''})
+  try {
+    const url = /https?:\/\/\S+/.exec(served.line)![0]
+    await waitFor(() => existsSync(opened) && readFileSync(opened, 'utf8') === url, 10_000, 'the browser to be opened')
+  } finally {
+    served.child.kill('SIGTERM')
+    assert.equal(await exitOf(served.child), 0)
   }
 })
