@@ -103,6 +103,19 @@ test('a read-only server shows the badge, offers no changes, and typing reaches 
   await page.context().close()
 })
 
+test('a server restarted with another token tells the page to sign in again', async () => {
+  const page = await openPage(server.url, DESKTOP)
+  try {
+    await agentRow(page, 'phone-worker').waitFor()
+    await server.stop()
+    server = await startServer({...box.env, MAESTRO_TOKEN: randomBytes(24).toString('base64url')}, ['--port', String(server.port)])
+    await page.locator('.banner[data-kind="signed-out"]', {hasText: 'open the link maestro serve printed'}).waitFor({timeout: 15_000})
+    await page.screenshot({path: screenshotPath('signed-out.png')})
+  } finally {
+    await page.context().close()
+  }
+})
+
 // The server attaches read-only viewers at the window's size (tmux lets a lone ignore-size client
 // resize the window), but the protocol has no message telling the page that size, so the page
 // cannot size its terminal to match. Needs a size notice in src/shared/protocol.ts.

@@ -95,7 +95,10 @@ class App {
 
     this.connection = new Connection({
       agents: (agents) => this.update(agents),
-      status: (status) => this.banner.show(status),
+      status: (status) => {
+        this.banner.show(status)
+        this.root.dataset.connection = status.kind
+      },
       online: () => this.online(),
     })
     installShortcuts({
