@@ -14,26 +14,34 @@ import {newSession} from '../dist/tmux/sessions.js'
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS) || 20
 
+/** Every world made, so that the end of the run removes each one, even after a failure. */
+const worlds = []
+
 /** A private tmux server with `count` agents running `sleep 1000`, and its own config dirs. */
 async function world(count) {
   const socket = `maestro-bench-${process.pid}-${count}`
   const home = mkdtempSync(join(tmpdir(), 'maestro-bench-'))
-  const tmux = new Tmux(socket)
-  for (let index = 0; index < count; index++) {
-    await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: home, command: 'sleep 1000'})
-  }
   const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
   delete env.TMUX
-  return {
-    count,
+  const made = {
     env,
     destroy() {
-      execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+      try {
+        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
+      } catch {
+        // the server never started
+      }
       // tmux 3.3 leaves the socket file behind.
       rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
       rmSync(home, {recursive: true, force: true})
     },
   }
+  worlds.push(made)
+  const tmux = new Tmux(socket)
+  for (let index = 0; index < count; index++) {
+    await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: home, command: 'sleep 1000'})
+  }
+  return made
 }
 
 function timeRun(args, env) {
@@ -92,10 +100,8 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}))
 
 const line = (label, ms, extra = '') => console.log(`${label.padEnd(28)} ${ms.toFixed(0).padStart(5)} ms${extra}`)
 
-const worlds = []
 try {
   const fifty = await world(50)
-  worlds.push(fifty)
   const [bare, ls] = compare([
     {args: ['-e', '0'], env: fifty.env},
     {args: [BIN, 'ls'], env: fifty.env},
@@ -105,9 +111,7 @@ try {
   line('maestro ls (50 agents)', ls, `   ${(ls / bare).toFixed(2)}× node -e 0 (goal ≤ 1.5×)`)
 
   const few = await world(5)
-  worlds.push(few)
   const many = await world(500)
-  worlds.push(many)
   const [lsFew, lsMany] = compare([
     {args: [BIN, 'ls'], env: few.env},
     {args: [BIN, 'ls'], env: many.env},
