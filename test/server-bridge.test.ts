@@ -215,7 +215,7 @@ test('a viewer that stops reading is paused at the high-water mark while the oth
   slowSocket.pause()
   const slowStats = () => t.server.viewers().find((viewer) => viewer.agent === 'flood' && viewer.paused)
   // The kernel's socket buffers (several MiB on loopback) fill first.
-  await waitFor(slowStats, 40_000, 'the slow viewer to be paused')
+  await waitFor(slowStats, 90_000, 'the slow viewer to be paused')
   let most = 0
   const fastBefore = fast.bytes
   for (let i = 0; i < 20; i++) {

@@ -125,6 +125,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     changed: () => void watcher.refresh(),
     renamed: (from: string, to: string) => sockets.renamed(from, to),
   }
+  // Past listen, a server error (out of file descriptors, say) is logged rather than fatal.
+  server.on('error', (error) => audit.write('error', {message: error.message}))
   server.on('request', (request, res) => handleRequest({gate, credentials, files, api}, request, res))
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})

@@ -92,9 +92,9 @@ export class TerminalViewer {
     this.#finish({type: 'exit', code}, CloseCode.agentExited, 'agent exited')
   }
 
-  /** Ends this viewer, and with it its tmux client; resolves once that process is gone. */
-  close(code: number = CloseCode.goingAway, reason = 'server stopping'): Promise<void> {
-    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason)
+  /** The server is stopping: ends this viewer and its tmux client; resolves once that process is gone. */
+  close(): Promise<void> {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(CloseCode.goingAway, 'server stopping')
     this.#end()
     return this.exited
   }
