@@ -206,6 +206,18 @@ test('an agent waiting for input is listed on top with its mark, counted in the 
   await waitFor(() => page.evaluate(() => (window as unknown as {shownNotifications: string[]}).shownNotifications.includes('ops is waiting for you')), 3000, 'a notification')
 })
 
+test('an agent whose program ended is marked exited, and its terminal says how it ended', async () => {
+  const created = await box.cli(['new', 'done-job', '--cmd', 'sh -c "exit 3"'])
+  assert.equal(created.code, 0, created.stderr)
+  const row = agentRow(page, 'done-job')
+  await waitFor(async () => (await row.getAttribute('data-state')) === 'exited', 10_000, 'the exited state')
+  assert.match((await row.locator('.agent-state').textContent()) ?? '', /^exited \(3\)/)
+  await row.click()
+  await page.locator('.term[data-agent="done-job"] .term-status', {hasText: 'The agent exited with code 3.'}).waitFor({timeout: 10_000})
+  assert.equal((await box.cli(['kill', 'done-job'])).code, 0)
+  await row.waitFor({state: 'detached'})
+})
+
 test('shortcuts focus the filter and move between agents, and ? lists them', async () => {
   await open('blog')
   await page.keyboard.press('Alt+/')
