@@ -64,10 +64,14 @@ test('a non-loopback --host without TLS is refused with TLS_REQUIRED', async () 
 })
 
 test('--insecure serves plain HTTP on the network with a loud warning', async () => {
-  const {child, stderr, line} = await serveChild(box, ['--host', '0.0.0.0', '--insecure'])
+  const {child, stderr, line, t: open} = await serveChild(box, ['--host', '0.0.0.0', '--insecure'])
   try {
     assert.match(line, /^maestro serving on http:\/\//)
     assert.match(stderr(), /WARNING: serving plain HTTP on 0\.0\.0\.0/)
+    // A wildcard address is no name a browser should use: it is not on the Host allowlist.
+    const headers = {authorization: `Bearer ${open.token}`}
+    assert.equal((await call(`http://127.0.0.1:${open.port}/api/session`, {headers: {...headers, host: `0.0.0.0:${open.port}`}})).status, 403)
+    assert.equal((await call(`http://127.0.0.1:${open.port}/api/session`, {headers})).status, 200)
   } finally {
     child.kill('SIGTERM')
     assert.equal(await exitOf(child), 0)
@@ -195,6 +199,13 @@ test('a Host outside the allowlist gets 403 even with a valid token', async () =
 test('loopback names, the bound host and --allow-host names are served on the right port', async () => {
   for (const host of [`localhost:${t.port}`, `127.0.0.1:${t.port}`, `[::1]:${t.port}`, `LOCALHOST:${t.port}`]) {
     assert.equal((await call(`${t.base}/api/session`, {headers: {host, authorization: `Bearer ${t.token}`}})).status, 200, host)
+  }
+  const bound = await serve(box, {host: '127.0.0.2'})
+  try {
+    assert.match(bound.server.url, /^http:\/\/127\.0\.0\.2:/)
+    assert.equal((await call(`${bound.base}/api/session`, {headers: {authorization: `Bearer ${bound.token}`}})).status, 200)
+  } finally {
+    await bound.server.close()
   }
   const named = await serve(box, {allowHosts: ['devbox.test']})
   try {
