@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {X509Certificate} from 'node:crypto'
+import {X509Certificate, createHmac} from 'node:crypto'
 import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
@@ -139,6 +139,7 @@ test('the right token sets an HttpOnly SameSite=Strict cookie named for the port
   const [cookie] = reply.headers['set-cookie']!
   assert.match(cookie, new RegExp(`^maestro_session_${t.port}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict$`))
   assert.ok(!cookie.includes(t.token))
+  assert.equal(cookie.split(';')[0].split('=')[1], createHmac('sha256', t.token).update('maestro session cookie').digest('base64url'))
   const page = await call(`${t.base}/`, {headers: {cookie: cookie.split(';')[0]}})
   assert.equal(page.status, 200)
   const events = await openSocket(t, '/api/events', {headers: {authorization: '', cookie: cookie.split(';')[0]}})
@@ -346,7 +347,10 @@ test('malformed request lines, headers, URLs and JSON get a 4xx, never a crash',
       socket.on('error', () => resolve(answer))
       socket.end(text)
     })
-  assert.match(await raw('GARBAGE\r\n\r\n'), /^HTTP\/1\.1 400/)
+  const garbage = await raw('GARBAGE\r\n\r\n')
+  assert.match(garbage, /^HTTP\/1\.1 400/)
+  assert.ok(garbage.includes(`Content-Security-Policy: ${CONTENT_SECURITY_POLICY}`))
+  assert.match(await raw(`GET / HTTP/1.1\r\nHost: localhost:${t.port}\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`), /^HTTP\/1\.1 431/)
   assert.match(await raw(`GET /api/session HTTP/1.0\r\nAuthorization: Bearer ${t.token}\r\n\r\n`), /^HTTP\/1\.1 403/)
   assert.match(await raw(`GET / HTTP/1.1\r\nHost: localhost:${t.port}\r\nBad Header\r\n\r\n`), /^HTTP\/1\.1 400/)
   assert.match(await raw(`GET http://evil.example/ HTTP/1.1\r\nHost: localhost:${t.port}\r\n\r\n`), /^HTTP\/1\.1 400/)

@@ -11,6 +11,7 @@ import {Gate} from './gate.js'
 import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
 import {handleRequest} from './http.js'
 import {DEFAULT_AUTH_LIMIT, FailureLimiter, type RateLimit} from './rate-limit.js'
+import {refuseRaw} from './respond.js'
 import {Sockets} from './sockets.js'
 import {loadWebFiles} from './static.js'
 import {type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
@@ -94,9 +95,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key}) : createServer()
   // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
-  server.on('clientError', (_error, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-    socket.destroy()
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    if (error.code === 'HPE_HEADER_OVERFLOW') refuseRaw(socket, 431, 'BAD_REQUEST', 'request headers too large')
+    else refuseRaw(socket, 400, 'BAD_REQUEST', 'malformed request')
   })
   const boundPort = await listen(server, host, port).catch((error) => {
     audit.close()

@@ -23,8 +23,11 @@ export function sendError(res: ServerResponse, status: number, code: RefusalCode
   sendJson(res, status, errorBody(code, message, details), headers)
 }
 
-/** Answers a refused upgrade in plain HTTP and drops the connection, as ws itself does. */
-export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, headers: Headers = {}): void {
+/**
+ * Answers on a raw socket (a refused upgrade, a request Node could not parse) with the same
+ * headers as any other refusal, then drops the connection, as ws itself does.
+ */
+export function refuseRaw(socket: Duplex, status: number, code: string, message: string, headers: Headers = {}): void {
   if (!socket.writable) {
     socket.destroy()
     return

@@ -10,7 +10,7 @@ import type {Tmux} from '../tmux/client.js'
 import {fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
-import {refuseUpgrade} from './respond.js'
+import {refuseRaw} from './respond.js'
 import {TerminalViewer} from './terminal.js'
 import type {AgentWatcher} from './watcher.js'
 
@@ -56,13 +56,13 @@ export class Sockets {
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     const admission = this.options.gate.admit(request, {checkOrigin: true, acceptQueryToken: false})
-    if (!admission.ok) return refuseUpgrade(socket, admission.status, admission.code, admission.message, admission.headers)
+    if (!admission.ok) return refuseRaw(socket, admission.status, admission.code, admission.message, admission.headers)
     const {url, address} = admission
     const route = this.#route(url)
-    if ('refusal' in route) return refuseUpgrade(socket, route.status, route.code, route.refusal)
+    if ('refusal' in route) return refuseRaw(socket, route.status, route.code, route.refusal)
     if (this.#wss.clients.size + this.#pending >= this.options.maxClients) {
       this.options.audit.write('refused', {address, status: 503, reason: 'too many clients', path: url.pathname})
-      return refuseUpgrade(socket, 503, 'TOO_MANY_CLIENTS', `at most ${this.options.maxClients} sockets at once (maestro serve --max-clients)`)
+      return refuseRaw(socket, 503, 'TOO_MANY_CLIENTS', `at most ${this.options.maxClients} sockets at once (maestro serve --max-clients)`)
     }
     // Whether the agent exists is known before the socket is accepted, so that the viewer is
     // listening from the socket's first frame on and no early keystroke is lost.
