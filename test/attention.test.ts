@@ -96,6 +96,20 @@ test('a report wins until the screen changes, and keeps its time', async () => {
   assert.equal(after.stateSource, 'activity')
 })
 
+test('a report survives a redraw of the same screen at another size', async () => {
+  // Like an agent program, this one redraws its screen whenever its window changes size.
+  const redraws = `trap 'clear; echo approve the migration?' WINCH; clear; echo approve the migration?; while :; do sleep 0.2; done`
+  assert.equal((await cli(['new', 'redrawer', '--cmd', `bash -c "${redraws}"`])).code, 0)
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=redrawer:']).includes('approve'), 3000, 'the first screen')
+  assert.equal((await cli(['report', 'waiting', '--agent', 'redrawer'])).code, 0)
+  await new Promise((resolve) => setTimeout(resolve, 1100))
+  box.tmux(['resize-window', '-t', '=redrawer:', '-x', '61', '-y', '17'])
+  await waitFor(() => box.tmux(['display-message', '-p', '-t', '=redrawer:', '#{window_activity}']).trim() > String(Math.floor(Date.now() / 1000) - 1), 3000, 'the redraw')
+  const agent = (await listed()).get('redrawer')
+  assert.equal(agent?.state, 'waiting')
+  assert.equal(agent?.stateSource, 'report')
+})
+
 test('an agent reports its own state from inside its session', async () => {
   const inside = `sleep 1; node ${BIN} report waiting --message from-inside; exec sleep 1000`
   assert.equal((await cli(['new', 'self-reporter', '--cmd', inside])).code, 0)

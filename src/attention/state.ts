@@ -19,6 +19,8 @@ interface Report {
   state: ReportableState
   at: number
   message: string | null
+  /** Fingerprint of the screen when the report was made (see `screenFingerprint`). */
+  screen: string
 }
 
 interface Seen {
@@ -35,7 +37,8 @@ export async function reportState(tmux: Tmux, name: string, state: ReportableSta
   if (!(await hasSession(tmux, name))) throw agentNotFound(name)
   // Control characters would break the one-line listing tmux gives back.
   const clean = message?.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim().slice(0, MAX_MESSAGE_LENGTH) || null
-  const report: Report = {state, at: Date.now(), message: clean}
+  const screens = await captureScreens(tmux, [name])
+  const report: Report = {state, at: Date.now(), message: clean, screen: screenFingerprint(screens.get(name) ?? '')}
   await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]))
   return report
 }
@@ -55,6 +58,20 @@ function parseJson<T>(raw: string): T | undefined {
 }
 
 /**
+ * What a screen says, leaving out how it is laid out: a viewer attaching resizes the window and
+ * the program redraws the same text at another width, which is output but not a change.
+ * FNV-1a, because `ls` should not load a crypto module to compare two screens.
+ */
+export function screenFingerprint(screen: string): string {
+  let hash = 0x811c9dc5
+  for (const char of screen.replace(/[\s\u2500-\u259F]+/g, '')) {
+    hash ^= char.codePointAt(0)!
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash.toString(16)
+}
+
+/**
  * Reads the state of every session. A report wins until the screen changes after it; then the
  * screen of a known agent program decides; then output timing. A known agent whose screen
  * matches no pattern and that is quiet is `unknown`: it may be waiting for its user, or not.
@@ -62,14 +79,22 @@ function parseJson<T>(raw: string): T | undefined {
 export async function readStates(tmux: Tmux, sessions: SessionInfo[], now = Date.now()): Promise<Map<string, StateReading>> {
   const table = await screenTable()
   const reports = new Map(sessions.map((session) => [session.name, parseJson<Report>(session.report)]))
-  const current = (session: SessionInfo) => {
+  // tmux keeps activity in whole seconds: output in the second of the report counts as before it.
+  const outputSinceReport = (session: SessionInfo) => {
     const report = reports.get(session.name)
-    // tmux keeps activity in whole seconds: output in the second of the report counts as before it.
-    return report && session.lastActivityAt.getTime() <= report.at ? report : undefined
+    return report !== undefined && session.lastActivityAt.getTime() > report.at
   }
   const programs = new Map(sessions.map((session) => [session.name, session.dead ? undefined : programFor(table, `${session.command} ${session.currentCommand}`)]))
-  const toRead = sessions.filter((session) => programs.get(session.name) && !current(session)).map((session) => session.name)
+  const toRead = sessions
+    .filter((session) => !session.dead && (outputSinceReport(session) || (programs.get(session.name) && !reports.get(session.name))))
+    .map((session) => session.name)
   const screens = await captureScreens(tmux, toRead)
+  const current = (session: SessionInfo) => {
+    const report = reports.get(session.name)
+    if (!report || !outputSinceReport(session)) return report
+    const screen = screens.get(session.name)
+    return screen !== undefined && screenFingerprint(screen) === report.screen ? report : undefined
+  }
 
   const readings = new Map<string, StateReading>()
   const changed = new Map<string, Record<string, string>>()
