@@ -15,6 +15,10 @@
  *   /api/agents/:name/terminal?cols=C&rows=R     server → client: binary frames of terminal output,
  *                                                and text frames of TerminalNotice;
  *                                                client → server: text frames of ClientMessage
+ *
+ * Every request needs the session cookie (set when the page is opened with ?token=) or
+ * `Authorization: Bearer <token>`; POST, PUT, DELETE and every upgrade also need an `Origin`
+ * equal to the page's own. Bodies are `application/json`. See SECURITY.md for the refusals.
  */
 import type {Agent} from './agent.js'
 
