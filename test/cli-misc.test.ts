@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {appendFileSync, chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
+import {appendFileSync, chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -88,6 +88,21 @@ test('config sets defaultCommand, and new without --cmd runs it', async () => {
   const shell = parseJson(await box.cli(['new', 'plain', '--json']))
   assert.notEqual(shell.command, command)
   assert.ok(shell.command.length > 0, 'a shell runs when nothing else is set')
+})
+
+test('a corrupt settings file gives SETTINGS_CORRUPT, stays as it was, and new without --cmd starts nothing', async () => {
+  const settings = join(box.env.MAESTRO_CONFIG_DIR!, 'settings.json')
+  const corrupt = '{"defaultCommand": '
+  writeFileSync(settings, corrupt)
+  try {
+    const [config, created] = await Promise.all([box.cli(['config']), box.cli(['new', 'unsettled', '--json'])])
+    assertHumanError(config, 'SETTINGS_CORRUPT', 1, /settings file in .+ is not valid/)
+    assertJsonError(created, 'SETTINGS_CORRUPT', 1)
+    assert.equal(readFileSync(settings, 'utf8'), corrupt)
+    assert.ok(!sessionNames(box).includes('unsettled'))
+  } finally {
+    rmSync(settings)
+  }
 })
 
 test('--socket picks another maestro server', async () => {
