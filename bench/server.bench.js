@@ -61,7 +61,8 @@ function terminal(type, close) {
 
 function bareTerminal(name) {
   const {file, args} = tmux.attachCommand(name)
-  const pty = spawnPty(file, args, {name: 'xterm-256color', cols: COLS, rows: ROWS, env, encoding: null})
+  // The same terminal type as the server gives its tmux clients, so tmux draws the same way.
+  const pty = spawnPty(file, args, {name: 'xterm-256color', cols: COLS, rows: ROWS, env: {...env, TERM: 'xterm-256color'}, encoding: null})
   const self = terminal(
     (data) => pty.write(data),
     () => new Promise((resolve) => (pty.onExit(() => resolve()), pty.kill())),
@@ -138,6 +139,32 @@ async function floodOnce(open, index) {
   return finished ? elapsed : undefined
 }
 
+/**
+ * The floor under any WebSocket terminal: one frame to another Node process and one back,
+ * with nothing else in between. The bridge's echo cannot beat bare pty echo by less than this.
+ */
+async function socketRoundTrips(count) {
+  const code = `import {WebSocketServer} from 'ws'
+const wss = new WebSocketServer({port: 0, host: '127.0.0.1', perMessageDeflate: false})
+wss.on('listening', () => console.log(wss.address().port))
+wss.on('connection', (ws) => ws.on('message', () => ws.send(Buffer.from('x'), {binary: true})))`
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit']})
+  const port = await new Promise((resolve) => child.stdout.once('data', (data) => resolve(String(data).trim())))
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`, {perMessageDeflate: false})
+  await new Promise((resolve) => ws.once('open', resolve))
+  const latencies = []
+  for (let i = 0; i < count; i++) {
+    const start = performance.now()
+    ws.send(JSON.stringify({type: 'input', data: 'x'}))
+    await new Promise((resolve) => ws.once('message', resolve))
+    latencies.push(performance.now() - start)
+    await sleep(8)
+  }
+  ws.close()
+  child.kill()
+  return latencies
+}
+
 async function echoLatencies(terminal, count) {
   const latencies = []
   for (let i = 0; i < count; i++) {
@@ -192,12 +219,17 @@ try {
     socketLatency.push(...(await echoLatencies(echoSocket, 50)))
   }
   await Promise.all([echoBare.close(), echoSocket.close()])
+  const floor = await socketRoundTrips(KEYSTROKES)
   const delta = median(socketLatency) - median(bareLatency)
   console.log(`keystroke echo (cat), ${KEYSTROKES} keys each`)
   console.log(`  bare node-pty   median ${median(bareLatency).toFixed(2)} ms  p99 ${quantile(bareLatency, 0.99).toFixed(2)} ms`)
   console.log(
     `  WebSocket       median ${median(socketLatency).toFixed(2)} ms  p99 ${quantile(socketLatency, 0.99).toFixed(2)} ms   ` +
       `median +${delta.toFixed(2)} ms (goal <= 0.5 ms), p99 goal < 5 ms`,
+  )
+  console.log(
+    `  floor: a bare WebSocket round trip between two Node processes, median ${median(floor).toFixed(2)} ms  p99 ${quantile(floor, 0.99).toFixed(2)} ms; ` +
+      `the bridge adds ${(delta - median(floor)).toFixed(2)} ms beyond it`,
   )
 
   // 3. Memory: a fresh server idle, then with 20 agents and 2 viewers each.

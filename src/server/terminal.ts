@@ -14,6 +14,7 @@ export const HIGH_WATER_BYTES = 1024 * 1024
 const LOW_WATER_BYTES = 256 * 1024
 const FIRST_SCREEN_MS = 500
 const MAX_EARLY_MESSAGES = 64
+const FRAME_INTERVAL_MS = 4
 
 export interface ViewerOptions {
   tmux: Tmux
@@ -38,6 +39,8 @@ export class TerminalViewer {
   readonly #opened = Date.now()
   /** Input that came before tmux took over the pty, which would otherwise be lost. */
   #early: string[] | undefined = []
+  #batch: Buffer[] = []
+  #lastFrame = 0
   readonly exited: Promise<void>
 
   constructor(ws: WebSocket, options: ViewerOptions) {
@@ -105,8 +108,23 @@ export class TerminalViewer {
       for (const data of this.#early) this.#pty.write(data)
       this.#early = undefined
     }
+    // Output that follows a frame closely waits for the rest of FRAME_INTERVAL_MS and goes out
+    // with it: a flood of small tmux updates then costs one write and one wake-up per interval
+    // on both ends instead of one per read, which on a busy machine is CPU taken from tmux.
+    // The first output after a quiet spell, such as a keystroke's echo, goes out at once.
+    this.#batch.push(chunk)
+    if (this.#batch.length > 1) return
+    const wait = this.#lastFrame + FRAME_INTERVAL_MS - performance.now()
+    if (wait <= 0) this.#flush()
+    else setTimeout(() => this.#flush(), wait)
+  }
+
+  #flush(): void {
+    const data = this.#batch.length === 1 ? this.#batch[0] : Buffer.concat(this.#batch)
+    this.#batch = []
+    this.#lastFrame = performance.now()
     if (this.#ws.readyState !== this.#ws.OPEN) return
-    this.#ws.send(chunk, {binary: true}, () => this.#drained())
+    this.#ws.send(data, {binary: true}, () => this.#drained())
     if (!this.#paused && this.#ws.bufferedAmount > HIGH_WATER_BYTES) {
       this.#paused = true
       this.#pty.pause()
