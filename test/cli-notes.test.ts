@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {assertHumanError, assertJsonError, parseJson, sessionNames, startAgent} from './cli-helpers.js'
@@ -78,7 +78,10 @@ test('note --edit opens $EDITOR (with its arguments) on the current note and sav
 test('note --edit keeps the note when the editor fails', async () => {
   const script = editor('fail', 'printf "half-typed" > "$1"\nexit 1')
   const result = await box.cli(['note', 'writer', '--edit'], {env: {EDITOR: script, VISUAL: ''}})
-  assertHumanError(result, 'EDITOR_FAILED', 1, /exited with 1; the note was not changed/)
+  const line = assertHumanError(result, 'EDITOR_FAILED', 1, /exited with 1; the note was not changed \(your text is in (\S+)\)/)
+  const kept = /your text is in (\S+)\)/.exec(line)![1]
+  assert.equal(readFileSync(kept, 'utf8'), 'half-typed')
+  rmSync(dirname(kept), {recursive: true})
   assert.equal((await box.cli(['note', 'writer'])).stdout, 'before editing\nadded in the editor\n')
 })
 
@@ -91,6 +94,7 @@ test('note --edit refuses to overwrite a note saved meanwhile, and keeps the edi
   const line = assertHumanError(result, 'NOTE_CONFLICT', 1, /changed while you edited it; your version is kept in /)
   const kept = /kept in (\S+) \[/.exec(line)![1]
   assert.equal(readFileSync(kept, 'utf8'), 'my edit\n')
+  rmSync(dirname(kept), {recursive: true})
   assert.equal((await box.cli(['note', 'writer'])).stdout, 'saved while editing\n')
 })
 
