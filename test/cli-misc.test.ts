@@ -59,8 +59,25 @@ test('attach inside a client of maestro switches that client instead of nesting'
   assert.deepEqual(clients(), ['target|0'])
 })
 
+test('attach --readonly inside a read-only client of maestro keeps it read-only', async () => {
+  await startAgent(box, 'hub2', 'sh')
+  outer(['new-session', '-d', '-x', '100', '-y', '30', '-s', 'watcher', process.execPath, BIN, 'attach', 'hub2', '--readonly'])
+  await waitFor(() => clients().includes('hub2|1'), 10_000, 'a read-only client on hub2')
+  // A read-only client cannot type, but its agent can still run attach (here, through send).
+  await box.cli(['send', 'hub2', `'${process.execPath}' '${BIN}' attach target --readonly`])
+  await waitFor(() => clients().includes('target|1'), 10_000, 'the read-only client to switch to target')
+  assert.deepEqual(clients(), ['target|0', 'target|1'])
+})
+
 test('attach to an unknown agent exits 1 without starting a client', async () => {
   assertHumanError(await box.cli(['attach', 'ghost']), 'AGENT_NOT_FOUND', 1, /agent "ghost" not found/)
+})
+
+test('attach without a terminal exits 1 with TMUX_FAILED after tmux says why', async () => {
+  const result = await box.cli(['attach', 'target', '--json'])
+  assertJsonError(result, 'TMUX_FAILED', 1)
+  assert.match(result.stderr, /open terminal failed: not a terminal/)
+  assert.deepEqual(clients(), ['target|0', 'target|1'])
 })
 
 test('config sets defaultCommand, and new without --cmd runs it', async () => {

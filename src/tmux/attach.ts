@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process'
 import {realpath} from 'node:fs/promises'
 
-import {agentNotFound} from '../shared/errors.js'
+import {MaestroError, agentNotFound} from '../shared/errors.js'
 import {type Tmux, exact, tmuxMissing} from './client.js'
 import {hasSession} from './sessions.js'
 
@@ -12,24 +12,32 @@ import {hasSession} from './sessions.js'
  */
 export async function attachTerminal(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
   if (!(await hasSession(tmux, name))) throw agentNotFound(name)
-  if (await insideServer(tmux)) {
-    await tmux.exec(['switch-client', ...(options.readonly ? ['-r'] : []), '-t', exact(name)])
+  const client = await clientOfServer(tmux)
+  if (client) {
+    // switch-client -r toggles: a client that is read-only already must not be made writable.
+    const toggle = options.readonly && !client.readonly
+    await tmux.exec(['switch-client', ...(toggle ? ['-r'] : []), '-t', exact(name)])
     return
   }
   const {file, args} = tmux.attachCommand(name, options)
   const env = {...process.env}
   delete env.TMUX
-  await new Promise<void>((resolve, reject) => {
+  const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(file, args, {stdio: 'inherit', env})
     child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? tmuxMissing() : error))
-    child.on('exit', () => resolve())
+    child.on('exit', resolve)
   })
+  // tmux has said why on the inherited stderr (no terminal, session gone).
+  if (code !== 0) throw new MaestroError('TMUX_FAILED', `tmux could not attach to "${name}" (it exited with ${code})`, {name})
 }
 
-async function insideServer(tmux: Tmux): Promise<boolean> {
+/** The tmux client this process runs inside, when that client belongs to maestro's server. */
+async function clientOfServer(tmux: Tmux): Promise<{readonly: boolean} | undefined> {
   const current = process.env.TMUX?.split(',')[0]
-  if (!current) return false
-  const {stdout} = await tmux.exec(['display-message', '-p', '#{socket_path}'])
-  const [a, b] = await Promise.all([realpath(current).catch(() => current), realpath(stdout.trim()).catch(() => stdout.trim())])
-  return a === b
+  if (!current) return undefined
+  const {stdout} = await tmux.exec(['display-message', '-p', '#{client_readonly} #{socket_path}'])
+  const [readonly, ...path] = stdout.trim().split(' ')
+  const socket = path.join(' ')
+  const [a, b] = await Promise.all([realpath(current).catch(() => current), realpath(socket).catch(() => socket)])
+  return a === b ? {readonly: readonly === '1'} : undefined
 }
