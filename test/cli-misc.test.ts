@@ -213,3 +213,21 @@ test('help lists every command with its summary', async () => {
     assert.match(result.stdout, new RegExp(`^  ${command}\\s+\\S`, 'm'), command)
   }
 })
+
+test('kill-all on a terminal asks first, and kills nothing unless the answer is yes', async () => {
+  const agents = sessionNames(box)
+  assert.ok(agents.length > 0)
+  const screen = (session: string) => outer(['capture-pane', '-p', '-J', '-S', '-', '-t', `=${session}:`])
+  const question = new RegExp(`End all ${agents.length} agent\\(s\\)\\? .*\\[y/N\\]`)
+
+  outer(['new-session', '-d', '-x', '150', '-y', '30', '-s', 'refuser', process.execPath, BIN, 'kill-all'])
+  await waitFor(() => question.test(screen('refuser')), 10_000, 'the question')
+  outer(['send-keys', '-t', '=refuser:', 'n', 'Enter'])
+  await waitFor(() => screen('refuser').includes('nothing was killed'), 10_000, 'the refusal')
+  assert.deepEqual(sessionNames(box), agents)
+
+  outer(['new-session', '-d', '-x', '150', '-y', '30', '-s', 'confirmer', process.execPath, BIN, 'kill-all'])
+  await waitFor(() => question.test(screen('confirmer')), 10_000, 'the question')
+  outer(['send-keys', '-t', '=confirmer:', 'y', 'Enter'])
+  await waitFor(() => sessionNames(box).length === 0, 30_000, 'every agent to end')
+})
