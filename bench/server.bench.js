@@ -261,5 +261,7 @@ try {
   } catch {
     // no server left
   }
+  // tmux 3.3 leaves the socket file behind.
+  rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
   rmSync(home, {recursive: true, force: true})
 }
