@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {X509Certificate, createHmac} from 'node:crypto'
-import {mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
@@ -176,6 +176,25 @@ test('the token is never taken from the command line, only from MAESTRO_TOKEN or
   const spaced = await box.cli(['serve', '--port', '0'], {env: {MAESTRO_TOKEN: 'a token with spaces in it'}})
   assert.equal(spaced.code, 2)
   assert.match(spaced.stderr, /without spaces.*\[INVALID_ARGUMENT\]/)
+})
+
+test('MAESTRO_TOKEN is not passed on to tmux or to the agents', async () => {
+  // A sandbox without a tmux server yet, so the one serve starts has serve's environment.
+  const fresh = sandbox('server-envtoken')
+  const token = 'env-token-never-inherited-42'
+  const served = await serveChild(fresh, [], {MAESTRO_TOKEN: token})
+  try {
+    const out = join(fresh.home, 'env.txt')
+    const created = await api(served.t, 'POST', '/api/agents', {name: 'envcheck', dir: fresh.home, cmd: `sh -c 'env > ${out}; sleep 60'`})
+    assert.equal(created.status, 201)
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('MAESTRO_AGENT=envcheck'), 5000, 'the agent environment')
+    assert.ok(!readFileSync(out, 'utf8').includes(token))
+    assert.doesNotMatch(fresh.tmux(['show-environment', '-g']), /MAESTRO_TOKEN/)
+  } finally {
+    served.child.kill('SIGTERM')
+    await exitOf(served.child)
+    fresh.cleanup()
+  }
 })
 
 test('a generated token carries 256 bits and changes on every start', async () => {

@@ -9,6 +9,8 @@ export const MIN_TOKEN_LENGTH = 16
 /**
  * The server's secret: from --token-file, else MAESTRO_TOKEN, else 256 random bits. It is never
  * taken from the command line, where `ps` would show it to every user of the machine.
+ * MAESTRO_TOKEN is removed from `env` once read, so that no child inherits it: not the tmux
+ * clients, nor a tmux server started from here, nor the agents that server runs.
  */
 export async function loadToken(options: {tokenFile?: string; env?: NodeJS.ProcessEnv} = {}): Promise<string> {
   const env = options.env ?? process.env
@@ -25,6 +27,7 @@ export async function loadToken(options: {tokenFile?: string; env?: NodeJS.Proce
   } else if (env.MAESTRO_TOKEN) {
     source = 'MAESTRO_TOKEN'
     token = env.MAESTRO_TOKEN.trim()
+    delete env.MAESTRO_TOKEN
   } else {
     return randomBytes(32).toString('base64url')
   }
