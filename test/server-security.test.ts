@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {X509Certificate, createHmac} from 'node:crypto'
-import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
@@ -168,6 +168,13 @@ test('the token is never taken from the command line, only from MAESTRO_TOKEN or
   fromFile.child.kill('SIGTERM')
   await exitOf(fromFile.child)
   assert.equal(fromFile.t.token, 'file-token-0123456789abcdef')
+  assert.doesNotMatch(fromFile.stderr(), /WARNING/)
+
+  chmodSync(file, 0o644)
+  const loose = await serveChild(box, ['--token-file', file])
+  loose.child.kill('SIGTERM')
+  await exitOf(loose.child)
+  assert.match(loose.stderr(), /WARNING: .*token can be read by other users of this machine \(mode 644\): chmod 600/)
 
   writeFileSync(file, 'short\n')
   const weak = await box.cli(['serve', '--port', '0', '--token-file', file])

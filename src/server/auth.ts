@@ -1,5 +1,5 @@
 import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
+import {readFile, stat} from 'node:fs/promises'
 
 import {MaestroError} from '../shared/errors.js'
 
@@ -38,6 +38,13 @@ export async function loadToken(options: {tokenFile?: string; env?: NodeJS.Proce
     )
   }
   return token
+}
+
+/** A warning when other users of the machine may read the token file, else undefined. */
+export async function tokenFileWarning(path: string): Promise<string | undefined> {
+  const {mode} = await stat(path)
+  if ((mode & 0o077) === 0) return undefined
+  return `${path} can be read by other users of this machine (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`
 }
 
 function digest(value: string): Buffer {

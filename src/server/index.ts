@@ -6,7 +6,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {AuditLog, auditPath} from './audit.js'
-import {Credentials, loadToken} from './auth.js'
+import {Credentials, loadToken, tokenFileWarning} from './auth.js'
 import {Gate} from './gate.js'
 import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
 import {handleRequest} from './http.js'
@@ -84,6 +84,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   const token = await loadToken({tokenFile: options.tokenFile})
+  const looseTokenFile = options.tokenFile && (await tokenFileWarning(options.tokenFile))
+  if (looseTokenFile) warnings.push(looseTokenFile)
   let tls: TlsMaterial | undefined
   if (options.tlsCert && options.tlsKey) tls = await loadTls(options.tlsCert, options.tlsKey)
   else if (options.tlsSelfSigned) {
