@@ -107,6 +107,10 @@ test('a read-only viewer cannot type and does not resize the window', async () =
     await newAgent(box, 'watched', 'cat')
     const before = windowSize('watched')
     const viewer = await attached(ro, 'watched', 50, 10)
+    // Its tmux client has the window's size, not the one asked for, and the page is told so first.
+    const [cols, rows] = before.split('x').map(Number)
+    assert.deepEqual(viewer.notices[0], {type: 'size', cols, rows: rows + 1})
+    assert.equal(box.tmux(['list-clients', '-t', '=watched', '-F', '#{client_width}x#{client_height}']).trim(), `${cols}x${rows + 1}`)
     viewer.send({type: 'input', data: 'READONLY-TYPED\r'})
     viewer.send({type: 'resize', cols: 60, rows: 12})
     box.tmux(['send-keys', '-t', '=watched:', '-l', 'AFTER-READONLY'])

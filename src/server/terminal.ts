@@ -59,6 +59,8 @@ export class TerminalViewer {
       }),
     )
 
+    // Sent before any output can be: the page sizes its terminal before the first screen.
+    if (options.readonly) this.#notice({type: 'size', cols: options.cols, rows: options.rows})
     this.#pty.onData((chunk) => this.#output(chunk as unknown as Buffer))
     this.#pty.onExit(() => void this.#ptyExited(options.tmux))
     ws.on('message', (data, isBinary) => this.#message(data as Buffer, isBinary))
@@ -162,11 +164,13 @@ export class TerminalViewer {
     else this.#finish({type: 'error', code: 'TMUX_FAILED', message: 'the tmux client ended unexpectedly'}, 1011, 'tmux client ended')
   }
 
+  #notice(notice: TerminalNotice): void {
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(JSON.stringify(notice))
+  }
+
   #finish(notice: TerminalNotice, code: number, reason: string): void {
-    if (this.#ws.readyState === this.#ws.OPEN) {
-      this.#ws.send(JSON.stringify(notice))
-      this.#ws.close(code, reason)
-    }
+    this.#notice(notice)
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason)
     this.#end()
   }
 

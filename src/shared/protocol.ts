@@ -29,7 +29,15 @@ export interface SessionInfo {
 
 export type ServerEvent = {type: 'agents'; agents: Agent[]}
 
-export type TerminalNotice = {type: 'exit'; code: number | null} | {type: 'error'; code: string; message: string}
+/**
+ * exit: the agent ended (then the socket closes with 4000); error: the viewer cannot go on;
+ * size: sent first to a read-only viewer, whose tmux client is given the window's size rather
+ * than the one asked for (so that it cannot resize the window): draw the terminal at this size.
+ */
+export type TerminalNotice =
+  | {type: 'exit'; code: number | null}
+  | {type: 'error'; code: string; message: string}
+  | {type: 'size'; cols: number; rows: number}
 
 export type ClientMessage = {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number}
 
