@@ -17,7 +17,7 @@ import {Tmux} from '../dist/tmux/client.js'
 import {killSession, newSession} from '../dist/tmux/sessions.js'
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
-const FLOOD_RUNS = Number(process.env.BENCH_RUNS) || 5
+const FLOOD_RUNS = Number(process.env.BENCH_RUNS) || 9
 const KEYSTROKES = 300
 const FLOOD_TIMEOUT_MS = 30_000
 const COLS = 120
