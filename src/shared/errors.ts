@@ -11,6 +11,7 @@ export const ExitCode = {
 
 export type ErrorCode =
   | 'AGENT_EXISTS'
+  | 'AGENT_EXITED'
   | 'AGENT_NOT_FOUND'
   | 'CONFIRMATION_REQUIRED'
   | 'DIR_NOT_FOUND'
@@ -30,6 +31,7 @@ export type ErrorCode =
 
 const exitFor: Record<ErrorCode, number> = {
   AGENT_EXISTS: ExitCode.failure,
+  AGENT_EXITED: ExitCode.failure,
   AGENT_NOT_FOUND: ExitCode.failure,
   CONFIRMATION_REQUIRED: ExitCode.usage,
   DIR_NOT_FOUND: ExitCode.usage,

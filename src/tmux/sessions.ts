@@ -33,6 +33,7 @@ const FIELDS = [
   'pane_current_command',
   '@maestro-command',
   '@maestro-dir',
+  '@maestro-exit',
   '@maestro-report',
   '@maestro-seen',
   'pane_current_path',
@@ -41,8 +42,26 @@ const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
 
 export const HISTORY_LIMIT = 50_000
 
+function exitStatus(text: string): number | null {
+  return text === '' ? null : Number(text)
+}
+
+/**
+ * Runs the agent's command line under sh and records its exit status on the session itself.
+ * tmux 3.3 sometimes never learns a pane's exit status (the child's exit and the end of its
+ * output race), and an agent that ended must still say how. Job control (`set -m`) puts the
+ * program in the foreground process group of its own: Ctrl-C reaches it and not this wrapper,
+ * and tmux names the pane after the program rather than "sh". A shell whose foreground job died
+ * of Ctrl-C sends the same signal to itself; the trap lets it live on to record the status.
+ * $TMUX and $TMUX_PANE are tmux's own and follow a rename, unlike the session's name.
+ */
+export function recordingExit(command: string): string[] {
+  const script = `set -m\ntrap : INT QUIT\n${command}\nstatus=$?\ntmux set-option -t "$TMUX_PANE" @maestro-exit "$status" 2>/dev/null\nexit "$status"`
+  return ['sh', '-c', script]
+}
+
 function parseSessionLine(line: string): SessionInfo {
-  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, report, seen, currentPath] =
+  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, seen, currentPath] =
     line.split(SEP)
   const isDead = dead === '1'
   return {
@@ -51,7 +70,7 @@ function parseSessionLine(line: string): SessionInfo {
     lastActivityAt: new Date(Number(activity) * 1000),
     attachedClients: Number(attached) || 0,
     dead: isDead,
-    exitCode: isDead && deadStatus !== '' ? Number(deadStatus) : null,
+    exitCode: isDead ? exitStatus(deadStatus || recordedExit) : null,
     pid: Number(pid) || 0,
     dir: dir || currentPath,
     command: command || currentCommand,
@@ -112,7 +131,7 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     ['set-option', '-g', 'history-limit', String(HISTORY_LIMIT)],
     ['set-option', '-g', 'mouse', 'off'],
     ['set-option', '-gw', 'remain-on-exit', 'on'],
-    ['new-session', '-d', '-s', name, '-c', dir, '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? [command] : [])],
+    ['new-session', '-d', '-s', name, '-c', dir, '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
   ]
@@ -146,6 +165,13 @@ export async function renameSession(tmux: Tmux, from: string, to: string): Promi
  * Enter that arrives in the same burst as pasted text.
  */
 export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
+  // tmux accepts keys for a dead pane and drops them: say so rather than report success.
+  const {stdout} = await runOnAgent(tmux, name, ['display-message', '-p', '-t', exactPane(name), '#{pane_dead}|#{pane_dead_status}|#{@maestro-exit}'])
+  const [dead, status, recorded] = stdout.trim().split('|')
+  if (dead === '1') {
+    const code = exitStatus(status || recorded) ?? '?'
+    throw new MaestroError('AGENT_EXITED', `agent "${name}" has exited (code ${code}); nothing was sent (maestro capture ${name} shows its last output)`, {name})
+  }
   if (text) {
     // A long prompt would not fit one tmux call: it goes as several keystroke runs, in order.
     const runs = pieces(text, MAX_CALL_BYTES / 4).map((piece) => ['send-keys', '-t', exactPane(name), '-l', '--', piece])
