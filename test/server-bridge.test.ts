@@ -148,7 +148,8 @@ test('a terminal for an unknown agent gets an error notice and close code 4004',
   const viewer = await openSocket(t, terminalPath('nobody'))
   assert.equal((await viewer.closedPromise).code, CloseCode.agentNotFound)
   assert.equal(viewer.notices[0].code, 'AGENT_NOT_FOUND')
-  assert.equal(attachProcesses(box).length, 0)
+  // The previous test's clients may still be on their way out on a busy machine.
+  await noAttachLeft()
 })
 
 test('no tmux client is left after viewers drop off the network', async () => {

@@ -115,6 +115,21 @@ test('switching to another agent and back keeps the terminal as it was', async (
   assert.ok((await screenLines(page)).some((line) => line.trim() === marker))
 })
 
+test('an agent’s earlier output is in the terminal’s scrollback when it is opened', async () => {
+  const created = await box.cli(['new', 'history-maker', '--cmd', `sh -c 'seq -f "line %g" 1 300; exec sleep 1000'`])
+  assert.equal(created.code, 0, created.stderr)
+  await agentRow(page, 'history-maker').click()
+  await waitForLine(page, 'line 300')
+  await page.locator('.term:not([hidden]) .xterm-screen').hover()
+  const top = await waitFor(async () => {
+    await page.mouse.wheel(0, -20_000)
+    const lines = await screenLines(page)
+    return lines.includes('line 1') && lines
+  }, 10_000, 'the first line of the history in the scrollback')
+  assert.deepEqual(top.slice(0, 3), ['line 1', 'line 2', 'line 3'])
+  assert.equal((await box.cli(['kill', 'history-maker'])).code, 0)
+})
+
 test('a note typed in the page is saved on its own, read by maestro note, and kept over a reload', async () => {
   await open('shop-api')
   const text = `owns the orders API ${randomBytes(3).toString('hex')}`

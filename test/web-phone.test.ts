@@ -117,9 +117,8 @@ test('a server restarted with another token tells the page to sign in again', as
 })
 
 // The server attaches read-only viewers at the window's size (tmux lets a lone ignore-size client
-// resize the window), but the protocol has no message telling the page that size, so the page
-// cannot size its terminal to match. Needs a size notice in src/shared/protocol.ts.
-test('a read-only terminal is drawn at the size of its tmux client', {todo: 'the protocol does not tell the page the size of a read-only viewer'}, async () => {
+// resize the window) and tells the page that size first.
+test('a read-only terminal is drawn at the size of its tmux client', async () => {
   const page = await openPage(readonlyServer.url, DESKTOP)
   await agentRow(page, 'phone-worker').click()
   await page.locator('.term[data-agent="phone-worker"]:not([hidden]) .xterm-screen').waitFor()

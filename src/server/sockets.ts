@@ -7,7 +7,7 @@ import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {fittingClientSize, hasSession} from '../tmux/sessions.js'
+import {captureHistory, fittingClientSize} from '../tmux/sessions.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
 import {refuseRaw} from './respond.js'
@@ -17,6 +17,15 @@ import type {AgentWatcher} from './watcher.js'
 /** Client messages are small (input of at most MAX_INPUT_BYTES, or a resize); anything bigger is closed with 1009. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024
 const DEFAULT_SIZE = {cols: 80, rows: 24}
+/** How much of an agent's history a new viewer gets as scrollback (the page keeps 5,000 lines). */
+const HISTORY_LINES = 2000
+
+interface TerminalRoute {
+  name: string
+  cols: number
+  rows: number
+  history?: string
+}
 const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
 export interface SocketOptions {
@@ -95,17 +104,17 @@ export class Sockets {
    * Whether the agent exists. A read-only viewer takes the window's own size instead of asking
    * for one: tmux lets a lone ignore-size client size the window all the same.
    */
-  async #prepare(route: {name: string; cols: number; rows: number}): Promise<boolean> {
+  async #prepare(route: TerminalRoute): Promise<boolean> {
     try {
-      if (!this.options.readonly) return await hasSession(this.options.tmux, route.name)
-      Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
+      if (this.options.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
+      route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
       return true
     } catch {
       return false
     }
   }
 
-  #route(url: URL): {events: true} | {name: string; cols: number; rows: number} | {status: number; code: string; refusal: string} {
+  #route(url: URL): {events: true} | TerminalRoute | {status: number; code: string; refusal: string} {
     if (url.pathname === '/api/events') return {events: true}
     const match = TERMINAL_PATH.exec(url.pathname)
     if (!match) return {status: 404, code: 'NOT_FOUND', refusal: 'no such socket'}
@@ -129,7 +138,7 @@ export class Sockets {
     ws.on('close', unsubscribe)
   }
 
-  #terminal(ws: WebSocket, route: {name: string; cols: number; rows: number}): void {
+  #terminal(ws: WebSocket, route: TerminalRoute): void {
     const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route, readonly: this.options.readonly})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.

@@ -22,6 +22,8 @@ export interface ViewerOptions {
   cols: number
   rows: number
   readonly: boolean
+  /** The agent's history (`captureHistory`), drawn before tmux draws the screen. */
+  history?: string
 }
 
 /**
@@ -61,6 +63,9 @@ export class TerminalViewer {
 
     // Sent before any output can be: the page sizes its terminal before the first screen.
     if (options.readonly) this.#notice({type: 'size', cols: options.cols, rows: options.rows})
+    // Lines pushed off the top of the page's terminal become its scrollback; tmux then draws the
+    // screen below them. The page keeps tmux on its main screen for this (see TerminalView).
+    if (options.history) ws.send(Buffer.from(`${options.history.replaceAll('\n', '\u001b[0m\r\n')}${'\r\n'.repeat(options.rows - 1)}`))
     this.#pty.onData((chunk) => this.#output(chunk as unknown as Buffer))
     this.#pty.onExit(() => void this.#ptyExited(options.tmux))
     ws.on('message', (data, isBinary) => this.#message(data as Buffer, isBinary))

@@ -243,6 +243,19 @@ export async function fittingClientSize(tmux: Tmux, name: string): Promise<{cols
   return {cols: Number(cols), rows: Number(rows) + statusLines}
 }
 
+/**
+ * The last `lines` lines of the agent's history above its visible screen, with their colours
+ * and wrapped lines joined, for a viewer to hold as scrollback before tmux draws the screen.
+ */
+export async function captureHistory(tmux: Tmux, name: string, lines: number): Promise<string> {
+  const {stdout: size} = await runOnAgent(tmux, name, ['display-message', '-p', '-t', exactPane(name), '#{history_size}'])
+  const available = Math.min(lines, Number(size.trim()) || 0)
+  // With no history, tmux would clamp the range onto the visible screen.
+  if (available === 0) return ''
+  const {stdout} = await runOnAgent(tmux, name, ['capture-pane', '-p', '-e', '-J', '-t', exactPane(name), '-S', String(-available), '-E', '-1'])
+  return stdout
+}
+
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
 export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: number}> {
   const {stdout} = await tmux.exec(['-V']).catch((error) => {

@@ -10,6 +10,8 @@ import {h, setText} from './dom.js'
 import {isPageShortcut} from './shortcuts.js'
 
 const OSC_CLIPBOARD = 52
+/** DEC private modes that switch to the alternate screen (which keeps no scrollback). */
+const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049])
 /** Well under the server's limit on one input message, whatever the characters' encoded size. */
 const INPUT_CHUNK = MAX_INPUT_BYTES / 4
 
@@ -60,6 +62,8 @@ export class TerminalView {
   private ended = false
   private readonly resizeObserver: ResizeObserver
   private fitFrame = 0
+  /** A read-only viewer is drawn at the agent's own size, which the server tells it. */
+  private fixedSize?: {cols: number; rows: number}
 
   constructor(
     private name: string,
@@ -81,6 +85,11 @@ export class TerminalView {
     })
     // Agent output is untrusted: a prompt injection could make it write the user's clipboard.
     this.term.parser.registerOscHandler(OSC_CLIPBOARD, () => true)
+    // tmux draws on the alternate screen, which has no scrollback. Kept on the main screen, the
+    // agent's history that the server sends first stays above tmux's screen, within reach.
+    for (const final of ['h', 'l']) {
+      this.term.parser.registerCsiHandler({prefix: '?', final}, (params) => params.length === 1 && ALTERNATE_SCREEN_MODES.has(params[0] as number))
+    }
     this.term.loadAddon(this.fit)
     this.term.loadAddon(new WebLinksAddon((_event, uri) => openLink(uri)))
     this.term.loadAddon(new Unicode11Addon())
@@ -192,6 +201,11 @@ export class TerminalView {
     }
     if (notice.type === 'exit') this.end(notice.code === null ? 'The agent exited.' : `The agent exited with code ${notice.code}.`)
     else if (notice.type === 'error') this.showStatus(notice.message)
+    else if (notice.type === 'size') {
+      this.fixedSize = {cols: notice.cols, rows: notice.rows}
+      this.term.resize(notice.cols, notice.rows)
+      this.fitNow()
+    }
   }
 
   private end(message: string): void {
@@ -232,7 +246,7 @@ export class TerminalView {
 
   private fitNow(): void {
     // A hidden terminal measures as zero; it is fitted again when shown.
-    if (this.visible && this.screen.clientWidth > 0) this.fit.fit()
+    if (this.visible && this.screen.clientWidth > 0 && !this.fixedSize) this.fit.fit()
     // Shown in the DOM so the size can be compared with the agent's tmux client (the tests do).
     this.element.dataset.size = `${this.term.cols}x${this.term.rows}`
   }
