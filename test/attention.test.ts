@@ -56,7 +56,7 @@ test('recorded screens of Claude Code, Codex and Aider are recognised', async ()
   const agents = await waitFor(async () => {
     const all = await listed()
     return Object.entries(screens).every(([name, [, state]]) => all.get(name)?.state === state) && all
-  }, 5000, 'every recorded screen to be recognised')
+  }, 15_000, 'every recorded screen to be recognised')
   for (const [name] of Object.entries(screens)) assert.equal(agents.get(name)?.stateSource, 'screen', name)
   assert.equal(agents.get('claude-permission')?.stateMessage, 'asks for permission')
 })
@@ -110,11 +110,12 @@ test('a report survives a redraw of the same screen at another size', async () =
   assert.equal(agent?.stateSource, 'report')
 })
 
-test('an agent reports its own state from inside its session', async () => {
-  const inside = `sleep 1; node ${BIN} report waiting --message from-inside; exec sleep 1000`
+test('an agent reports its own state from inside its session, under the name it has now', async () => {
+  const inside = `sleep 2; node ${BIN} report waiting --message from-inside; exec sleep 1000`
   assert.equal((await cli(['new', 'self-reporter', '--cmd', inside])).code, 0)
+  assert.equal((await cli(['rename', 'self-reporter', 'renamed-reporter'])).code, 0)
   const agent = await waitFor(async () => {
-    const found = (await listed()).get('self-reporter')
+    const found = (await listed()).get('renamed-reporter')
     return found?.stateSource === 'report' && found
   }, 8000, 'the report from inside the agent')
   assert.equal(agent.state, 'waiting')

@@ -5,11 +5,12 @@ import {REPORTABLE_STATES, parseReportableState, reportState} from '../attention
 import {BaseCommand} from '../base-command.js'
 import {MaestroError} from '../shared/errors.js'
 import {assertAgentName} from '../shared/names.js'
+import {sessionOfPane} from '../tmux/sessions.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static summary = 'Tell maestro what state this agent is in (for agent hooks).'
   static description =
-    'Inside an agent the name comes from MAESTRO_AGENT. The report holds until the agent’s screen changes. See the README for Claude Code, Aider and Codex hooks.'
+    'Inside an agent the name comes from its tmux pane (or MAESTRO_AGENT). The report holds until the agent’s screen changes. See the README for Claude Code, Aider and Codex hooks.'
   static examples = ['<%= config.bin %> <%= command.id %> waiting --message "needs approval to run migrations"', '<%= config.bin %> <%= command.id %> idle --agent backend-api']
   static args = {state: Args.string({description: `One of ${REPORTABLE_STATES.join(', ')}`, required: true})}
   static flags = {
@@ -19,7 +20,9 @@ export default class Report extends BaseCommand<typeof Report> {
 
   async run(): Promise<{name: string; state: string; at: string; message: string | null}> {
     const state = parseReportableState(this.args.state)
-    const name = this.flags.agent ?? process.env.MAESTRO_AGENT
+    // $MAESTRO_AGENT keeps the name the agent started with; its pane knows the name it has now.
+    const pane = process.env.MAESTRO_AGENT && process.env.TMUX_PANE
+    const name = this.flags.agent ?? ((pane && (await sessionOfPane(this.tmux, pane))) || process.env.MAESTRO_AGENT)
     if (!name) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
     assertAgentName(name)
     const report = await reportState(this.tmux, name, state, this.flags.message)

@@ -256,6 +256,17 @@ export async function captureHistory(tmux: Tmux, name: string, lines: number): P
   return stdout
 }
 
+/** The session a pane (`%12`, as in $TMUX_PANE) belongs to now, or undefined when it is gone. */
+export async function sessionOfPane(tmux: Tmux, pane: string): Promise<string | undefined> {
+  try {
+    const {stdout} = await tmux.exec(['display-message', '-p', '-t', pane, '#{session_name}'])
+    return stdout.trim() || undefined
+  } catch (error) {
+    if (error instanceof TmuxCommandError) return undefined
+    throw error
+  }
+}
+
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
 export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: number}> {
   const {stdout} = await tmux.exec(['-V']).catch((error) => {
