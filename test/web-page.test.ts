@@ -118,6 +118,7 @@ test('switching to another agent and back keeps the terminal as it was', async (
 test('an agent’s earlier output is in the terminal’s scrollback when it is opened', async () => {
   const created = await box.cli(['new', 'history-maker', '--cmd', `sh -c 'seq -f "line %g" 1 300; exec sleep 1000'`])
   assert.equal(created.code, 0, created.stderr)
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=history-maker:']).includes('line 300'), 10_000, 'the agent to print its lines')
   await agentRow(page, 'history-maker').click()
   await waitForLine(page, 'line 300')
   await page.locator('.term:not([hidden]) .xterm-screen').hover()

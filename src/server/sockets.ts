@@ -7,7 +7,7 @@ import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {captureHistory, fittingClientSize} from '../tmux/sessions.js'
+import {captureHistory, fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
 import {refuseRaw} from './respond.js'
@@ -106,6 +106,8 @@ export class Sockets {
    */
   async #prepare(route: TerminalRoute): Promise<boolean> {
     try {
+      // Asked about a missing session, display-message answers with nothing rather than an error.
+      if (!(await hasSession(this.options.tmux, route.name))) return false
       if (this.options.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
       route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
       return true
