@@ -122,11 +122,14 @@ test('an agent’s earlier output is in the terminal’s scrollback when it is o
   await agentRow(page, 'history-maker').click()
   await waitForLine(page, 'line 300')
   await page.locator('.term:not([hidden]) .xterm-screen').hover()
+  let shown: string[] = []
   const top = await waitFor(async () => {
     await page.mouse.wheel(0, -20_000)
-    const lines = await screenLines(page)
-    return lines.includes('line 1') && lines
-  }, 10_000, 'the first line of the history in the scrollback')
+    shown = await screenLines(page)
+    return shown.includes('line 1') && shown
+  }, 20_000, 'the first line of the history in the scrollback').catch((error: Error) => {
+    throw new Error(`${error.message}; the terminal showed ${JSON.stringify(shown.slice(0, 5))}`)
+  })
   assert.deepEqual(top.slice(0, 3), ['line 1', 'line 2', 'line 3'])
   assert.equal((await box.cli(['kill', 'history-maker'])).code, 0)
 })
