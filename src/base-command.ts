@@ -1,4 +1,4 @@
-// Subpaths, as in bin/run.js: the package root loads much that no command needs to run.
+// Subpaths: the package root would also bundle, and run at every start, much that no command needs.
 import * as Flags from '@oclif/core/flags'
 import {Command} from '@oclif/core/command'
 import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'

@@ -1,7 +1,8 @@
-import {Flags, ux} from '@oclif/core'
+import * as Flags from '@oclif/core/flags'
+import {ux} from '@oclif/core/ux'
 
 import {BaseCommand} from '../base-command.js'
-import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT, startServer} from '../server/index.js'
+import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from '../server/defaults.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Serve the web page and HTTP API for the agents, on this machine only by default.'
@@ -29,6 +30,8 @@ export default class Serve extends BaseCommand<typeof Serve> {
 
   async run(): Promise<void> {
     const {flags} = this
+    // Imported here: the server is a chunk of its own, which no other command loads.
+    const {startServer} = await import('../server/index.js')
     const server = await startServer({
       tmux: this.tmux,
       host: flags.host,

@@ -7,6 +7,7 @@ import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken, tokenFileWarning} from './auth.js'
+import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from './defaults.js'
 import {Gate} from './gate.js'
 import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
 import {handleRequest} from './http.js'
@@ -52,8 +53,8 @@ export interface RunningServer {
   close(): Promise<void>
 }
 
-export const DEFAULT_PORT = 23000
-export const DEFAULT_MAX_CLIENTS = 64
+export {DEFAULT_MAX_CLIENTS, DEFAULT_PORT}
+
 const HEARTBEAT_MS = 30_000
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string}).version

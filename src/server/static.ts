@@ -2,7 +2,7 @@ import {access, readFile, readdir} from 'node:fs/promises'
 import {extname, join, relative, sep} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-// Two levels below the project root both as src/server (tsx) and as dist/server (built).
+// Two levels below the project root as src/server (tsx), dist/server (tsc) and dist/cli (bundled).
 const ROOT = new URL('../../', import.meta.url)
 export const WEB_DIR = fileURLToPath(new URL('dist/web/', ROOT))
 

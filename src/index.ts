@@ -1,0 +1,36 @@
+// The entry point of the bundle (scripts/bundle.js) and oclif's list of commands ("explicit"
+// strategy in package.json): bin/run.js takes `execute` from here, so oclif and the commands
+// load from one file.
+import Attach from './commands/attach.js'
+import Capture from './commands/capture.js'
+import Config from './commands/config.js'
+import Doctor from './commands/doctor.js'
+import KillAll from './commands/kill-all.js'
+import Kill from './commands/kill.js'
+import Ls from './commands/ls.js'
+import New from './commands/new.js'
+import Note from './commands/note.js'
+import Rename from './commands/rename.js'
+import Report from './commands/report.js'
+import Send from './commands/send.js'
+import Serve from './commands/serve.js'
+import Wait from './commands/wait.js'
+
+export {execute} from '@oclif/core/execute'
+
+export const COMMANDS = {
+  attach: Attach,
+  capture: Capture,
+  config: Config,
+  doctor: Doctor,
+  'kill-all': KillAll,
+  kill: Kill,
+  ls: Ls,
+  new: New,
+  note: Note,
+  rename: Rename,
+  report: Report,
+  send: Send,
+  serve: Serve,
+  wait: Wait,
+}
