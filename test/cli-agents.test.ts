@@ -113,15 +113,20 @@ test('ls --json gives every field with its type', async () => {
   assert.ok(Math.abs(Date.parse(api.createdAt as string) - Date.now()) < 60_000)
 })
 
+/** The agent as `ls --json` shows it once its exit code is known. */
+function exitedWithCode(name: string) {
+  return waitFor(async () => {
+    const agents = parseJson<{name: string; status: string; exitCode: number | null}[]>(await box.cli(['ls', '--json']))
+    return agents.find((agent) => agent.name === name && agent.exitCode !== null)
+  }, 10_000, `${name} to exit with a code`)
+}
+
 // The agent lives a moment before it exits: tmux 3.3 can drop the output of a program that exits
 // within milliseconds of starting, which no real agent does.
 test('an agent whose command exits shows exited with its code and keeps its last screen', async () => {
   await startAgent(box, 'quitter', "sh -c 'echo last words before exit; sleep 0.3; exit 3'")
   // tmux 3.3 may never learn the exit status itself; maestro records it (see recordingExit).
-  const agent = await waitFor(async () => {
-    const agents = parseJson<{name: string; status: string; exitCode: number | null}[]>(await box.cli(['ls', '--json']))
-    return agents.find((candidate) => candidate.name === 'quitter' && candidate.exitCode !== null)
-  }, 10_000, 'quitter to exit with a code')
+  const agent = await exitedWithCode('quitter')
   assert.equal(agent.status, 'exited')
   assert.equal(agent.exitCode, 3)
 
@@ -143,10 +148,7 @@ test('Ctrl-C belongs to the agent program: one that catches it keeps running, on
   box.tmux(['send-keys', '-t', '=stubborn:', 'C-c'])
   box.tmux(['send-keys', '-t', '=sleeper:', 'C-c'])
   await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=stubborn:']).includes('caught'), 5000, 'the program to catch Ctrl-C')
-  const sleeper = await waitFor(async () => {
-    const agents = parseJson<{name: string; status: string; exitCode: number | null}[]>(await box.cli(['ls', '--json']))
-    return agents.find((agent) => agent.name === 'sleeper' && agent.exitCode !== null)
-  }, 10_000, 'sleeper to exit with a code')
+  const sleeper = await exitedWithCode('sleeper')
   assert.equal(sleeper.status, 'exited')
   assert.equal(sleeper.exitCode, 130)
   assert.equal(box.tmux(['display-message', '-p', '-t', '=stubborn:', '#{pane_dead}']).trim(), '0')
