@@ -1,6 +1,6 @@
 import {stat} from 'node:fs/promises'
 
-import {MaestroError} from './shared/errors.js'
+import {type ErrorCode, MaestroError} from './shared/errors.js'
 import {configDir, stateDir} from './store/files.js'
 import type {Tmux} from './tmux/client.js'
 import {tmuxVersion} from './tmux/sessions.js'
@@ -11,6 +11,8 @@ export interface Check {
   detail: string
   /** How to fix it, when it is not ok. */
   fix?: string
+  /** The error maestro's other commands would meet because of it, when that is a tmux problem. */
+  code?: ErrorCode
 }
 
 export const MIN_TMUX = 3.0
@@ -24,9 +26,9 @@ async function checkTmux(tmux: Tmux): Promise<Check> {
   try {
     const version = await tmuxVersion(tmux)
     const ok = version.number >= MIN_TMUX
-    return {name: 'tmux', ok, detail: version.text, fix: ok ? undefined : `upgrade tmux to ${MIN_TMUX} or newer`}
+    return ok ? {name: 'tmux', ok, detail: version.text} : {name: 'tmux', ok, detail: version.text, fix: `upgrade tmux to ${MIN_TMUX} or newer`, code: 'TMUX_TOO_OLD'}
   } catch (error) {
-    if (error instanceof MaestroError) return {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)'}
+    if (error instanceof MaestroError) return {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'}
     throw error
   }
 }

@@ -196,7 +196,7 @@ test('without tmux on PATH, commands exit 3 with TMUX_MISSING', async () => {
   assertJsonError(json, 'TMUX_MISSING', 3)
   assertHumanError(created, 'TMUX_MISSING', 3)
   assert.equal(doctor.code, 3)
-  assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)'})
+  assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'})
 })
 
 test('a bad flag is a usage error, as JSON too', async () => {

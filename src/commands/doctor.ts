@@ -14,9 +14,12 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
       this.log(table(['CHECK', 'OK', 'DETAIL'], checks.map((check) => [check.name, check.ok ? 'ok' : 'FAIL', check.fix ? `${check.detail}; fix: ${check.fix}` : check.detail])))
     }
     if (!ok) {
-      const tmuxProblem = checks.find((check) => check.name === 'tmux' && !check.ok)
-      if (tmuxProblem && !this.jsonEnabled()) throw new MaestroError('TMUX_MISSING', `tmux: ${tmuxProblem.detail}; ${tmuxProblem.fix}`)
-      process.exitCode = tmuxProblem ? 3 : 1
+      const tmuxProblem = checks.find((check) => check.code)
+      if (tmuxProblem?.code) {
+        const error = new MaestroError(tmuxProblem.code, `tmux: ${tmuxProblem.detail}; ${tmuxProblem.fix}`)
+        if (!this.jsonEnabled()) throw error
+        process.exitCode = error.exit
+      } else process.exitCode = 1
     }
     return {ok, checks}
   }
