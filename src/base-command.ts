@@ -41,23 +41,31 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return new Tmux(socketName(this.flags.socket))
   }
 
-  /** Library errors carry a stable code and exit code; show them as one line, or as JSON. */
+  /**
+   * Library errors carry a stable code and exit code, and oclif's usage errors become
+   * INVALID_ARGUMENT: either is shown as one line on stderr (oclif's own renderer wraps long
+   * messages and adds the whole usage text), or as JSON.
+   */
   protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
-    if (error instanceof MaestroError) {
-      process.exitCode = error.exit
-      if (this.jsonEnabled()) {
-        this.logJson({error: {code: error.code, message: error.message, exitCode: error.exit, ...error.details}})
-        return
-      }
-      // One line on stderr: oclif's own renderer wraps long messages over several.
-      this.logToStderr(`Error: ${error.message} [${error.code}]`)
-      this.exit(error.exit)
-    }
-    if (this.jsonEnabled() && error.oclif?.exit === 2) {
-      process.exitCode = 2
-      this.logJson({error: {code: 'INVALID_ARGUMENT', message: error.message, exitCode: 2}})
+    const failure = error instanceof MaestroError ? error : error.oclif?.exit === 2 ? this.usageError(error.message) : undefined
+    if (!failure) return super.catch(error)
+    process.exitCode = failure.exit
+    if (this.jsonEnabled()) {
+      this.logJson({error: {code: failure.code, message: failure.message, exitCode: failure.exit, ...failure.details}})
       return
     }
-    return super.catch(error)
+    this.logToStderr(`Error: ${failure.message} [${failure.code}]`)
+    this.exit(failure.exit)
+  }
+
+  private usageError(message: string): MaestroError {
+    const text = message
+      .replace('See more help with --help', '')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean)
+      .join(' ')
+      .replace(/\s+/g, ' ')
+    return new MaestroError('INVALID_ARGUMENT', `${text} (maestro ${this.id} --help shows usage)`)
   }
 }

@@ -199,11 +199,17 @@ test('without tmux on PATH, commands exit 3 with TMUX_MISSING', async () => {
   assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'})
 })
 
-test('a bad flag is a usage error, as JSON too', async () => {
-  const [human, json] = await Promise.all([box.cli(['ls', '--bogus']), box.cli(['ls', '--bogus', '--json'])])
-  assert.equal(human.code, 2)
-  assert.match(human.stderr, /Nonexistent flag: --bogus/)
+test('a bad flag, a missing argument or a bad value is a one-line usage error, as JSON too', async () => {
+  const [human, json, missing, badValue] = await Promise.all([
+    box.cli(['ls', '--bogus']),
+    box.cli(['ls', '--bogus', '--json']),
+    box.cli(['new']),
+    box.cli(['capture', 'x', '--lines', 'abc']),
+  ])
+  assertHumanError(human, 'INVALID_ARGUMENT', 2, /^Error: Nonexistent flag: --bogus \(maestro ls --help shows usage\)/)
   assertJsonError(json, 'INVALID_ARGUMENT', 2)
+  assertHumanError(missing, 'INVALID_ARGUMENT', 2, /Missing 1 required arg: name Agent name/)
+  assertHumanError(badValue, 'INVALID_ARGUMENT', 2, /Expected an integer but received: abc/)
 })
 
 test('help lists every command with its summary', async () => {
