@@ -135,6 +135,19 @@ test('when the agent program exits, viewers get its exit code and a clean close'
   await noAttachLeft()
 })
 
+test('a viewer follows an agent renamed from the CLI, and still hears how it ended', {timeout: 20_000}, async () => {
+  await newAgent(box, 'old-name', `sh -c 'read x; exit 4'`)
+  const viewer = await attached(t, 'old-name')
+  const renamed = await box.cli(['rename', 'old-name', 'new-name'])
+  assert.equal(renamed.code, 0, renamed.stderr)
+  // Past one poll of the agent list, which is when the server notices the new name.
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  viewer.send({type: 'input', data: '\r'})
+  assert.equal((await viewer.closedPromise).code, CloseCode.agentExited)
+  assert.deepEqual(viewer.notices, [{type: 'exit', code: 4}])
+  await noAttachLeft()
+})
+
 test('when the agent is killed, viewers get an exit notice and a clean close', async () => {
   await newAgent(box, 'doomed', 'cat')
   const viewer = await attached(t, 'doomed')

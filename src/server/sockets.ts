@@ -7,7 +7,7 @@ import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {captureHistory, fittingClientSize, hasSession} from '../tmux/sessions.js'
+import {captureHistory, clientSessions, fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
 import {refuseRaw} from './respond.js'
@@ -144,7 +144,7 @@ export class Sockets {
     const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route, readonly: this.options.readonly})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
-    this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
+    this.#unwatch ??= this.options.watcher.subscribe((agents) => void this.#checkExits(agents))
     ws.on('close', () => {
       this.#viewers.delete(viewer)
       if (this.#viewers.size === 0) {
@@ -154,8 +154,17 @@ export class Sockets {
     })
   }
 
-  #checkExits(agents: readonly Agent[]): void {
+  async #checkExits(agents: readonly Agent[]): Promise<void> {
     const byName = new Map(agents.map((agent) => [agent.name, agent]))
+    // An agent renamed outside this server (maestro rename) is followed through its tmux client.
+    const lost = [...this.#viewers].filter((viewer) => !byName.has(viewer.name))
+    if (lost.length > 0) {
+      const sessions = await clientSessions(this.options.tmux).catch(() => new Map<number, string>())
+      for (const viewer of lost) {
+        const name = sessions.get(viewer.clientPid)
+        if (name) viewer.renamed(name)
+      }
+    }
     for (const viewer of this.#viewers) {
       const agent = byName.get(viewer.name)
       if (agent?.status === 'exited') viewer.agentExited(agent.exitCode)

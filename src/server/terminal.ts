@@ -76,9 +76,14 @@ export class TerminalViewer {
     return this.#name
   }
 
-  /** The agent was renamed through the API; the tmux client follows its session by itself. */
+  /** The agent was renamed; its tmux client follows the session by itself. */
   renamed(to: string): void {
     this.#name = to
+  }
+
+  /** The process id of this viewer's tmux client, as `list-clients` knows it. */
+  get clientPid(): number {
+    return this.#pty.pid
   }
 
   get paused(): boolean {

@@ -256,6 +256,20 @@ export async function captureHistory(tmux: Tmux, name: string, lines: number): P
   return stdout
 }
 
+/** Which session each attached tmux client (by its process id) shows now. */
+export async function clientSessions(tmux: Tmux): Promise<Map<number, string>> {
+  const {stdout} = await tmux.exec(['list-clients', '-F', '#{client_pid} #{session_name}']).catch((error) => {
+    if (error instanceof TmuxCommandError) return {stdout: ''}
+    throw error
+  })
+  const sessions = new Map<number, string>()
+  for (const line of stdout.split('\n')) {
+    const [pid, name] = line.split(' ')
+    if (name) sessions.set(Number(pid), name)
+  }
+  return sessions
+}
+
 /** The session a pane (`%12`, as in $TMUX_PANE) belongs to now, or undefined when it is gone. */
 export async function sessionOfPane(tmux: Tmux, pane: string): Promise<string | undefined> {
   try {
