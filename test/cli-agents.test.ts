@@ -124,7 +124,8 @@ function exitedWithCode(name: string) {
 // The agent lives a moment before it exits: tmux 3.3 can drop the output of a program that exits
 // within milliseconds of starting, which no real agent does.
 test('an agent whose command exits shows exited with its code and keeps its last screen', async () => {
-  await startAgent(box, 'quitter', "sh -c 'echo last words before exit; sleep 0.3; exit 3'")
+  // A command line of several commands that ends with its own exit, in the user's shell.
+  await startAgent(box, 'quitter', 'echo last words before exit; sleep 0.3; exit 3')
   // tmux 3.3 may never learn the exit status itself; maestro records it (see recordingExit).
   const agent = await exitedWithCode('quitter')
   assert.equal(agent.status, 'exited')

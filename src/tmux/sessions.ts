@@ -47,17 +47,26 @@ function exitStatus(text: string): number | null {
 }
 
 /**
- * Runs the agent's command line under sh and records its exit status on the session itself.
- * tmux 3.3 sometimes never learns a pane's exit status (the child's exit and the end of its
- * output race), and an agent that ended must still say how. Job control (`set -m`) puts the
- * program in the foreground process group of its own: Ctrl-C reaches it and not this wrapper,
- * and tmux names the pane after the program rather than "sh". A shell whose foreground job died
- * of Ctrl-C sends the same signal to itself; the trap lets it live on to record the status.
- * $TMUX and $TMUX_PANE are tmux's own and follow a rename, unlike the session's name.
+ * Runs the agent's command line, in the user's shell as tmux would, under a small sh that records
+ * its exit status on the session itself: tmux 3.3 sometimes never learns a pane's exit status
+ * (the child's exit and the end of its output race), and an agent that ended must still say how.
+ * The command line is an argument of the script, never part of its text.
+ * Job control (`set -m`) puts the program in a foreground process group of its own: Ctrl-C
+ * reaches it and not this wrapper, and tmux names the pane after the program rather than "sh".
+ * A shell whose foreground job died of Ctrl-C sends the same signal to itself; the trap lets it
+ * live on to record the status. $TMUX and $TMUX_PANE are tmux's own and follow a rename.
  */
+const RECORD_EXIT = [
+  'set -m',
+  'trap : INT QUIT',
+  '"${SHELL:-/bin/sh}" -c "$1"',
+  'status=$?',
+  'tmux set-option -t "$TMUX_PANE" @maestro-exit "$status" 2>/dev/null',
+  'exit "$status"',
+].join('\n')
+
 export function recordingExit(command: string): string[] {
-  const script = `set -m\ntrap : INT QUIT\n${command}\nstatus=$?\ntmux set-option -t "$TMUX_PANE" @maestro-exit "$status" 2>/dev/null\nexit "$status"`
-  return ['sh', '-c', script]
+  return ['sh', '-c', RECORD_EXIT, 'maestro-agent', command]
 }
 
 function parseSessionLine(line: string): SessionInfo {
