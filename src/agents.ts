@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {type StateReading, readStates} from './attention/state.js'
-import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
+import {type Agent, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
@@ -21,11 +21,10 @@ import {
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
 function toAgent(session: SessionInfo, note: string, reading: StateReading, now: number): Agent {
-  const active = now - session.lastActivityAt.getTime() < ACTIVE_WINDOW_MS
   return {
     name: session.name,
     group: groupOf(session.name),
-    status: session.dead ? 'exited' : active ? 'active' : 'idle',
+    status: session.dead ? 'exited' : printedRecently(session.lastActivityAt, now) ? 'active' : 'idle',
     exitCode: session.exitCode,
     createdAt: session.createdAt.toISOString(),
     lastActivityAt: session.lastActivityAt.toISOString(),

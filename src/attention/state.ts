@@ -1,4 +1,4 @@
-import {ACTIVE_WINDOW_MS, type AgentState, type StateSource} from '../shared/agent.js'
+import {type AgentState, type StateSource, printedRecently} from '../shared/agent.js'
 import {MaestroError, agentNotFound} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {type SessionInfo, captureScreens, hasSession, setAgentOptions} from '../tmux/sessions.js'
@@ -119,7 +119,7 @@ function classify(
   now: number,
 ): StateReading {
   const lastOutput = session.lastActivityAt
-  const active = now - lastOutput.getTime() < ACTIVE_WINDOW_MS
+  const active = printedRecently(lastOutput, now)
   if (session.dead) return {state: 'exited', since: lastOutput, source: 'activity', message: session.exitCode === null ? null : `exit code ${session.exitCode}`}
   if (report) return {state: report.state, since: new Date(report.at), source: 'report', message: report.message}
   if (program && screen !== undefined) {

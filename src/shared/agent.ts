@@ -30,4 +30,8 @@ export const AGENT_STATES: readonly AgentState[] = ['working', 'waiting', 'idle'
 export type StateSource = 'report' | 'screen' | 'activity'
 
 /** An agent that printed output this recently counts as active. */
-export const ACTIVE_WINDOW_MS = 5000
+const ACTIVE_WINDOW_MS = 5000
+
+export function printedRecently(lastOutput: Date, now: number): boolean {
+  return now - lastOutput.getTime() < ACTIVE_WINDOW_MS
+}
