@@ -67,13 +67,16 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): 
   })
 }
 
+/** What a truthy result of a check can be. */
+export type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>
+
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<Truthy<T>> {
   const deadline = Date.now() + timeoutMs
   let last: T | undefined
   while (Date.now() < deadline) {
     last = await check()
-    if (last) return last as NonNullable<T>
+    if (last) return last as Truthy<T>
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`)
