@@ -131,6 +131,16 @@ function literal(arg: string): string {
   return arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg
 }
 
+/**
+ * Makes a string literal where tmux expands formats (`new-session -c` and `-s`, `rename-session`,
+ * `display-message`, `-F`): `#{…}` would be replaced and `#(…)` run as a shell command. `##` is a
+ * plain `#`, except that tmux copies a run of `#` followed by `[` (a style) as it stands, so such
+ * a run must stay single. Every user string bound for such an argument goes through here.
+ */
+export function formatLiteral(text: string): string {
+  return text.replace(/#+/g, (run, offset: number) => (text[offset + run.length] === '[' ? run : run + run))
+}
+
 /** `=name` matches exactly; a bare name would also match prefixes and patterns. */
 export function exact(name: string): string {
   return `=${name}`

@@ -1,5 +1,5 @@
 import {MaestroError, agentNotFound} from '../shared/errors.js'
-import {MAX_CALL_BYTES, Tmux, TmuxCommandError, exact, exactPane, isNoServer} from './client.js'
+import {MAX_CALL_BYTES, Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 
 /** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
 export interface SessionInfo {
@@ -140,7 +140,7 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     ['set-option', '-g', 'history-limit', String(HISTORY_LIMIT)],
     ['set-option', '-g', 'mouse', 'off'],
     ['set-option', '-gw', 'remain-on-exit', 'on'],
-    ['new-session', '-d', '-s', name, '-c', dir, '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? recordingExit(command) : [])],
+    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
   ]
@@ -160,7 +160,7 @@ export async function killSession(tmux: Tmux, name: string): Promise<void> {
 
 export async function renameSession(tmux: Tmux, from: string, to: string): Promise<void> {
   try {
-    await tmux.exec(['rename-session', '-t', exact(from), to])
+    await tmux.exec(['rename-session', '-t', exact(from), formatLiteral(to)])
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/.test(error.stderr)) {
       throw new MaestroError('AGENT_EXISTS', `agent "${to}" already exists (pick another name)`, {name: to})
@@ -211,7 +211,7 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
   if (names.length === 0) return screens
   const marker = `${SEP}maestro-screen${SEP}`
   const commands = names.flatMap((name) => [
-    ['display-message', '-p', `${marker}${name}`],
+    ['display-message', '-p', formatLiteral(`${marker}${name}`)],
     ['capture-pane', '-p', '-t', exactPane(name)],
   ])
   let stdout: string
