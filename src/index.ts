@@ -34,3 +34,5 @@ export const COMMANDS = {
   serve: Serve,
   wait: Wait,
 }
+
+export {MaestroHelp} from './help.js'

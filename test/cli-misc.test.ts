@@ -212,12 +212,18 @@ test('a bad flag, a missing argument or a bad value is a one-line usage error, a
   assertHumanError(badValue, 'INVALID_ARGUMENT', 2, /Expected an integer but received: abc/)
 })
 
-test('help lists every command with its summary', async () => {
+test('help lists every command once with its summary, its aliases beside it', async () => {
   const result = await box.cli(['--help'])
   assert.equal(result.code, 0, result.stderr)
-  for (const command of ['new', 'create', 'ls', 'list', 'note', 'kill', 'kill-all', 'attach', 'send', 'capture', 'logs', 'rename', 'doctor', 'config']) {
+  for (const command of ['new, create', 'ls, list', 'note', 'kill', 'kill-all', 'attach', 'send', 'capture, logs', 'rename', 'doctor', 'config']) {
     assert.match(result.stdout, new RegExp(`^  ${command}\\s+\\S`, 'm'), command)
   }
+  const names = result.stdout
+    .slice(result.stdout.indexOf('COMMANDS'))
+    .split('\n')
+    .filter((line) => /^ {2}\S/.test(line))
+    .flatMap((line) => line.trim().split(/\s{2,}/)[0].split(', '))
+  assert.equal(new Set(names).size, names.length, `a command or alias listed twice: ${names.join(' ')}`)
 })
 
 test('kill-all on a terminal asks first, and kills nothing unless the answer is yes', async () => {

@@ -6,7 +6,7 @@ import {MaestroError} from '../shared/errors.js'
 import {SETTING_KEYS, type SettingKey, type Settings, readSettings, writeSetting} from '../store/settings.js'
 
 export default class Config extends BaseCommand<typeof Config> {
-  static summary = 'Show or change settings.'
+  static summary = 'Show or change settings; without arguments, list them.'
   static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd.`
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> defaultCommand claude', '<%= config.bin %> <%= command.id %> defaultCommand --unset']
   static args = {

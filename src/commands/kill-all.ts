@@ -9,7 +9,7 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
   static description = 'Asks for confirmation on a terminal; elsewhere (scripts, --json) it needs --yes.'
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes']
   static flags = {
-    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation.'}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
   }
 
   async run(): Promise<KilledAgent[]> {

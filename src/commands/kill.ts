@@ -4,7 +4,7 @@ import {type KilledAgent, killAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 
 export default class Kill extends BaseCommand<typeof Kill> {
-  static summary = 'End exactly the named agents, archiving their scrollback and notes first.'
+  static summary = 'End exactly the named agents (none if any name is unknown), archiving their scrollback and notes first.'
   static description = 'If any name is unknown, nothing is killed. The archive folder of each agent is printed.'
   static examples = ['<%= config.bin %> <%= command.id %> shop-frontend-cart', '<%= config.bin %> <%= command.id %> api worker-1 worker-2']
   static strict = false

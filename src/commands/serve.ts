@@ -5,7 +5,7 @@ import {BaseCommand} from '../base-command.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from '../server/defaults.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
-  static summary = 'Serve the web page and HTTP API for the agents, on this machine only by default.'
+  static summary = 'Serve the web page and HTTP API for the agents, on this machine only by default (see SECURITY.md).'
   static description =
     'Prints one URL carrying a fresh token (or the one in MAESTRO_TOKEN / --token-file): opening it signs the browser in. ' +
     'Runs until Ctrl-C or SIGTERM. A --host other than loopback needs TLS. See SECURITY.md for the whole model.'
