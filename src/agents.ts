@@ -1,7 +1,8 @@
 import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
-import {type StateReading, readStates} from './attention/state.js'
+import {screenTable} from './attention/screens.js'
+import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
 import {type Agent, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, groupOf} from './shared/names.js'
@@ -10,12 +11,15 @@ import {type Note, appendNote, moveNote, readAllNotes, readNote, takeNote, write
 import type {Tmux} from './tmux/client.js'
 import {
   type SessionInfo,
+  captureScreens,
   captureScrollback,
   hasSession,
   killSession,
   listSessions,
   newSession,
+  readSession,
   renameSession,
+  setAgentOptions,
 } from './tmux/sessions.js'
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
@@ -39,20 +43,41 @@ function toAgent(session: SessionInfo, note: string, reading: StateReading, now:
   }
 }
 
-export async function listAgents(tmux: Tmux): Promise<Agent[]> {
-  const [sessions, notes] = await Promise.all([listSessions(tmux), readAllNotes()])
+/**
+ * Every agent, read without writing anything: one tmux call lists the sessions, one more reads
+ * the screens that classification needs. A process that lists again and again passes its
+ * `memory` so that each state keeps the time it began.
+ */
+export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agent[]> {
+  const [sessions, notes, table] = await Promise.all([listSessions(tmux), readAllNotes(), screenTable()])
+  const screens = await captureScreens(tmux, screensNeeded(table, sessions))
   const now = Date.now()
-  const states = await readStates(tmux, sessions, now)
+  memory?.keep(sessions.map((session) => session.paneId))
   return sessions
-    .map((session) => toAgent(session, notes[session.name]?.text ?? '', states.get(session.name)!, now))
+    .map((session) => {
+      const reading = classify(table, session, screens.get(session.name), now)
+      return toAgent(session, notes[session.name]?.text ?? '', memory ? memory.recall(session.paneId, reading) : reading, now)
+    })
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
+/** One agent, read with one targeted tmux call whatever the number of agents. */
 export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   assertAgentName(name)
-  const agent = (await listAgents(tmux)).find((candidate) => candidate.name === name)
-  if (!agent) throw agentNotFound(name)
-  return agent
+  const [found, note, table] = await Promise.all([readSession(tmux, name), readNote(name), screenTable()])
+  if (!found) throw agentNotFound(name)
+  const now = Date.now()
+  return toAgent(found.session, note.text, classify(table, found.session, found.screen, now), now)
+}
+
+/** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
+export async function reportAgentState(tmux: Tmux, name: string, state: ReportableState, message?: string): Promise<Report> {
+  assertAgentName(name)
+  const found = await readSession(tmux, name)
+  if (!found) throw agentNotFound(name)
+  const report = makeReport(state, message, found.screen)
+  await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]))
+  return report
 }
 
 export interface CreateAgentOptions {

@@ -122,6 +122,28 @@ test('an agent reports its own state from inside its session, under the name it 
   assert.equal(agent.stateMessage, 'from-inside')
 })
 
+test('ls, ls --watch and wait read without writing anything to tmux', async () => {
+  // Every option of every scope: a listing that remembered anything in tmux would show here.
+  const options = () => {
+    const names = box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean)
+    return [box.tmux(['show-options', '-g']), box.tmux(['show-options', '-gw']), ...names.flatMap((name) => [
+      box.tmux(['show-options', '-t', `=${name}:`]),
+      box.tmux(['show-options', '-w', '-t', `=${name}:`]),
+      box.tmux(['show-options', '-p', '-t', `=${name}:`]),
+    ])].join('\n')
+  }
+  const before = options()
+  assert.equal((await cli(['ls', '--json'])).code, 0)
+  assert.equal((await cli(['wait', 'claude-permission', '--for', 'waiting', '--timeout', '10'])).code, 0)
+  const watcher = spawn(process.execPath, [BIN, 'ls', '--watch', '--json'], {env: {...box.env, ...env}})
+  try {
+    await new Promise((resolve) => watcher.stdout.once('data', resolve))
+  } finally {
+    watcher.kill()
+  }
+  assert.equal(options(), before)
+})
+
 test('report refuses unknown states and a missing agent name', async () => {
   const bad = await cli(['report', 'sleeping', '--agent', 'plain-quiet'])
   assert.equal(bad.code, 2)

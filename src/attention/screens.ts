@@ -33,10 +33,12 @@ export interface ScreenReading {
   message: string | null
 }
 
-let cache: Promise<CompiledProgram[]> | undefined
+export type ScreenTable = CompiledProgram[]
+
+let cache: Promise<ScreenTable> | undefined
 
 /** The built-in table, after the user's own (`screens.json` in the config dir), compiled once. */
-export function screenTable(): Promise<CompiledProgram[]> {
+export function screenTable(): Promise<ScreenTable> {
   cache ??= loadUserTable().then((user) => [...user, ...builtIn.programs].map((spec) => compile(spec as ProgramSpec)))
   return cache
 }
@@ -67,7 +69,7 @@ function compile(spec: ProgramSpec): CompiledProgram {
 }
 
 /** The table entry for an agent's program, if it is one maestro knows how to read. */
-export function programFor(table: CompiledProgram[], command: string): CompiledProgram | undefined {
+export function programFor(table: ScreenTable, command: string): CompiledProgram | undefined {
   return table.find((program) => program.match.test(command))
 }
 

@@ -1,8 +1,7 @@
 import {type AgentState, type StateSource, printedRecently} from '../shared/agent.js'
-import {MaestroError, agentNotFound} from '../shared/errors.js'
-import type {Tmux} from '../tmux/client.js'
-import {type SessionInfo, captureScreens, hasSession, setAgentOptions} from '../tmux/sessions.js'
-import {programFor, readScreen, screenTable} from './screens.js'
+import {MaestroError} from '../shared/errors.js'
+import type {SessionInfo} from '../tmux/sessions.js'
+import {type ScreenTable, programFor, readScreen} from './screens.js'
 
 /** States an agent may report about itself; `exited` is for tmux to tell. */
 export const REPORTABLE_STATES = ['working', 'waiting', 'idle', 'unknown'] as const
@@ -15,7 +14,8 @@ export interface StateReading {
   message: string | null
 }
 
-interface Report {
+/** What `maestro report` stores on the agent's session (option REPORT_OPTION), as JSON. */
+export interface Report {
   state: ReportableState
   at: number
   message: string | null
@@ -23,24 +23,14 @@ interface Report {
   screen: string
 }
 
-interface Seen {
-  state: AgentState
-  since: number
-}
-
-const REPORT_OPTION = '@maestro-report'
-const SEEN_OPTION = '@maestro-seen'
+export const REPORT_OPTION = '@maestro-report'
 export const MAX_MESSAGE_LENGTH = 200
 
-/** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
-export async function reportState(tmux: Tmux, name: string, state: ReportableState, message?: string): Promise<Report> {
-  if (!(await hasSession(tmux, name))) throw agentNotFound(name)
+/** The report to store for what an agent says about itself, given its screen now. */
+export function makeReport(state: ReportableState, message: string | undefined, screen: string, now = Date.now()): Report {
   // Control characters would break the one-line listing tmux gives back.
   const clean = message?.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim().slice(0, MAX_MESSAGE_LENGTH) || null
-  const screens = await captureScreens(tmux, [name])
-  const report: Report = {state, at: Date.now(), message: clean, screen: screenFingerprint(screens.get(name) ?? '')}
-  await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]))
-  return report
+  return {state, at: now, message: clean, screen: screenFingerprint(screen)}
 }
 
 export function parseReportableState(value: string): ReportableState {
@@ -48,10 +38,10 @@ export function parseReportableState(value: string): ReportableState {
   throw new MaestroError('INVALID_ARGUMENT', `unknown state "${value}": use one of ${REPORTABLE_STATES.join(', ')}`)
 }
 
-function parseJson<T>(raw: string): T | undefined {
+function parseReport(raw: string): Report | undefined {
   if (!raw) return undefined
   try {
-    return JSON.parse(raw) as T
+    return JSON.parse(raw) as Report
   } catch {
     return undefined
   }
@@ -71,61 +61,70 @@ export function screenFingerprint(screen: string): string {
   return hash.toString(16)
 }
 
-/**
- * Reads the state of every session. A report wins until the screen changes after it; then the
- * screen of a known agent program decides; then output timing. A known agent whose screen
- * matches no pattern and that is quiet is `unknown`: it may be waiting for its user, or not.
- */
-export async function readStates(tmux: Tmux, sessions: SessionInfo[], now = Date.now()): Promise<Map<string, StateReading>> {
-  const table = await screenTable()
-  const reports = new Map(sessions.map((session) => [session.name, parseJson<Report>(session.report)]))
-  // tmux keeps activity in whole seconds: output in the second of the report counts as before it.
-  const outputSinceReport = (session: SessionInfo) => {
-    const report = reports.get(session.name)
-    return report !== undefined && session.lastActivityAt.getTime() > report.at
-  }
-  const programs = new Map(sessions.map((session) => [session.name, session.dead ? undefined : programFor(table, `${session.command} ${session.currentCommand}`)]))
-  const toRead = sessions
-    .filter((session) => !session.dead && (outputSinceReport(session) || (programs.get(session.name) && !reports.get(session.name))))
-    .map((session) => session.name)
-  const screens = await captureScreens(tmux, toRead)
-  const current = (session: SessionInfo) => {
-    const report = reports.get(session.name)
-    if (!report || !outputSinceReport(session)) return report
-    const screen = screens.get(session.name)
-    return screen !== undefined && screenFingerprint(screen) === report.screen ? report : undefined
-  }
-
-  const readings = new Map<string, StateReading>()
-  const changed = new Map<string, Record<string, string>>()
-  for (const session of sessions) {
-    const reading = classify(session, current(session), programs.get(session.name), screens.get(session.name), now)
-    const seen = parseJson<Seen>(session.seen)
-    if (seen?.state === reading.state) reading.since = new Date(seen.since)
-    else changed.set(session.name, {[SEEN_OPTION]: JSON.stringify({state: reading.state, since: reading.since.getTime()})})
-    readings.set(session.name, reading)
-  }
-  // Remembering when a state began is what makes "waiting 5m" honest across calls; losing a race
-  // with a session that just ended only costs that memory.
-  await setAgentOptions(tmux, changed).catch(() => undefined)
-  return readings
+// tmux keeps activity in whole seconds: output in the second of the report counts as before it.
+function outputSinceReport(session: SessionInfo, report: Report | undefined): boolean {
+  return report !== undefined && session.lastActivityAt.getTime() > report.at
 }
 
-function classify(
-  session: SessionInfo,
-  report: Report | undefined,
-  program: Awaited<ReturnType<typeof screenTable>>[number] | undefined,
-  screen: string | undefined,
-  now: number,
-): StateReading {
+/**
+ * The sessions whose visible screen classification needs: known agent programs without a report,
+ * and reported agents that printed since their report (has the screen changed?).
+ */
+export function screensNeeded(table: ScreenTable, sessions: SessionInfo[]): string[] {
+  return sessions
+    .filter((session) => {
+      if (session.dead) return false
+      const report = parseReport(session.report)
+      return outputSinceReport(session, report) || (!report && programFor(table, programLine(session)) !== undefined)
+    })
+    .map((session) => session.name)
+}
+
+function programLine(session: SessionInfo): string {
+  return `${session.command} ${session.currentCommand}`
+}
+
+/**
+ * The state of one session, from what tmux said about it and its screen (when `screensNeeded`
+ * asked for it). A report wins until the screen changes after it; then the screen of a known agent
+ * program decides; then output timing. A known agent whose screen matches no pattern and that is
+ * quiet is `unknown`: it may be waiting for its user, or not. Pure: the same snapshot gives the
+ * same reading.
+ */
+export function classify(table: ScreenTable, session: SessionInfo, screen: string | undefined, now: number): StateReading {
   const lastOutput = session.lastActivityAt
-  const active = printedRecently(lastOutput, now)
   if (session.dead) return {state: 'exited', since: lastOutput, source: 'activity', message: session.exitCode === null ? null : `exit code ${session.exitCode}`}
-  if (report) return {state: report.state, since: new Date(report.at), source: 'report', message: report.message}
+  const report = parseReport(session.report)
+  const reportHolds = report && (!outputSinceReport(session, report) || (screen !== undefined && screenFingerprint(screen) === report.screen))
+  if (report && reportHolds) return {state: report.state, since: new Date(report.at), source: 'report', message: report.message}
+  const active = printedRecently(lastOutput, now)
+  const program = programFor(table, programLine(session))
   if (program && screen !== undefined) {
     const reading = readScreen(program, screen)
     if (reading) return {state: reading.state, since: reading.state === 'working' ? new Date(now) : lastOutput, source: 'screen', message: reading.message}
     if (!active) return {state: 'unknown', since: lastOutput, source: 'screen', message: `${program.name} screen not recognised`}
   }
   return active ? {state: 'working', since: new Date(now), source: 'activity', message: null} : {state: 'idle', since: lastOutput, source: 'activity', message: null}
+}
+
+/**
+ * When each agent entered its state, as far as one process has seen: a working agent does not
+ * say since when it works, so a process that lists agents again and again (serve, ls --watch,
+ * wait) keeps the time it first saw that state. Keyed by pane, which a rename keeps.
+ */
+export class StateMemory {
+  readonly #seen = new Map<string, {state: AgentState; since: Date}>()
+
+  recall(paneId: string, reading: StateReading): StateReading {
+    const seen = this.#seen.get(paneId)
+    if (seen?.state === reading.state) return {...reading, since: seen.since < reading.since ? seen.since : reading.since}
+    this.#seen.set(paneId, {state: reading.state, since: reading.since})
+    return reading
+  }
+
+  /** Forgets panes that are gone, so that memory follows the agents that exist. */
+  keep(paneIds: Iterable<string>): void {
+    const live = new Set(paneIds)
+    for (const paneId of this.#seen.keys()) if (!live.has(paneId)) this.#seen.delete(paneId)
+  }
 }

@@ -4,8 +4,7 @@ import {listAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 import {age, firstLine, shortPath, table} from '../render.js'
 import type {Agent} from '../shared/agent.js'
-
-const WATCH_INTERVAL_MS = 1000
+import {AgentWatcher} from '../watch.js'
 
 export default class Ls extends BaseCommand<typeof Ls> {
   static aliases = ['list']
@@ -36,21 +35,32 @@ export default class Ls extends BaseCommand<typeof Ls> {
   }
 
   /**
-   * On a terminal the list is redrawn in place every second. Elsewhere (a pipe, a log) a new
-   * list is printed only when a state changes, so the output stays readable; with --json
+   * On a terminal the list is redrawn in place whenever it changes. Elsewhere (a pipe, a log) a
+   * new list is printed only when a state changes, so the output stays readable; with --json
    * that is one JSON array per line.
    */
   private async watch(): Promise<Agent[]> {
     const inPlace = process.stdout.isTTY && !this.jsonEnabled()
     let previous = ''
-    for (;;) {
-      const agents = await listAgents(this.tmux)
-      const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
-      if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents)}\n`)
-      else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents)}\n\n`)
-      previous = states
-      await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS))
-    }
+    const watcher = new AgentWatcher(this.tmux)
+    let latest: Agent[] | undefined
+    // In place, SINCE keeps counting even while nothing changes.
+    if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest)}\n`), 1000)
+    return new Promise<Agent[]>((_resolve, reject) => {
+      watcher.subscribe(
+        (agents) => {
+          latest = agents
+          const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
+          if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents)}\n`)
+          else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents)}\n\n`)
+          previous = states
+        },
+        (error) => {
+          watcher.stop()
+          reject(error)
+        },
+      )
+    })
   }
 }
 

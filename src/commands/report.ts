@@ -1,10 +1,10 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {REPORTABLE_STATES, parseReportableState, reportState} from '../attention/state.js'
+import {reportAgentState} from '../agents.js'
+import {REPORTABLE_STATES, parseReportableState} from '../attention/state.js'
 import {BaseCommand} from '../base-command.js'
 import {MaestroError} from '../shared/errors.js'
-import {assertAgentName} from '../shared/names.js'
 import {sessionOfPane} from '../tmux/sessions.js'
 
 export default class Report extends BaseCommand<typeof Report> {
@@ -24,8 +24,7 @@ export default class Report extends BaseCommand<typeof Report> {
     const pane = process.env.MAESTRO_AGENT && process.env.TMUX_PANE
     const name = this.flags.agent ?? ((pane && (await sessionOfPane(this.tmux, pane))) || process.env.MAESTRO_AGENT)
     if (!name) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
-    assertAgentName(name)
-    const report = await reportState(this.tmux, name, state, this.flags.message)
+    const report = await reportAgentState(this.tmux, name, state, this.flags.message)
     return {name, state: report.state, at: new Date(report.at).toISOString(), message: report.message}
   }
 }

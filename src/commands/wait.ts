@@ -1,9 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {waitForStates} from '../attention/wait.js'
 import {BaseCommand} from '../base-command.js'
 import {AGENT_STATES, type Agent, type AgentState} from '../shared/agent.js'
+import {waitForStates} from '../watch.js'
 
 export default class Wait extends BaseCommand<typeof Wait> {
   static summary = 'Block until agents reach a state; exit 1 on timeout.'

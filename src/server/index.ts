@@ -5,6 +5,7 @@ import type {AddressInfo, Socket} from 'node:net'
 
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
+import {AgentWatcher} from '../watch.js'
 import {AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken, tokenFileWarning} from './auth.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from './defaults.js'
@@ -16,7 +17,6 @@ import {refuseRaw} from './respond.js'
 import {Sockets} from './sockets.js'
 import {loadWebFiles} from './static.js'
 import {type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
-import {AgentWatcher} from './watcher.js'
 
 export interface ServeOptions {
   tmux: Tmux

@@ -8,11 +8,11 @@ import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
 import {captureHistory, clientSessions, fittingClientSize, hasSession} from '../tmux/sessions.js'
+import type {AgentWatcher} from '../watch.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
 import {refuseRaw} from './respond.js'
 import {TerminalViewer} from './terminal.js'
-import type {AgentWatcher} from './watcher.js'
 
 /** Client messages are small (input of at most MAX_INPUT_BYTES, or a resize); anything bigger is closed with 1009. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024

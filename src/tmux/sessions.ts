@@ -16,8 +16,8 @@ export interface SessionInfo {
   currentCommand: string
   /** The last state the agent reported with `maestro report`, raw JSON; empty when none. */
   report: string
-  /** The state maestro last saw and since when, raw JSON; empty when never seen. */
-  seen: string
+  /** tmux's id of the agent's pane (`%12`): it stays the same when the agent is renamed. */
+  paneId: string
 }
 
 // Unit separator: cannot occur in agent names, and tmux passes it through unescaped.
@@ -35,7 +35,7 @@ const FIELDS = [
   '@maestro-dir',
   '@maestro-exit',
   '@maestro-report',
-  '@maestro-seen',
+  'pane_id',
   'pane_current_path',
 ]
 const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
@@ -70,7 +70,7 @@ export function recordingExit(command: string): string[] {
 }
 
 function parseSessionLine(line: string): SessionInfo {
-  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, seen, currentPath] =
+  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, paneId, currentPath] =
     line.split(SEP)
   const isDead = dead === '1'
   return {
@@ -85,7 +85,7 @@ function parseSessionLine(line: string): SessionInfo {
     command: command || currentCommand,
     currentCommand,
     report,
-    seen,
+    paneId,
   }
 }
 
@@ -98,6 +98,10 @@ export async function listSessions(tmux: Tmux): Promise<SessionInfo[]> {
     if (error instanceof TmuxCommandError && isNoServer(error.stderr)) return []
     throw wrap(error)
   }
+  return parseSessions(stdout)
+}
+
+function parseSessions(stdout: string): SessionInfo[] {
   const seen = new Set<string>()
   const sessions: SessionInfo[] = []
   // A user may split an agent's window; the agent is its first pane.
@@ -109,6 +113,28 @@ export async function listSessions(tmux: Tmux): Promise<SessionInfo[]> {
     sessions.push(info)
   }
   return sessions
+}
+
+/**
+ * One agent's session and its visible screen, in one tmux call whatever the number of agents;
+ * undefined when there is no such session.
+ */
+export async function readSession(tmux: Tmux, name: string): Promise<{session: SessionInfo; screen: string} | undefined> {
+  const marker = `${SEP}maestro-screen${SEP}`
+  let stdout: string
+  try {
+    ;({stdout} = await tmux.exec([
+      ['list-panes', '-s', '-t', exact(name), '-F', LIST_FORMAT],
+      ['display-message', '-p', marker],
+      ['capture-pane', '-p', '-t', exactPane(name)],
+    ]))
+  } catch (error) {
+    if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) return undefined
+    throw wrap(error)
+  }
+  const at = stdout.indexOf(`${marker}\n`)
+  const [session] = parseSessions(stdout.slice(0, at))
+  return session && {session, screen: stdout.slice(at + marker.length + 1)}
 }
 
 export async function hasSession(tmux: Tmux, name: string): Promise<boolean> {
