@@ -51,14 +51,14 @@ export interface Reply {
 /** An HTTP request with exactly the given headers (fetch would not let a test set Host). */
 export function call(
   url: string,
-  options: {method?: string; headers?: Record<string, string>; body?: string; ca?: string} = {},
+  options: {method?: string; headers?: Record<string, string>; body?: string; ca?: string; localAddress?: string} = {},
 ): Promise<Reply> {
   const target = new URL(url)
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
     const req = send(
       target,
-      {method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false},
+      {method: options.method ?? 'GET', headers: options.headers, ca: options.ca, localAddress: options.localAddress, agent: false},
       (res) => {
         const chunks: Buffer[] = []
         res.on('data', (chunk: Buffer) => chunks.push(chunk))

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {X509Certificate, createHmac} from 'node:crypto'
+import {X509Certificate} from 'node:crypto'
 import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
 import {connect} from 'node:net'
 import {join} from 'node:path'
@@ -137,9 +137,8 @@ test('the right token sets an HttpOnly SameSite=Strict cookie named for the port
   assert.equal(reply.status, 303)
   assert.equal(reply.headers.location, '/?x=1')
   const [cookie] = reply.headers['set-cookie']!
-  assert.match(cookie, new RegExp(`^maestro_session_${t.port}=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict$`))
+  assert.match(cookie, new RegExp(`^maestro_session_${t.port}=[0-9a-z]+\\.a\\.[A-Za-z0-9_-]{43}; Path=/; Max-Age=${30 * 86_400}; HttpOnly; SameSite=Strict$`))
   assert.ok(!cookie.includes(t.token))
-  assert.equal(cookie.split(';')[0].split('=')[1], createHmac('sha256', t.token).update('maestro session cookie').digest('base64url'))
   const page = await call(`${t.base}/`, {headers: {cookie: cookie.split(';')[0]}})
   assert.equal(page.status, 200)
   const events = await openSocket(t, '/api/events', {headers: {authorization: '', cookie: cookie.split(';')[0]}})
@@ -286,8 +285,8 @@ test('GET never changes state: mutating routes answer 405 to GET', async () => {
 // 5. Rate limits, caps and malformed input.
 
 test('50 rapid wrong tokens are rate limited with 429 and Retry-After; the right token works afterwards', async () => {
-  assert.deepEqual(DEFAULT_AUTH_LIMIT, {max: 10, windowMs: 60_000})
-  const limited = await serve(box, {authLimit: {max: 10, windowMs: 1500}})
+  assert.deepEqual(DEFAULT_AUTH_LIMIT, {max: 10, maxTotal: 100, windowMs: 60_000})
+  const limited = await serve(box, {authLimit: {max: 10, maxTotal: 100, windowMs: 1500}})
   try {
     const cookie = await login(limited)
     // Wrong cookies (an old tab of an earlier server, say) are not counted.

@@ -58,47 +58,90 @@ export function secretEquals(candidate: string, secret: string): boolean {
 
 export type CredentialKind = 'cookie' | 'bearer' | 'token'
 
+/** Who a request speaks for: the holder of the server's token. */
+export type Identity = {kind: 'admin'}
+
+export interface CredentialOptions {
+  port: number
+  secure: boolean
+  /** The session secret (see session.ts): cookies are signed with it, so they outlive a restart. */
+  secret: Buffer
+  /** How long a session cookie stays valid. */
+  sessionDays: number
+  now?: () => number
+}
+
+const ADMIN_SCOPE = 'a'
+
 /**
- * What proves a client knows the token: the token itself (URL once, or a Bearer header) or the
- * session cookie it was traded for. The cookie's value is derived from the token, so it reveals
- * nothing about it and stays valid across restarts with the same MAESTRO_TOKEN.
+ * What proves a client may come in: the token itself (URL once, or a Bearer header) or a session
+ * cookie it was traded for. A cookie is `expiry.scope.mac`, signed with the session secret and not
+ * derived from the token, so it reveals nothing about the token and stays valid across restarts
+ * (a new token each time) until it expires or the secret is rotated.
  */
 export class Credentials {
   readonly cookieName: string
   readonly #token: string
-  readonly #session: string
+  readonly #secret: Buffer
   readonly #secure: boolean
+  readonly #sessionMs: number
+  readonly #now: () => number
 
-  constructor(token: string, options: {port: number; secure: boolean}) {
+  constructor(token: string, options: CredentialOptions) {
     this.#token = token
-    this.#session = createHmac('sha256', token).update('maestro session cookie').digest('base64url')
+    this.#secret = options.secret
     // SameSite does not separate ports: the port in the name keeps two servers' cookies apart.
     this.cookieName = `maestro_session_${options.port}`
     this.#secure = options.secure
+    this.#sessionMs = options.sessionDays * 86_400_000
+    this.#now = options.now ?? Date.now
   }
 
-  checkToken(candidate: string): boolean {
-    return secretEquals(candidate, this.#token)
+  checkToken(candidate: string): Identity | undefined {
+    return secretEquals(candidate, this.#token) ? {kind: 'admin'} : undefined
   }
 
-  /** Whether the Cookie header carries this server's session cookie with the right value. */
-  checkCookie(header: string | undefined): boolean {
-    const value = cookieValue(header, this.cookieName)
-    return value !== undefined && secretEquals(value, this.#session)
+  /**
+   * The identity of the first valid session cookie among all those of this server's name: a
+   * page on another localhost port can plant one with a longer path, which the browser sends first.
+   */
+  checkCookie(header: string | undefined): Identity | undefined {
+    for (const value of cookieValues(header, this.cookieName)) {
+      const identity = this.#verify(value)
+      if (identity) return identity
+    }
+    return undefined
   }
 
-  setCookie(): string {
-    return `${this.cookieName}=${this.#session}; Path=/; HttpOnly; SameSite=Strict${this.#secure ? '; Secure' : ''}`
+  /** A Set-Cookie value that signs the browser in as `identity` for sessionDays. */
+  setCookie(_identity: Identity): string {
+    const expires = Math.floor((this.#now() + this.#sessionMs) / 1000)
+    const payload = `${expires.toString(36)}.${ADMIN_SCOPE}`
+    const maxAge = expires - Math.floor(this.#now() / 1000)
+    return `${this.cookieName}=${payload}.${this.#mac(payload)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${this.#secure ? '; Secure' : ''}`
+  }
+
+  #verify(value: string): Identity | undefined {
+    const parts = value.split('.')
+    if (parts.length !== 3) return undefined
+    const [expires, scope, mac] = parts
+    if (!secretEquals(mac, this.#mac(`${expires}.${scope}`))) return undefined
+    if (Number.parseInt(expires, 36) * 1000 <= this.#now()) return undefined
+    return scope === ADMIN_SCOPE ? {kind: 'admin'} : undefined
+  }
+
+  #mac(payload: string): string {
+    return createHmac('sha256', this.#secret).update(payload).digest('base64url')
   }
 }
 
-function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined
-  for (const part of header.split(';')) {
+function cookieValues(header: string | undefined, name: string): string[] {
+  const values: string[] = []
+  for (const part of header?.split(';') ?? []) {
     const index = part.indexOf('=')
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim()
+    if (index > 0 && part.slice(0, index).trim() === name) values.push(part.slice(index + 1).trim())
   }
-  return undefined
+  return values
 }
 
 /** The token of an `Authorization: Bearer <token>` header, if that is what the header holds. */

@@ -14,6 +14,7 @@ import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
 import {handleRequest} from './http.js'
 import {DEFAULT_AUTH_LIMIT, FailureLimiter, type RateLimit} from './rate-limit.js'
 import {refuseRaw} from './respond.js'
+import {DEFAULT_SESSION_DAYS, loadSessionSecret} from './session.js'
 import {Sockets} from './sockets.js'
 import {loadWebFiles} from './static.js'
 import {type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
@@ -31,6 +32,10 @@ export interface ServeOptions {
   /** Serve plain HTTP on a non-loopback address anyway. */
   insecure?: boolean
   tokenFile?: string
+  /** Replace the session secret first, signing every browser out. */
+  rotateSessionSecret?: boolean
+  /** How long a session cookie lasts (default: the sessionDays setting, else 30). */
+  sessionDays?: number
   authLimit?: RateLimit
   heartbeatMs?: number
 }
@@ -93,6 +98,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const names = ['localhost', '127.0.0.1', '::1', ...allowHosts, ...(isWildcard(host) ? [] : [host])]
     tls = await selfSignedTls([...new Set(names.map((name) => name.replace(/^\[(.*)\]$/, '$1')))])
   }
+  const secret = await loadSessionSecret({rotate: options.rotateSessionSecret})
+  const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
   const files = await loadWebFiles()
   const audit = await AuditLog.open()
 
@@ -108,7 +115,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
 
   const scheme = tls ? 'https' : 'http'
-  const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls)})
+  const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays})
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
   const watcher = new AgentWatcher(options.tmux)
@@ -131,7 +138,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   // Past listen, a server error (out of file descriptors, say) is logged rather than fatal.
   server.on('error', (error) => audit.write('error', {message: error.message}))
-  server.on('request', (request, res) => handleRequest({gate, credentials, files, api}, request, res))
+  server.on('request', (request, res) => handleRequest({gate, files, api}, request, res))
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
 
@@ -160,6 +167,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         audit.close()
       })()),
   }
+}
+
+async function sessionDaysSetting(): Promise<number> {
+  const {readSettings} = await import('../store/settings.js')
+  return (await readSettings()).sessionDays ?? DEFAULT_SESSION_DAYS
 }
 
 function listen(server: HttpServer, host: string, port: number): Promise<number> {

@@ -85,6 +85,7 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
  */
 export type RefusalCode =
   | 'BAD_REQUEST'
+  | 'CROSS_SITE'
   | 'FORBIDDEN_HOST'
   | 'FORBIDDEN_ORIGIN'
   | 'METHOD_NOT_ALLOWED'

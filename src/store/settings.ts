@@ -4,9 +4,11 @@ import {configDir, ensurePrivateDir} from './files.js'
 export interface Settings {
   /** The command a new agent runs when `--cmd` is not given. */
   defaultCommand?: string
+  /** How many days a browser signed in to `maestro serve` stays signed in. */
+  sessionDays?: number
 }
 
-export const SETTING_KEYS = ['defaultCommand'] as const
+export const SETTING_KEYS = ['defaultCommand', 'sessionDays'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 // conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
@@ -19,7 +21,7 @@ async function open() {
       cwd: configDir(),
       configName: 'settings',
       configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}},
+      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}},
     })
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)
@@ -33,6 +35,13 @@ export async function readSettings(): Promise<Settings> {
 export async function writeSetting(key: SettingKey, value: string | undefined): Promise<Settings> {
   const settings = await open()
   if (value === undefined) settings.delete(key)
-  else settings.set(key, value)
+  else settings.set(key, parse(key, value))
   return {...settings.store}
+}
+
+function parse(key: SettingKey, value: string): string | number {
+  if (key !== 'sessionDays') return value
+  const days = Number(value)
+  if (!(days > 0 && days <= 3650)) throw new MaestroError('INVALID_ARGUMENT', `sessionDays must be a number of days above 0 and at most 3650, not "${value}"`)
+  return days
 }
