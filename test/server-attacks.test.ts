@@ -1,15 +1,30 @@
 // The weaknesses of issue 9, each as an attacker finds it: a real browser for what a web page
 // can do, raw sockets for raw paths and headers.
 import assert from 'node:assert/strict'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {type Server, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import type {Browser} from 'playwright-core'
 
 import {DEFAULT_AUTH_LIMIT} from '../src/server/rate-limit.js'
-import {sandbox} from './helpers.js'
-import {type TestServer, call, login, newAgent, serve, useSandboxEnv} from './server-helpers.js'
+import {sandbox, waitFor} from './helpers.js'
+import {
+  type TestServer,
+  api,
+  attachProcesses,
+  call,
+  exitOf,
+  login,
+  newAgent,
+  openSocket,
+  serve,
+  serveChild,
+  terminalPath,
+  useSandboxEnv,
+} from './server-helpers.js'
 import {agentRow, launchBrowser} from './web-helpers.js'
 
 const box = sandbox('server-attacks')
@@ -196,3 +211,81 @@ async function rawRequest(port: number, bytes: string): Promise<string> {
     socket.on('error', reject)
   })
 }
+
+test('9. TLS offers only forward-secret AEAD suites, sends HSTS off loopback, and refuses or tightens loose key files', async () => {
+  const {connect, getCiphers} = await import('node:tls')
+  const {chmodSync, statSync} = await import('node:fs')
+  await withServer(async (t) => {
+    const cert = readCert()
+    const handshake = (options: {ciphers?: string; maxVersion?: 'TLSv1.2' | 'TLSv1.3'; minVersion?: 'TLSv1' | 'TLSv1.1'}) =>
+      new Promise<string | undefined>((resolve) => {
+        const socket = connect({host: '127.0.0.1', port: t.port, servername: 'localhost', ca: cert, ...options}, () => {
+          resolve(socket.getCipher().standardName)
+          socket.destroy()
+        })
+        socket.on('error', () => resolve(undefined))
+      })
+    const accepted: string[] = []
+    for (const cipher of getCiphers().filter((name) => !name.startsWith('tls_'))) {
+      const name = await handshake({ciphers: cipher.toUpperCase(), maxVersion: 'TLSv1.2'})
+      if (name) accepted.push(name)
+    }
+    assert.ok(accepted.length > 0)
+    for (const name of accepted) assert.match(name, /^TLS_ECDHE_(ECDSA|RSA)_WITH_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256)$/)
+    assert.equal(await handshake({maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA'}), undefined)
+    assert.match((await handshake({})) ?? '', /^TLS_(AES|CHACHA20)/)
+    assert.equal(await handshake({maxVersion: 'TLSv1.1' as 'TLSv1.2', minVersion: 'TLSv1'}), undefined)
+
+    const viaName = await call(`https://127.0.0.1:${t.port}/`, {ca: cert, headers: {host: `devbox.test:${t.port}`}})
+    assert.equal(viaName.headers['strict-transport-security'], 'max-age=31536000')
+    const viaLoopback = await call(`https://127.0.0.1:${t.port}/`, {ca: cert, headers: {host: `localhost:${t.port}`}})
+    assert.equal(viaLoopback.headers['strict-transport-security'], undefined)
+  }, {tlsSelfSigned: true, allowHosts: ['devbox.test']})
+
+  // maestro's own key is tightened; a key or token file of the user's is refused with how to fix it.
+  const key = join(box.env.MAESTRO_STATE_DIR!, 'tls', 'key.pem')
+  chmodSync(key, 0o644)
+  await withServer(async () => assert.equal(statSync(key).mode & 0o777, 0o600), {tlsSelfSigned: true, allowHosts: ['devbox.test']})
+  const userKey = join(box.home, 'user-key.pem')
+  const userCert = join(box.home, 'user-cert.pem')
+  writeFileSync(userKey, readFileSync(key), {mode: 0o644})
+  writeFileSync(userCert, readCert())
+  chmodSync(userKey, 0o644)
+  const loose = await box.cli(['serve', '--port', '0', '--tls-cert', userCert, '--tls-key', userKey])
+  assert.equal(loose.code, 2)
+  assert.match(loose.stderr, /TLS key .*user-key\.pem can be read by other users of this machine \(mode 644\): chmod 600 .*\[INVALID_ARGUMENT\]/)
+})
+
+function readCert(): string {
+  return readFileSync(join(box.env.MAESTRO_STATE_DIR!, 'tls', 'cert.pem'), 'utf8')
+}
+
+test('10. no agent or tmux server sees the token, from MAESTRO_TOKEN or --token-file', async () => {
+  const fresh = sandbox('server-envtoken2')
+  const file = join(fresh.home, 'token')
+  writeFileSync(file, 'file-token-never-inherited-0123\n', {mode: 0o600})
+  const envToken = 'env-token-never-inherited-4567'
+  const served = await serveChild(fresh, ['--token-file', file], {MAESTRO_TOKEN: envToken})
+  try {
+    assert.equal(served.t.token, 'file-token-never-inherited-0123')
+    const out = join(fresh.home, 'env.txt')
+    const created = await api(served.t, 'POST', '/api/agents', {name: 'envcheck', dir: fresh.home, cmd: `sh -c 'env > ${out}; sleep 60'`})
+    assert.equal(created.status, 201)
+    await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').includes('MAESTRO_AGENT=envcheck'), 10_000, 'the agent environment')
+    const seen = readFileSync(out, 'utf8') + fresh.tmux(['show-environment', '-g'])
+    assert.ok(!seen.includes(envToken) && !seen.includes('file-token-never'), 'the token reached the agent')
+    assert.doesNotMatch(seen, /MAESTRO_TOKEN/)
+    // Nor the tmux clients of terminal viewers.
+    const viewer = await openSocket(served.t, terminalPath('envcheck'))
+    const clients = await waitFor(() => attachProcesses(fresh), 10_000, 'the viewer tmux client')
+    for (const line of clients) {
+      const environ = readFileSync(`/proc/${line.split(' ')[0]}/environ`, 'utf8')
+      assert.ok(!environ.includes(envToken) && !environ.includes('MAESTRO_TOKEN'), 'the token reached a tmux client')
+    }
+    await viewer.close()
+  } finally {
+    served.child.kill('SIGTERM')
+    await exitOf(served.child)
+    fresh.cleanup()
+  }
+})

@@ -14,20 +14,23 @@ export const MIN_TOKEN_LENGTH = 16
  */
 export async function loadToken(options: {tokenFile?: string; env?: NodeJS.ProcessEnv} = {}): Promise<string> {
   const env = options.env ?? process.env
+  // Gone from the environment whichever source wins, so that no child ever inherits it.
+  const fromEnv = env.MAESTRO_TOKEN
+  delete env.MAESTRO_TOKEN
   let token: string
   let source: string
   if (options.tokenFile) {
     source = `token file ${options.tokenFile}`
+    await assertPrivateFile(options.tokenFile, 'token file')
     token = await readFile(options.tokenFile, 'utf8').then(
       (text) => text.trim(),
       (error: NodeJS.ErrnoException) => {
         throw new MaestroError('INVALID_ARGUMENT', `cannot read ${source}: ${error.code ?? error.message}`)
       },
     )
-  } else if (env.MAESTRO_TOKEN) {
+  } else if (fromEnv) {
     source = 'MAESTRO_TOKEN'
-    token = env.MAESTRO_TOKEN.trim()
-    delete env.MAESTRO_TOKEN
+    token = fromEnv.trim()
   } else {
     return randomBytes(32).toString('base64url')
   }
@@ -40,11 +43,18 @@ export async function loadToken(options: {tokenFile?: string; env?: NodeJS.Proce
   return token
 }
 
-/** A warning when other users of the machine may read the token file, else undefined. */
-export async function tokenFileWarning(path: string): Promise<string | undefined> {
-  const {mode} = await stat(path)
-  if ((mode & 0o077) === 0) return undefined
-  return `${path} can be read by other users of this machine (mode ${(mode & 0o777).toString(8)}): chmod 600 ${path}`
+/**
+ * A secret the user keeps in a file of their own (a token file, a TLS key) is refused while other
+ * users of the machine may read it: maestro does not change the modes of files it does not own.
+ */
+export async function assertPrivateFile(path: string, what: string): Promise<void> {
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    throw new MaestroError('INVALID_ARGUMENT', `cannot read ${what} ${path}: ${error.code ?? error.message}`)
+  })
+  const mode = info.mode & 0o777
+  if ((mode & 0o077) !== 0) {
+    throw new MaestroError('INVALID_ARGUMENT', `${what} ${path} can be read by other users of this machine (mode ${mode.toString(8)}): chmod 600 ${path}`, {path})
+  }
 }
 
 function digest(value: string): Buffer {

@@ -7,7 +7,7 @@ import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {AgentWatcher} from '../watch.js'
 import {AuditLog, auditPath} from './audit.js'
-import {Credentials, loadToken, tokenFileWarning} from './auth.js'
+import {Credentials, loadToken} from './auth.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from './defaults.js'
 import {Gate} from './gate.js'
 import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
@@ -17,7 +17,7 @@ import {refuseRaw} from './respond.js'
 import {DEFAULT_SESSION_DAYS, loadSessionSecret} from './session.js'
 import {Sockets} from './sockets.js'
 import {loadWebFiles} from './static.js'
-import {type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
+import {HSTS, TLS_OPTIONS, type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
 
 export interface ServeOptions {
   tmux: Tmux
@@ -90,8 +90,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   const token = await loadToken({tokenFile: options.tokenFile})
-  const looseTokenFile = options.tokenFile && (await tokenFileWarning(options.tokenFile))
-  if (looseTokenFile) warnings.push(looseTokenFile)
   let tls: TlsMaterial | undefined
   if (options.tlsCert && options.tlsKey) tls = await loadTls(options.tlsCert, options.tlsKey)
   else if (options.tlsSelfSigned) {
@@ -103,7 +101,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const files = await loadWebFiles()
   const audit = await AuditLog.open()
 
-  const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key}) : createServer()
+  const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key, ...TLS_OPTIONS}) : createServer()
   // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     if (error.code === 'HPE_HEADER_OVERFLOW') refuseRaw(socket, 431, 'BAD_REQUEST', 'request headers too large')
@@ -138,7 +136,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
   // Past listen, a server error (out of file descriptors, say) is logged rather than fatal.
   server.on('error', (error) => audit.write('error', {message: error.message}))
-  server.on('request', (request, res) => handleRequest({gate, files, api}, request, res))
+  server.on('request', (request, res) => {
+    if (tls && !isLoopback((request.headers.host ?? '').replace(/:\d*$/, ''))) res.setHeader('Strict-Transport-Security', HSTS)
+    handleRequest({gate, files, api}, request, res)
+  })
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
 

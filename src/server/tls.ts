@@ -1,11 +1,12 @@
 import {X509Certificate, createPrivateKey, generateKeyPairSync, randomBytes, sign} from 'node:crypto'
-import {readFile} from 'node:fs/promises'
+import {chmod, readFile, stat} from 'node:fs/promises'
 import {isIP} from 'node:net'
 import {join} from 'node:path'
 import {createSecureContext} from 'node:tls'
 
 import {MaestroError} from '../shared/errors.js'
 import {stateDir, writePrivateFile} from '../store/files.js'
+import {assertPrivateFile} from './auth.js'
 
 export interface TlsMaterial {
   cert: string
@@ -14,7 +15,35 @@ export interface TlsMaterial {
   fingerprint: string
 }
 
+/**
+ * Forward-secret AEAD suites only: TLS 1.3 (all of whose suites are AEAD) and TLS 1.2 with ECDHE
+ * and AES-GCM or ChaCha20-Poly1305. No CBC, no SHA-1 MACs, no static RSA key exchange.
+ */
+export const TLS_OPTIONS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const
+
+/**
+ * Sent under TLS, except to loopback names: a browser keeps HSTS per host name whatever the port,
+ * so on `localhost` it would force every other local development server to HTTPS (ASP.NET Core
+ * leaves loopback out for the same reason), and browsers ignore it for IP addresses anyway.
+ */
+export const HSTS = 'max-age=31536000'
+
 export async function loadTls(certFile: string, keyFile: string): Promise<TlsMaterial> {
+  await assertPrivateFile(keyFile, 'TLS key')
   const read = (file: string) =>
     readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new MaestroError('INVALID_ARGUMENT', `cannot read ${file}: ${error.code ?? error.message}`)
@@ -41,6 +70,8 @@ export async function selfSignedTls(names: string[]): Promise<TlsMaterial> {
   const keyPath = join(selfSignedDir(), 'key.pem')
   const existing = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]).catch(() => undefined)
   if (existing && covers(existing[0], existing[1], names)) {
+    // The key is maestro's own: a looser mode (a restored backup, say) is tightened, not trusted.
+    if (((await stat(keyPath)).mode & 0o077) !== 0) await chmod(keyPath, 0o600)
     return {cert: existing[0], key: existing[1], fingerprint: new X509Certificate(existing[0]).fingerprint256}
   }
   const made = makeSelfSigned(names)
