@@ -155,13 +155,13 @@ test('Ctrl-C belongs to the agent program: one that catches it keeps running, on
   assert.equal(box.tmux(['display-message', '-p', '-t', '=stubborn:', '#{pane_dead}']).trim(), '0')
 })
 
-test('send types text literally, then Enter as its own key; --no-enter leaves the line open', async () => {
+test('send types text literally, then Enter as its own key; --no-enter leaves the line open; no text is just Enter', async () => {
   // cat echoes what is typed, then prints each line it receives: a submitted line appears twice.
   await startAgent(box, 'echo', 'cat')
   const text = `hello $(touch x) 'quoted' Enter C-c ;`
   const sent = await box.cli(['send', 'echo', text, '--json'])
   assert.equal(sent.code, 0, sent.stderr)
-  assert.deepEqual(parseJson(sent), {name: 'echo', text, enter: true})
+  assert.deepEqual(parseJson(sent), {name: 'echo', text, enter: true, keys: ['Enter']})
   await waitFor(async () => (await box.cli(['capture', 'echo'])).stdout === `${text}\n${text}\n`, 5000, 'the line and its echo')
 
   const partial = await box.cli(['send', 'echo', '--no-enter', 'draft', 'words'])

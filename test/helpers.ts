@@ -37,7 +37,8 @@ export function sandbox(label: string) {
     },
     cleanup() {
       killTmuxServer(socket)
-      rmSync(home, {recursive: true, force: true})
+      // A program still ending may write into its directory meanwhile (ENOTEMPTY): rm retries.
+      rmSync(home, {recursive: true, force: true, maxRetries: 5})
     },
   }
 }

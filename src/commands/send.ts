@@ -2,28 +2,43 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
+import {assertKeyName} from '../shared/keys.js'
 import {assertAgentName} from '../shared/names.js'
-import {sendText} from '../tmux/sessions.js'
+import {sendInput} from '../tmux/sessions.js'
 
 export default class Send extends BaseCommand<typeof Send> {
-  static summary = 'Type text into an agent, then press Enter.'
-  static description = 'The text is typed literally (no key names are interpreted). Words are joined with spaces.'
+  static summary = 'Type text into an agent, then press Enter (no text: just Enter); or press keys with --key.'
+  static description =
+    'The text is pasted literally (no key names are interpreted; words are joined with spaces), and Enter is pressed once the program has taken it. ' +
+    'With --key, the named keys are pressed after the text instead of Enter.'
   static examples = [
     '<%= config.bin %> <%= command.id %> backend-api "run the tests and fix what fails"',
     '<%= config.bin %> <%= command.id %> backend-api --no-enter "draft: "',
+    '<%= config.bin %> <%= command.id %> backend-api --key Down --key Enter',
+    '<%= config.bin %> <%= command.id %> backend-api --key C-c',
   ]
   static strict = false
   static args = {name: Args.string({description: 'Agent name', required: true}), text: Args.string({description: 'Text to type'})}
   static flags = {
-    enter: Flags.boolean({summary: 'Press Enter after the text.', default: true, allowNo: true}),
+    enter: Flags.boolean({summary: 'Press Enter after the text (unless --key is given).', default: true, allowNo: true}),
+    key: Flags.string({
+      char: 'k',
+      multiple: true,
+      multipleNonGreedy: true,
+      summary: 'Press this key after the text (repeatable): Escape, Enter, Up, Down, Left, Right, Tab, BSpace, C-c, ...',
+    }),
   }
 
-  async run(): Promise<{name: string; text: string; enter: boolean}> {
+  async run(): Promise<{name: string; text: string; enter: boolean; keys: string[]}> {
     const {argv} = await this.parse(Send)
     const [name, ...words] = argv as string[]
     assertAgentName(name)
+    const given = this.flags.key ?? []
+    for (const key of given) assertKeyName(key)
     const text = words.join(' ')
-    await sendText(this.tmux, name, text, {enter: this.flags.enter})
-    return {name, text, enter: this.flags.enter}
+    const enter = given.length === 0 && this.flags.enter
+    const keys = enter ? ['Enter'] : given
+    await sendInput(this.tmux, name, {text, keys})
+    return {name, text, enter, keys}
   }
 }

@@ -1,5 +1,5 @@
 import {MaestroError, agentNotFound} from '../shared/errors.js'
-import {MAX_CALL_BYTES, Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
+import {Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 
 /** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
 export interface SessionInfo {
@@ -195,11 +195,29 @@ export async function renameSession(tmux: Tmux, from: string, to: string): Promi
   }
 }
 
+export interface SendOptions {
+  /** Pasted as one piece; empty sends nothing before the keys. */
+  text: string
+  /** tmux key names (see shared/keys.ts), pressed in order after the text. */
+  keys: string[]
+}
+
+/** How long the screen must stay still after a paste before Enter counts as a separate key. */
+const SETTLE_MS = 200
+/** A screen that never settles (a spinner, a clock) gets its Enter after this long. */
+const SETTLE_LIMIT_MS = 3000
+const POLL_MS = 25
+
+let buffers = 0
+
 /**
- * Types text literally, then presses Enter as a key of its own: several agent programs drop an
- * Enter that arrives in the same burst as pasted text.
+ * Pastes the text, then presses the keys. The text goes through a tmux paste buffer, so a
+ * program that asked for bracketed paste sees one paste rather than keystrokes. Some programs
+ * (Codex) still read an Enter that arrives within ~120 ms of pasted text as a newline inside
+ * the prompt: before the first key, this waits until the screen has shown the paste and then
+ * stayed still for SETTLE_MS, i.e. until the program has taken the text.
  */
-export async function sendText(tmux: Tmux, name: string, text: string, options: {enter: boolean}): Promise<void> {
+export async function sendInput(tmux: Tmux, name: string, options: SendOptions): Promise<void> {
   // tmux accepts keys for a dead pane and drops them: say so rather than report success.
   const {stdout} = await runOnAgent(tmux, name, ['display-message', '-p', '-t', exactPane(name), '#{pane_dead}|#{pane_dead_status}|#{@maestro-exit}'])
   const [dead, status, recorded] = stdout.trim().split('|')
@@ -207,14 +225,36 @@ export async function sendText(tmux: Tmux, name: string, text: string, options: 
     const code = exitStatus(status || recorded) ?? '?'
     throw new MaestroError('AGENT_EXITED', `agent "${name}" has exited (code ${code}); nothing was sent (maestro capture ${name} shows its last output)`, {name})
   }
-  if (text) {
-    // A long prompt would not fit one tmux call: it goes as several keystroke runs, in order.
-    const runs = pieces(text, MAX_CALL_BYTES / 4).map((piece) => ['send-keys', '-t', exactPane(name), '-l', '--', piece])
-    await runOnAgent(tmux, name, runs)
+  const pane = exactPane(name)
+  if (options.text) {
+    const before = await screen(tmux, name)
+    const buffer = `maestro-send-${process.pid}-${++buffers}`
+    // -d drops the buffer once pasted; -p brackets the paste when the program asked for that.
+    await runOnAgent(tmux, name, [['load-buffer', '-b', buffer, '-'], ['paste-buffer', '-d', '-p', '-b', buffer, '-t', pane]], {input: options.text})
+    if (options.keys.length > 0) await settled(tmux, name, before)
   }
-  if (!options.enter) return
-  if (text) await new Promise((resolve) => setTimeout(resolve, 60))
-  await runOnAgent(tmux, name, ['send-keys', '-t', exactPane(name), 'Enter'])
+  if (options.keys.length > 0) await runOnAgent(tmux, name, ['send-keys', '-t', pane, ...options.keys])
+}
+
+function screen(tmux: Tmux, name: string): Promise<string> {
+  return runOnAgent(tmux, name, ['capture-pane', '-p', '-t', exactPane(name)]).then(({stdout}) => stdout)
+}
+
+/** Resolves once the screen differs from `before` and has not changed for SETTLE_MS. */
+async function settled(tmux: Tmux, name: string, before: string): Promise<void> {
+  const deadline = Date.now() + SETTLE_LIMIT_MS
+  let last = before
+  let stillSince = Date.now()
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+    const now = await screen(tmux, name)
+    if (now !== last) {
+      last = now
+      stillSince = Date.now()
+    } else if (last !== before && Date.now() - stillSince >= SETTLE_MS) {
+      return
+    }
+  }
 }
 
 /** The agent's scrollback as plain text, wrapped lines joined; `lines` keeps only the last N. */
@@ -325,28 +365,9 @@ export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: nu
   return {text, number: Number(/(\d+\.\d+)/.exec(text)?.[1] ?? 0)}
 }
 
-/** Cuts text into pieces of at most `maxBytes` in UTF-8, between characters. */
-function pieces(text: string, maxBytes: number): string[] {
-  const result: string[] = []
-  let piece = ''
-  let bytes = 0
-  for (const char of text) {
-    const size = Buffer.byteLength(char)
-    if (bytes + size > maxBytes) {
-      result.push(piece)
-      piece = ''
-      bytes = 0
-    }
-    piece += char
-    bytes += size
-  }
-  if (piece) result.push(piece)
-  return result
-}
-
-async function runOnAgent(tmux: Tmux, name: string, args: string[] | string[][]) {
+async function runOnAgent(tmux: Tmux, name: string, args: string[] | string[][], options: {input?: string} = {}) {
   try {
-    return await tmux.exec(args)
+    return await tmux.exec(args, options)
   } catch (error) {
     throw notFoundOr(error, name)
   }
