@@ -50,7 +50,7 @@ function toAgent(session: SessionInfo, note: string, reading: StateReading, now:
  */
 export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agent[]> {
   const [sessions, notes, table] = await Promise.all([listSessions(tmux), readAllNotes(), screenTable()])
-  const screens = await captureScreens(tmux, screensNeeded(table, sessions))
+  const screens = await captureScreens(tmux, screensNeeded(sessions))
   const now = Date.now()
   memory?.keep(sessions.map((session) => session.paneId))
   return sessions

@@ -116,7 +116,7 @@ test('ls --json gives every field with its type', async () => {
 /** The agent as `ls --json` shows it once its exit code is known. */
 function exitedWithCode(name: string) {
   return waitFor(async () => {
-    const agents = parseJson<{name: string; status: string; exitCode: number | null}[]>(await box.cli(['ls', '--json']))
+    const agents = parseJson<{name: string; status: string; exitCode: number | null; stateSource: string; stateMessage: string | null}[]>(await box.cli(['ls', '--json']))
     return agents.find((agent) => agent.name === name && agent.exitCode !== null)
   }, 10_000, `${name} to exit with a code`)
 }
@@ -130,9 +130,11 @@ test('an agent whose command exits shows exited with its code and keeps its last
   const agent = await exitedWithCode('quitter')
   assert.equal(agent.status, 'exited')
   assert.equal(agent.exitCode, 3)
+  assert.equal(agent.stateSource, 'exit')
+  assert.equal(agent.stateMessage, 'exit code 3')
 
   const [ls, capture] = await Promise.all([box.cli(['ls']), box.cli(['capture', 'quitter'])])
-  assert.match(ls.stdout, /^quitter\s+exited \(3\)\s/m)
+  assert.match(ls.stdout, /^quitter\s+exited \(3\)\s+\d+s\s+exit: exit code 3\s/m)
   assert.equal(capture.code, 0, capture.stderr)
   assert.match(capture.stdout, /^last words before exit$/m)
 
@@ -152,6 +154,7 @@ test('Ctrl-C belongs to the agent program: one that catches it keeps running, on
   const sleeper = await exitedWithCode('sleeper')
   assert.equal(sleeper.status, 'exited')
   assert.equal(sleeper.exitCode, 130)
+  assert.equal(sleeper.stateMessage, 'exit code 130 (SIGINT)')
   assert.equal(box.tmux(['display-message', '-p', '-t', '=stubborn:', '#{pane_dead}']).trim(), '0')
 })
 

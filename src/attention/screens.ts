@@ -10,6 +10,7 @@ import builtIn from './screens.json' with {type: 'json'}
 interface RuleSpec {
   state: Exclude<AgentState, 'exited' | 'unknown'>
   pattern: string
+  /** Shown with the state; `{line}` stands for the screen line the pattern matched. */
   message?: string
   /** Match against the last non-empty line only (for bare prompts like aider's "> "). */
   lastLine?: boolean
@@ -22,10 +23,23 @@ interface ProgramSpec {
   rules: RuleSpec[]
 }
 
+interface TableSpec {
+  programs?: ProgramSpec[]
+  /** Prompts any program may show, read after a known program's own rules found nothing. */
+  generic?: RuleSpec[]
+}
+
+type CompiledRule = RuleSpec & {regex: RegExp}
+
 interface CompiledProgram {
   name: string
   match: RegExp
-  rules: Array<RuleSpec & {regex: RegExp}>
+  rules: CompiledRule[]
+}
+
+export interface ScreenTable {
+  programs: CompiledProgram[]
+  generic: CompiledRule[]
 }
 
 export interface ScreenReading {
@@ -33,51 +47,73 @@ export interface ScreenReading {
   message: string | null
 }
 
-export type ScreenTable = CompiledProgram[]
-
 let cache: Promise<ScreenTable> | undefined
 
 /** The built-in table, after the user's own (`screens.json` in the config dir), compiled once. */
 export function screenTable(): Promise<ScreenTable> {
-  cache ??= loadUserTable().then((user) => [...user, ...builtIn.programs].map((spec) => compile(spec as ProgramSpec)))
+  cache ??= loadUserTable().then((user) => compileTable(user, builtIn as TableSpec))
   return cache
 }
 
-async function loadUserTable(): Promise<ProgramSpec[]> {
+/** Both tables as one, the user's entries first so that they win. */
+export function compileTable(user: TableSpec, base: TableSpec): ScreenTable {
+  return {
+    programs: [...(user.programs ?? []), ...(base.programs ?? [])].map(compileProgram),
+    generic: [...(user.generic ?? []), ...(base.generic ?? [])].map(compileRule),
+  }
+}
+
+async function loadUserTable(): Promise<TableSpec> {
   const path = join(configDir(), 'screens.json')
   let raw: string
   try {
     raw = await readFile(path, 'utf8')
   } catch {
-    return []
+    return {}
   }
   try {
-    const programs = (JSON.parse(raw) as {programs?: ProgramSpec[]}).programs ?? []
-    programs.forEach(compile)
-    return programs
+    const spec = JSON.parse(raw) as TableSpec
+    compileTable(spec, {})
+    return spec
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `screen patterns in ${path} are not valid: ${(error as Error).message}`)
   }
 }
 
-function compile(spec: ProgramSpec): CompiledProgram {
-  return {
-    name: spec.name,
-    match: new RegExp(spec.match),
-    rules: spec.rules.map((rule) => ({...rule, regex: new RegExp(rule.pattern, 'm')})),
-  }
+function compileRule(rule: RuleSpec): CompiledRule {
+  return {...rule, regex: new RegExp(rule.pattern, 'm')}
+}
+
+function compileProgram(spec: ProgramSpec): CompiledProgram {
+  return {name: spec.name, match: new RegExp(spec.match), rules: spec.rules.map(compileRule)}
 }
 
 /** The table entry for an agent's program, if it is one maestro knows how to read. */
 export function programFor(table: ScreenTable, command: string): CompiledProgram | undefined {
-  return table.find((program) => program.match.test(command))
+  return table.programs.find((program) => program.match.test(command))
 }
 
-export function readScreen(program: CompiledProgram, screen: string): ScreenReading | undefined {
-  const lines = screen.split('\n').map((line) => line.trimEnd())
-  const lastLine = lines.filter(Boolean).at(-1) ?? ''
-  for (const rule of program.rules) {
-    if (rule.regex.test(rule.lastLine ? lastLine : screen)) return {state: rule.state, message: rule.message ?? null}
+// Frames and cursor marks around a matched line say nothing about it.
+const FRAME = /^[\s│┃|▌╭╮╰╯─]+|[\s│┃|▌╭╮╰╯─]+$/g
+
+/**
+ * What the screen says: the program's own rules first, then the generic prompts. Undefined when
+ * nothing matches, which callers must not turn into a confident guess.
+ */
+export function readScreen(table: ScreenTable, program: CompiledProgram | undefined, screen: string): ScreenReading | undefined {
+  const text = screen
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n')
+  const lastLine = text.split('\n').filter(Boolean).at(-1) ?? ''
+  for (const rule of [...(program?.rules ?? []), ...table.generic]) {
+    const target = rule.lastLine ? lastLine : text
+    const match = rule.regex.exec(target)
+    if (!match) continue
+    const start = target.lastIndexOf('\n', match.index) + 1
+    const end = target.indexOf('\n', match.index)
+    const line = target.slice(start, end === -1 ? undefined : end).replace(FRAME, '')
+    return {state: rule.state, message: rule.message?.replace('{line}', line) ?? null}
   }
   return undefined
 }

@@ -1,3 +1,5 @@
+import {constants} from 'node:os'
+
 import {type AgentState, type StateSource, printedRecently} from '../shared/agent.js'
 import {MaestroError} from '../shared/errors.js'
 import type {SessionInfo} from '../tmux/sessions.js'
@@ -67,15 +69,16 @@ function outputSinceReport(session: SessionInfo, report: Report | undefined): bo
 }
 
 /**
- * The sessions whose visible screen classification needs: known agent programs without a report,
- * and reported agents that printed since their report (has the screen changed?).
+ * The sessions whose visible screen classification needs: every live one without a report (the
+ * generic prompts fit any program), and reported agents that printed since their report (has the
+ * screen changed?).
  */
-export function screensNeeded(table: ScreenTable, sessions: SessionInfo[]): string[] {
+export function screensNeeded(sessions: SessionInfo[]): string[] {
   return sessions
     .filter((session) => {
       if (session.dead) return false
       const report = parseReport(session.report)
-      return outputSinceReport(session, report) || (!report && programFor(table, programLine(session)) !== undefined)
+      return !report || outputSinceReport(session, report)
     })
     .map((session) => session.name)
 }
@@ -86,25 +89,35 @@ function programLine(session: SessionInfo): string {
 
 /**
  * The state of one session, from what tmux said about it and its screen (when `screensNeeded`
- * asked for it). A report wins until the screen changes after it; then the screen of a known agent
- * program decides; then output timing. A known agent whose screen matches no pattern and that is
+ * asked for it). An exit is final; a report wins until the screen changes after it; then the
+ * screen decides (a known program's rules, then the generic prompts); then output timing. A known agent whose screen matches no pattern and that is
  * quiet is `unknown`: it may be waiting for its user, or not. Pure: the same snapshot gives the
  * same reading.
  */
 export function classify(table: ScreenTable, session: SessionInfo, screen: string | undefined, now: number): StateReading {
   const lastOutput = session.lastActivityAt
-  if (session.dead) return {state: 'exited', since: lastOutput, source: 'activity', message: session.exitCode === null ? null : `exit code ${session.exitCode}`}
+  if (session.dead) return {state: 'exited', since: lastOutput, source: 'exit', message: exitMessage(session.exitCode)}
   const report = parseReport(session.report)
   const reportHolds = report && (!outputSinceReport(session, report) || (screen !== undefined && screenFingerprint(screen) === report.screen))
   if (report && reportHolds) return {state: report.state, since: new Date(report.at), source: 'report', message: report.message}
   const active = printedRecently(lastOutput, now)
   const program = programFor(table, programLine(session))
-  if (program && screen !== undefined) {
-    const reading = readScreen(program, screen)
+  if (screen !== undefined) {
+    const reading = readScreen(table, program, screen)
     if (reading) return {state: reading.state, since: reading.state === 'working' ? new Date(now) : lastOutput, source: 'screen', message: reading.message}
-    if (!active) return {state: 'unknown', since: lastOutput, source: 'screen', message: `${program.name} screen not recognised`}
+    if (program && !active) return {state: 'unknown', since: lastOutput, source: 'screen', message: `${program.name} screen not recognised`}
   }
   return active ? {state: 'working', since: new Date(now), source: 'activity', message: null} : {state: 'idle', since: lastOutput, source: 'activity', message: null}
+}
+
+/**
+ * How an agent's program ended. Its shell reports death by a signal as 128 + the signal number,
+ * which is all that is left to know once the program is gone.
+ */
+export function exitMessage(code: number | null): string | null {
+  if (code === null) return 'exit status unknown'
+  const signal = code > 128 ? Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0] : undefined
+  return signal ? `exit code ${code} (${signal})` : `exit code ${code}`
 }
 
 /**

@@ -26,8 +26,11 @@ export type AgentStatus = 'active' | 'idle' | 'exited'
 export type AgentState = 'working' | 'waiting' | 'idle' | 'exited' | 'unknown'
 export const AGENT_STATES: readonly AgentState[] = ['working', 'waiting', 'idle', 'exited', 'unknown']
 
-/** report: the agent said so; screen: recognised on its screen; activity: inferred from output timing. */
-export type StateSource = 'report' | 'screen' | 'activity'
+/**
+ * report: the agent said so; screen: recognised on its screen; activity: inferred from output
+ * timing; exit: its program ended (the message gives the exit code or signal).
+ */
+export type StateSource = 'report' | 'screen' | 'activity' | 'exit'
 
 /** An agent that printed output this recently counts as active. */
 const ACTIVE_WINDOW_MS = 5000

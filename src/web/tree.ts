@@ -121,6 +121,7 @@ const SOURCE_WORDS: Record<StateSource, string> = {
   report: 'reported by the agent',
   screen: 'recognised on its screen',
   activity: 'inferred from output timing',
+  exit: 'its program ended',
 }
 
 /** The row's state text (`working 3m`) and a longer explanation naming the source of the reading. */
