@@ -23,7 +23,7 @@ interface ProgramSpec {
   rules: RuleSpec[]
 }
 
-interface TableSpec {
+export interface TableSpec {
   programs?: ProgramSpec[]
   /** Prompts any program may show, read after a known program's own rules found nothing. */
   generic?: RuleSpec[]
@@ -47,11 +47,14 @@ export interface ScreenReading {
   message: string | null
 }
 
+/** The rules that ship with maestro. */
+export const BUILT_IN = builtIn as TableSpec
+
 let cache: Promise<ScreenTable> | undefined
 
 /** The built-in table, after the user's own (`screens.json` in the config dir), compiled once. */
 export function screenTable(): Promise<ScreenTable> {
-  cache ??= loadUserTable().then((user) => compileTable(user, builtIn as TableSpec))
+  cache ??= loadUserTable().then((user) => compileTable(user, BUILT_IN))
   return cache
 }
 
