@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFile} from 'node:child_process'
-import {existsSync, mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs'
 import {homedir} from 'node:os'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
@@ -94,6 +94,15 @@ test('send submits a prompt to the real Codex CLI', {timeout: 400_000}, async (t
       'screen_reader_detection_done = true',
     ].join('\n'),
   )
+  // Codex starts an app-server daemon from its home that outlives it (and that it restarts while
+  // it runs): end Codex, stop the daemon, and end whatever still runs from that home.
+  t.after(async () => {
+    box.tmux(['kill-session', '-t', '=codex'])
+    await new Promise<void>((resolve) =>
+      execFile(codex, ['app-server', 'daemon', 'stop'], {env: {...process.env, HOME: home}, timeout: 30_000}, () => resolve()),
+    )
+    endProgramsUnder(home)
+  })
   await startAgent(box, 'codex', `HOME='${home}' '${codex}'`, ['--dir', dir])
   await waitFor(() => /^› Ask Codex to do anything/m.test(screen('codex')), 60_000, 'Codex to show its prompt')
   const sent = await box.cli(['send', 'codex', 'list the files in this folder'])
@@ -101,3 +110,14 @@ test('send submits a prompt to the real Codex CLI', {timeout: 400_000}, async (t
   // Submitted: the prompt moves into the conversation and the input line is empty again.
   await waitFor(() => /^› list the files in this folder\n[\s\S]*^› Ask Codex to do anything/m.test(screen('codex')), 30_000, 'Codex to take the prompt')
 })
+
+/** SIGKILLs the processes whose executable lies under `dir` (this test's own Codex home). */
+function endProgramsUnder(dir: string): void {
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`).startsWith(`${dir}/`)) process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+}
