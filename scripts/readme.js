@@ -15,7 +15,8 @@ function usage(command) {
     const name = `${arg.name}${!command.strict && index === args.length - 1 ? '…' : ''}`
     return arg.required ? `<${name}>` : `[${name}]`
   })
-  return ['maestro', command.id, ...words].join(' ')
+  // oclif ids separate topics with ":"; the CLI takes a space (topicSeparator).
+  return ['maestro', command.id.replaceAll(':', ' '), ...words].join(' ')
 }
 
 function flag(definition) {

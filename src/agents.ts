@@ -3,10 +3,11 @@ import {resolve} from 'node:path'
 
 import {screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
-import {type Agent, printedRecently} from './shared/agent.js'
+import {type Agent, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
+import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, takeNote, writeNote} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {
@@ -21,6 +22,7 @@ import {
   renameSession,
   setAgentOptions,
 } from './tmux/sessions.js'
+import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWorktreeDir, makeWorktree, parseWorktreeOption, settleWorktree, summarize, worktreeChanges} from './worktrees.js'
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
@@ -40,6 +42,7 @@ function toAgent(session: SessionInfo, note: string, reading: StateReading, now:
     stateSince: reading.since.toISOString(),
     stateSource: reading.source,
     stateMessage: reading.message,
+    worktree: parseWorktreeOption(session.worktree),
   }
 }
 
@@ -61,6 +64,23 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agen
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
+/** An agent as `maestro ls` shows it: its worktree, if any, with a summary of its changes. */
+export interface ListedAgent extends Agent {
+  worktree: (AgentWorktree & {changes: string}) | null
+}
+
+/** Like listAgents, with each worktree's changes summarised ("clean", "1 commit, 2 files (+3 -0)"). */
+export async function listAgentsWithChanges(tmux: Tmux): Promise<ListedAgent[]> {
+  const agents = await listAgents(tmux)
+  return Promise.all(
+    agents.map(async (agent) => {
+      if (!agent.worktree) return {...agent, worktree: null}
+      const changes = await worktreeChanges(agent.worktree).then(summarize, (error: Error) => `unreadable: ${error.message}`)
+      return {...agent, worktree: {...agent.worktree, changes}}
+    }),
+  )
+}
+
 /** One agent, read with one targeted tmux call whatever the number of agents. */
 export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   assertAgentName(name)
@@ -80,11 +100,22 @@ export async function reportAgentState(tmux: Tmux, name: string, state: Reportab
   return report
 }
 
+/** The worktree maestro made for an agent; NO_WORKTREE when it runs elsewhere. */
+export async function agentWorktree(tmux: Tmux, name: string): Promise<AgentWorktree> {
+  const agent = await getAgent(tmux, name)
+  if (!agent.worktree) {
+    throw new MaestroError('NO_WORKTREE', `agent "${name}" has no worktree of its own (start one with maestro new ${name} --worktree)`, {name})
+  }
+  return agent.worktree
+}
+
 export interface CreateAgentOptions {
   name: string
   dir?: string
   command?: string
   note?: string
+  /** Start the agent in a new git worktree of the repository `dir` is in. */
+  worktree?: WorktreeRequest
 }
 
 export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Promise<Agent> {
@@ -100,15 +131,28 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
     })
   }
   await archiveOrphanNote(options.name)
-  const command = options.command ?? (await defaultCommand())
-  await newSession(tmux, {name: options.name, dir, command})
+  // conf is heavy to load: a plain agent with its command given never reads settings.
+  const settings = options.command === undefined || options.worktree ? await readSettings() : {}
+  const command = options.command ?? (settings.defaultCommand || undefined)
+  const worktree = options.worktree && (await makeWorktree(options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir()))
+  try {
+    await newSession(tmux, {
+      name: options.name,
+      dir: worktree ? worktree.agentDir : dir,
+      command,
+      options: worktree ? {[WORKTREE_OPTION]: JSON.stringify(worktree.info)} : undefined,
+    })
+  } catch (error) {
+    await worktree?.undo()
+    throw error
+  }
   if (options.note) await writeNote(options.name, options.note)
   return getAgent(tmux, options.name)
 }
 
-async function defaultCommand(): Promise<string | undefined> {
-  const {readSettings} = await import('./store/settings.js')
-  return (await readSettings()).defaultCommand || undefined
+async function readSettings(): Promise<Settings> {
+  const settings = await import('./store/settings.js')
+  return settings.readSettings()
 }
 
 /**
@@ -125,10 +169,20 @@ async function archiveOrphanNote(name: string): Promise<void> {
 export interface KilledAgent {
   name: string
   archive: string
+  /** What became of the agent's worktree (kept when it held work), or null without one. */
+  worktree: SettledWorktree | null
 }
 
-/** Archives the agent's scrollback and note, then ends its session. */
-export async function killAgent(tmux: Tmux, name: string): Promise<KilledAgent> {
+export interface KillOptions {
+  /** Remove the agent's worktree and branch even when they hold work (archived as a patch first). */
+  discardWorktree?: boolean
+}
+
+/**
+ * Archives the agent's scrollback and note, then ends its session; then settles its worktree:
+ * its changes are archived as changes.patch, and it is removed when clean (or discarded).
+ */
+export async function killAgent(tmux: Tmux, name: string, options: KillOptions = {}): Promise<KilledAgent> {
   const agent = await getAgent(tmux, name)
   const scrollback = await captureScrollback(tmux, name)
   const note = await readNote(name)
@@ -136,11 +190,12 @@ export async function killAgent(tmux: Tmux, name: string): Promise<KilledAgent> 
   const archive = await archiveAgent({name, scrollback, note: note.text, agent: facts})
   await killSession(tmux, name)
   await takeNote(name)
-  return {name, archive}
+  const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: name, discard: options.discardWorktree}))
+  return {name, archive, worktree}
 }
 
 /** Ends exactly the named agents; when any name is unknown or invalid, ends none. */
-export async function killAgents(tmux: Tmux, names: string[]): Promise<KilledAgent[]> {
+export async function killAgents(tmux: Tmux, names: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
   for (const name of names) assertAgentName(name)
   const existing = new Set((await listSessions(tmux)).map((session) => session.name))
   const missing = names.filter((name) => !existing.has(name))
@@ -152,7 +207,7 @@ export async function killAgents(tmux: Tmux, names: string[]): Promise<KilledAge
     )
   }
   const killed: KilledAgent[] = []
-  for (const name of new Set(names)) killed.push(await killAgent(tmux, name))
+  for (const name of new Set(names)) killed.push(await killAgent(tmux, name, options))
   return killed
 }
 

@@ -4,6 +4,7 @@
 import Attach from './commands/attach.js'
 import Capture from './commands/capture.js'
 import Config from './commands/config.js'
+import Diff from './commands/diff.js'
 import Doctor from './commands/doctor.js'
 import KillAll from './commands/kill-all.js'
 import Kill from './commands/kill.js'
@@ -15,6 +16,8 @@ import Report from './commands/report.js'
 import Send from './commands/send.js'
 import Serve from './commands/serve.js'
 import Wait from './commands/wait.js'
+import WorktreeLs from './commands/worktree/ls.js'
+import WorktreeRm from './commands/worktree/rm.js'
 
 export {execute} from '@oclif/core/execute'
 
@@ -22,6 +25,7 @@ export const COMMANDS = {
   attach: Attach,
   capture: Capture,
   config: Config,
+  diff: Diff,
   doctor: Doctor,
   'kill-all': KillAll,
   kill: Kill,
@@ -33,6 +37,8 @@ export const COMMANDS = {
   send: Send,
   serve: Serve,
   wait: Wait,
+  'worktree:ls': WorktreeLs,
+  'worktree:rm': WorktreeRm,
 }
 
 export {MaestroHelp} from './help.js'

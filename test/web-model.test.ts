@@ -26,6 +26,7 @@ function agent(name: string, extra: Partial<Agent> = {}): Agent {
     stateSince: '2026-01-01T00:00:00.000Z',
     stateSource: 'activity',
     stateMessage: null,
+    worktree: null,
     ...extra,
   }
 }

@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {type KilledAgent, killAgent, listAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {describeSettled} from './kill.js'
 import {MaestroError} from '../shared/errors.js'
 
 export default class KillAll extends BaseCommand<typeof KillAll> {
@@ -27,7 +28,7 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
         task: async (_context: unknown, task: {title: string}) => {
           const result = await killAgent(this.tmux, agent.name)
           killed.push(result)
-          task.title = `${agent.name}: archived to ${result.archive}`
+          task.title = `${agent.name}: archived to ${result.archive}${result.worktree ? `; ${describeSettled(result.worktree)}` : ''}`
         },
       })),
       {concurrent: false, exitOnError: false, renderer: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'default' : 'simple'},

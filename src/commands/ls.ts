@@ -1,6 +1,6 @@
 import * as Flags from '@oclif/core/flags'
 
-import {listAgents} from '../agents.js'
+import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 import {age, firstLine, shortPath, table} from '../render.js'
 import type {Agent} from '../shared/agent.js'
@@ -22,16 +22,20 @@ export default class Ls extends BaseCommand<typeof Ls> {
     watch: Flags.boolean({char: 'w', summary: 'Keep listing as states change (Ctrl-C stops).'}),
   }
 
-  async run(): Promise<Agent[]> {
+  async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const agents = await listAgents(this.tmux)
+    const agents = await listAgentsWithChanges(this.tmux)
     if (!this.jsonEnabled()) this.log(this.render(agents))
     return agents
   }
 
-  private render(agents: Agent[]): string {
+  private render(agents: Shown[]): string {
     if (agents.length === 0) return 'no agents yet; start one with: maestro new <name> --cmd <program>'
-    return this.flags.tree ? renderTree(agents) : renderTable(agents)
+    const rows = this.flags.tree ? treeRows(agents) : agents.map((agent) => row(agent))
+    // Without any worktree, BRANCH and CHANGES would only be empty.
+    const shown = agents.some((agent) => agent.worktree) ? HEADER : HEADER.filter((column) => !WORKTREE_COLUMNS.includes(column))
+    const pick = (cells: string[]) => cells.filter((_, index) => shown.includes(HEADER[index]))
+    return table(shown, rows.map(pick))
   }
 
   /**
@@ -64,9 +68,12 @@ export default class Ls extends BaseCommand<typeof Ls> {
   }
 }
 
-const HEADER = ['NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'COMMAND', 'NOTE']
+type Shown = Agent | ListedAgent
 
-function row(agent: Agent, name = agent.name): string[] {
+const HEADER = ['NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'BRANCH', 'CHANGES', 'COMMAND', 'NOTE']
+const WORKTREE_COLUMNS = ['BRANCH', 'CHANGES']
+
+function row(agent: Shown, name = agent.name): string[] {
   const state = agent.state === 'exited' ? `exited (${agent.exitCode ?? '?'})` : agent.state
   return [
     name,
@@ -75,17 +82,16 @@ function row(agent: Agent, name = agent.name): string[] {
     agent.stateMessage ? `${agent.stateSource}: ${firstLine(agent.stateMessage, 32)}` : agent.stateSource,
     String(agent.attachedClients),
     shortPath(agent.dir),
+    agent.worktree?.branch ?? '',
+    // --watch follows states only: reading every worktree's changes each time would be too slow.
+    agent.worktree && 'changes' in agent.worktree ? agent.worktree.changes : '',
     agent.command,
     firstLine(agent.note),
   ]
 }
 
-function renderTable(agents: Agent[]): string {
-  return table(HEADER, agents.map((agent) => row(agent)))
-}
-
 /** Each group heading on a row of its own, agents indented under it, in name order. */
-function renderTree(agents: Agent[]): string {
+function treeRows(agents: Shown[]): string[][] {
   const rows: string[][] = []
   let previous: string[] = []
   for (const agent of agents) {
@@ -97,5 +103,5 @@ function renderTree(agents: Agent[]): string {
     rows.push(row(agent, `${'  '.repeat(agent.group.length)}${agent.name}`))
     previous = agent.group
   }
-  return table(HEADER, rows)
+  return rows
 }

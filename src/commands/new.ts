@@ -15,6 +15,8 @@ export default class New extends BaseCommand<typeof New> {
   static examples = [
     '<%= config.bin %> <%= command.id %> backend-api --dir ~/src/shop --cmd claude --note "owns the orders API"',
     '<%= config.bin %> <%= command.id %> shop-frontend-cart --cmd aider --attach',
+    '<%= config.bin %> <%= command.id %> api --dir ~/src/shop --worktree --cmd claude',
+    '<%= config.bin %> <%= command.id %> cart --dir ~/src/shop --worktree --branch fix/cart --base main --copy .env',
   ]
   static args = {name: Args.string({description: 'Agent name', required: true})}
   static flags = {
@@ -22,6 +24,21 @@ export default class New extends BaseCommand<typeof New> {
     cmd: Flags.string({char: 'c', summary: 'Command line the agent runs.'}),
     note: Flags.string({char: 'n', summary: 'Initial note.'}),
     attach: Flags.boolean({char: 'a', summary: 'Attach this terminal to the agent once it started.'}),
+    worktree: Flags.boolean({
+      char: 'w',
+      summary: 'Start the agent in a git worktree of its own, on a new branch.',
+      description:
+        'The worktree is made from the checkout --dir is in, under the worktreeDir setting (default: worktrees in the state directory). ' +
+        'Your own checkout is not touched.',
+    }),
+    branch: Flags.string({char: 'b', summary: 'Branch of the worktree (default: maestro/<name>); must not exist yet.', dependsOn: ['worktree']}),
+    base: Flags.string({summary: 'Commit, branch or tag the branch starts from (default: the checkout\'s HEAD).', dependsOn: ['worktree']}),
+    copy: Flags.string({
+      summary: 'A gitignored file or folder (relative to the checkout) to copy into the worktree, such as .env; repeatable.',
+      description: 'Paths in the repository\'s git config maestro.copy (git config --add maestro.copy .env) are always copied.',
+      multiple: true,
+      dependsOn: ['worktree'],
+    }),
   }
 
   async run(): Promise<Agent> {
@@ -30,8 +47,9 @@ export default class New extends BaseCommand<typeof New> {
       dir: this.flags.dir,
       command: this.flags.cmd,
       note: this.flags.note,
+      worktree: this.flags.worktree ? {branch: this.flags.branch, base: this.flags.base, copy: this.flags.copy} : undefined,
     })
-    if (!this.jsonEnabled()) this.log(`started ${agent.name} in ${agent.dir}`)
+    if (!this.jsonEnabled()) this.log(`started ${agent.name} in ${agent.dir}${agent.worktree ? ` on branch ${agent.worktree.branch}` : ''}`)
     if (this.flags.attach) await attachTerminal(this.tmux, agent.name)
     return agent
   }

@@ -15,6 +15,16 @@ export interface Agent {
   stateSince: string
   stateSource: StateSource
   stateMessage: string | null
+  /** The git worktree maestro made for the agent (`new --worktree`), or null. */
+  worktree: AgentWorktree | null
+}
+
+/** `base` is the commit the agent's branch started from; its changes are measured against it. */
+export interface AgentWorktree {
+  repo: string
+  path: string
+  branch: string
+  base: string
 }
 
 export type AgentStatus = 'active' | 'idle' | 'exited'

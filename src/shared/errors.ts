@@ -13,11 +13,16 @@ export type ErrorCode =
   | 'AGENT_EXISTS'
   | 'AGENT_EXITED'
   | 'AGENT_NOT_FOUND'
+  | 'BASE_NOT_FOUND'
+  | 'BRANCH_EXISTS'
   | 'CONFIRMATION_REQUIRED'
   | 'DIR_NOT_FOUND'
   | 'EDITOR_FAILED'
+  | 'GIT_FAILED'
   | 'INVALID_NAME'
   | 'INVALID_ARGUMENT'
+  | 'NO_WORKTREE'
+  | 'NOT_A_REPOSITORY'
   | 'NOTE_CONFLICT'
   | 'NOTES_CORRUPT'
   | 'PORT_IN_USE'
@@ -28,16 +33,23 @@ export type ErrorCode =
   | 'TMUX_FAILED'
   | 'TMUX_MISSING'
   | 'TMUX_TOO_OLD'
+  | 'WORKTREE_IN_USE'
+  | 'WORKTREE_NOT_FOUND'
 
 const exitFor: Record<ErrorCode, number> = {
   AGENT_EXISTS: ExitCode.failure,
   AGENT_EXITED: ExitCode.failure,
   AGENT_NOT_FOUND: ExitCode.failure,
+  BASE_NOT_FOUND: ExitCode.usage,
+  BRANCH_EXISTS: ExitCode.usage,
   CONFIRMATION_REQUIRED: ExitCode.usage,
   DIR_NOT_FOUND: ExitCode.usage,
   EDITOR_FAILED: ExitCode.failure,
+  GIT_FAILED: ExitCode.failure,
   INVALID_ARGUMENT: ExitCode.usage,
   INVALID_NAME: ExitCode.usage,
+  NO_WORKTREE: ExitCode.usage,
+  NOT_A_REPOSITORY: ExitCode.usage,
   NOTE_CONFLICT: ExitCode.failure,
   NOTES_CORRUPT: ExitCode.failure,
   PORT_IN_USE: ExitCode.failure,
@@ -48,6 +60,8 @@ const exitFor: Record<ErrorCode, number> = {
   TMUX_FAILED: ExitCode.failure,
   TMUX_MISSING: ExitCode.tmuxMissing,
   TMUX_TOO_OLD: ExitCode.tmuxMissing,
+  WORKTREE_IN_USE: ExitCode.failure,
+  WORKTREE_NOT_FOUND: ExitCode.failure,
 }
 
 /** The one error type library code throws; commands and the HTTP API render it. */

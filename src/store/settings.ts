@@ -6,9 +6,11 @@ export interface Settings {
   defaultCommand?: string
   /** How many days a browser signed in to `maestro serve` stays signed in. */
   sessionDays?: number
+  /** Where `new --worktree` makes worktrees; default: `worktrees` in the state directory. */
+  worktreeDir?: string
 }
 
-export const SETTING_KEYS = ['defaultCommand', 'sessionDays'] as const
+export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 // conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
@@ -21,7 +23,7 @@ async function open() {
       cwd: configDir(),
       configName: 'settings',
       configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}},
+      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}},
     })
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)

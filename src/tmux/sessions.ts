@@ -18,6 +18,8 @@ export interface SessionInfo {
   report: string
   /** tmux's id of the agent's pane (`%12`): it stays the same when the agent is renamed. */
   paneId: string
+  /** The worktree maestro made for the agent, raw JSON; empty when it has none. */
+  worktree: string
 }
 
 // Unit separator: cannot occur in agent names, and tmux passes it through unescaped.
@@ -37,6 +39,7 @@ const FIELDS = [
   '@maestro-report',
   'pane_id',
   'pane_current_path',
+  '@maestro-worktree',
 ]
 const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
 
@@ -70,7 +73,7 @@ export function recordingExit(command: string): string[] {
 }
 
 function parseSessionLine(line: string): SessionInfo {
-  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, paneId, currentPath] =
+  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, paneId, currentPath, worktree] =
     line.split(SEP)
   const isDead = dead === '1'
   return {
@@ -86,6 +89,7 @@ function parseSessionLine(line: string): SessionInfo {
     currentCommand,
     report,
     paneId,
+    worktree: worktree ?? '',
   }
 }
 
@@ -152,6 +156,8 @@ export interface NewSessionOptions {
   dir: string
   /** A shell command line; without one tmux starts the user's shell. */
   command?: string
+  /** More user options (`@maestro-…`) to set on the session in the same call. */
+  options?: Record<string, string>
 }
 
 /**
@@ -169,6 +175,7 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
+    ...Object.entries(options.options ?? {}).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
   ]
   try {
     await tmux.exec(commands)
