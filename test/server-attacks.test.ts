@@ -289,3 +289,32 @@ test('10. no agent or tmux server sees the token, from MAESTRO_TOKEN or --token-
     fresh.cleanup()
   }
 })
+
+test('7. an event stream that stops reading holds at most the high-water mark, then catches up with the newest list', async () => {
+  const {EVENTS_HIGH_WATER_BYTES} = await import('../src/server/sockets.js')
+  await withServer(async (t) => {
+    const stalled = await openSocket(t, '/api/events')
+    await waitFor(() => stalled.notices.length > 0, 10_000, 'the first list')
+    // The client stops reading: its TCP window fills, then the server's queue would grow.
+    const raw = (stalled.ws as unknown as {_socket: import('node:net').Socket})._socket
+    raw.pause()
+    let revision = (await api(t, 'GET', '/api/agents/victim/note')).json.revision as number
+    let text = ''
+    let highest = 0
+    for (let i = 0; i < 60; i++) {
+      text = `note ${i} ${'x'.repeat(200_000)}`
+      const saved = await api(t, 'PUT', '/api/agents/victim/note', {text, revision})
+      assert.equal(saved.status, 200)
+      revision = saved.json.revision
+      await new Promise((resolve) => setImmediate(resolve))
+      highest = Math.max(highest, ...t.server.eventStreams().map((stream) => stream.bufferedAmount))
+    }
+    // 60 lists of 200 kB were due; the queue never held more than the mark plus one list.
+    assert.ok(highest > EVENTS_HIGH_WATER_BYTES / 2, `the flood never filled the queue (${highest})`)
+    assert.ok(highest <= EVENTS_HIGH_WATER_BYTES + 300_000, `${highest} bytes queued`)
+    raw.resume()
+    const newest = () => stalled.notices.at(-1)?.agents?.find((agent: {name: string}) => agent.name === 'victim')?.note
+    await waitFor(() => newest() === text, 20_000, 'the newest list after resuming')
+    await stalled.close()
+  })
+})

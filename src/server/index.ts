@@ -54,6 +54,8 @@ export interface RunningServer {
   auditLog: string
   /** The open terminal viewers, for diagnostics and tests. */
   viewers(): {agent: string; bufferedAmount: number; paused: boolean}[]
+  /** The open event streams, with what each has queued. */
+  eventStreams(): {bufferedAmount: number}[]
   /** Closes every viewer (their tmux clients exit), then the listener. */
   close(): Promise<void>
 }
@@ -155,6 +157,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     fingerprint: tls?.fingerprint,
     warnings,
     auditLog: auditPath(),
+    eventStreams: () => sockets.eventStreams,
     viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.name, bufferedAmount: viewer.bufferedAmount, paused: viewer.paused})),
     close: () =>
       (closing ??= (async () => {

@@ -17,6 +17,8 @@ import {TerminalViewer} from './terminal.js'
 /** Client messages are small (input of at most MAX_INPUT_BYTES, or a resize); anything bigger is closed with 1009. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024
 const DEFAULT_SIZE = {cols: 80, rows: 24}
+/** What an event stream may have queued before lists are held back (a list of many agents with long notes is large). */
+export const EVENTS_HIGH_WATER_BYTES = 1024 * 1024
 /** How much of an agent's history a new viewer gets as scrollback (the page keeps 5,000 lines). */
 const HISTORY_LINES = 2000
 
@@ -47,6 +49,7 @@ export interface SocketOptions {
 export class Sockets {
   readonly #wss = new WebSocketServer({noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false})
   readonly #viewers = new Set<TerminalViewer>()
+  readonly #streams = new Set<WebSocket>()
   readonly #alive = new WeakSet<WebSocket>()
   readonly #heartbeat: NodeJS.Timeout
   /** Upgrades accepted but not yet handed to ws, which count against the cap too. */
@@ -133,11 +136,38 @@ export class Sockets {
     return {name, cols, rows}
   }
 
+  /**
+   * Every event is the whole list, so a client that stops reading needs none of the lists it
+   * missed: past EVENTS_HIGH_WATER_BYTES queued, lists are held back and only the newest is sent
+   * once the queue has drained, which brings the page up to date. Memory stays bounded per socket.
+   */
   #events(ws: WebSocket): void {
-    const unsubscribe = this.options.watcher.subscribe((agents) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({type: 'agents', agents} satisfies ServerEvent))
+    let held: Agent[] | undefined
+    const send = (agents: Agent[]) => {
+      if (ws.readyState !== ws.OPEN) return
+      if (ws.bufferedAmount > EVENTS_HIGH_WATER_BYTES) {
+        held = agents
+        return
+      }
+      ws.send(JSON.stringify({type: 'agents', agents} satisfies ServerEvent), () => {
+        if (held && ws.bufferedAmount < EVENTS_HIGH_WATER_BYTES / 4) {
+          const newest = held
+          held = undefined
+          send(newest)
+        }
+      })
+    }
+    this.#streams.add(ws)
+    const unsubscribe = this.options.watcher.subscribe(send)
+    ws.on('close', () => {
+      unsubscribe()
+      this.#streams.delete(ws)
     })
-    ws.on('close', unsubscribe)
+  }
+
+  /** The open event streams and what each has queued, for diagnostics and tests. */
+  get eventStreams(): {bufferedAmount: number}[] {
+    return [...this.#streams].map((ws) => ({bufferedAmount: ws.bufferedAmount}))
   }
 
   #terminal(ws: WebSocket, route: TerminalRoute): void {
