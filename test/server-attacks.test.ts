@@ -318,3 +318,40 @@ test('7. an event stream that stops reading holds at most the high-water mark, t
     await stalled.close()
   })
 })
+
+test('8. a flood of refusals from one address is one record with a count; the log rotates at its size limit', async () => {
+  const {readdirSync, statSync} = await import('node:fs')
+  const {DEFAULT_AUDIT_LIMITS} = await import('../src/server/audit.js')
+  assert.deepEqual(DEFAULT_AUDIT_LIMITS, {maxBytes: 10 * 1024 * 1024, files: 5, coalesceMs: 60_000})
+  const log = join(box.env.MAESTRO_STATE_DIR!, 'audit.log')
+  const lines = (path: string) => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+  const before = existsSync(log) ? lines(log).length : 0
+  await withServer(async (t) => {
+    for (let i = 0; i < 300; i++) await call(`${t.base}/api/agents`, {headers: {host: `rebind-${i}.example`}, localAddress: '127.0.0.9'})
+    for (let i = 0; i < 300; i++) await call(`${t.base}/api/agents`, {localAddress: '127.0.0.9'})
+  })
+  const written = lines(log).slice(before).filter((entry) => entry.address === '127.0.0.9')
+  const hosts = written.filter((entry) => entry.reason === 'host')
+  assert.equal(hosts.length, 2, JSON.stringify(hosts))
+  assert.equal(hosts[0].value, 'rebind-0.example')
+  assert.equal(hosts[1].repeated, 299)
+  assert.ok(hosts[1].since <= hosts[1].time)
+  const anonymous = written.filter((entry) => entry.reason === 'no credentials')
+  assert.deepEqual(anonymous.map((entry) => entry.repeated), [undefined, 299])
+
+  // Refusals from many addresses are not coalesced; rotation bounds them instead.
+  await withServer(async (t) => {
+    for (let i = 0; i < 200; i++) await call(`${t.base}/api/agents`, {localAddress: `127.0.1.${i + 1}`})
+  }, {auditLimits: {maxBytes: 4096, files: 3}})
+  const files = readdirSync(join(box.env.MAESTRO_STATE_DIR!)).filter((name) => name.startsWith('audit.log')).sort()
+  assert.deepEqual(files, ['audit.log', 'audit.log.1', 'audit.log.2'])
+  for (const name of files) {
+    const path = join(box.env.MAESTRO_STATE_DIR!, name)
+    assert.ok(statSync(path).size <= 4096, `${name}: ${statSync(path).size} bytes`)
+    assert.equal(statSync(path).mode & 0o777, 0o600)
+  }
+  // The newest records are in audit.log, in order, ending with the server's stop.
+  const newest = lines(log)
+  assert.equal(newest.at(-1).event, 'stop')
+  assert.equal(newest.filter((entry) => entry.reason === 'no credentials').at(-1).address, '127.0.1.200')
+})

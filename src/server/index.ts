@@ -6,7 +6,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {AgentWatcher} from '../watch.js'
-import {AuditLog, auditPath} from './audit.js'
+import {type AuditLimits, AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken} from './auth.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from './defaults.js'
 import {Gate} from './gate.js'
@@ -37,6 +37,8 @@ export interface ServeOptions {
   /** How long a session cookie lasts (default: the sessionDays setting, else 30). */
   sessionDays?: number
   authLimit?: RateLimit
+  /** Rotation and coalescing of the audit log (default 10 MiB × 5 files, repeats counted per minute). */
+  auditLimits?: Partial<AuditLimits>
   heartbeatMs?: number
 }
 
@@ -101,7 +103,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const secret = await loadSessionSecret({rotate: options.rotateSessionSecret})
   const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
   const files = await loadWebFiles()
-  const audit = await AuditLog.open()
+  const audit = await AuditLog.open(auditPath(), options.auditLimits)
 
   const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key, ...TLS_OPTIONS}) : createServer()
   // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
