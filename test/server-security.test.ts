@@ -258,7 +258,7 @@ test('an upgrade needs an Origin equal to the server origin, exactly', async () 
 
 test('Origin is checked before authentication on the upgrade: no token is tried from a foreign page', async () => {
   const before = auditLines().length
-  assert.equal(await upgradeStatus(t, '/api/events', {origin: 'http://evil.example', headers: {authorization: 'Bearer wrong'}}), 403)
+  assert.equal(await upgradeStatus(t, '/api/events', {origin: 'http://token-guesser.example', headers: {authorization: 'Bearer wrong'}}), 403)
   const added = auditLines().slice(before)
   assert.deepEqual(added.map((entry) => [entry.event, entry.reason]), [['refused', 'origin']])
 })

@@ -66,7 +66,7 @@ export class AuditLog {
     if (this.#fd === undefined) return
     if (!REPEATABLE.has(event)) return this.#append(event, fields)
     // The first of a run is written at once; the rest are counted and written as one record.
-    const key = JSON.stringify([event, fields.address, fields.status, fields.reason, fields.via])
+    const key = JSON.stringify([event, fields.address, fields.status, fields.reason, fields.value, fields.method, fields.via])
     const repeat = this.#repeats.get(key)
     if (repeat) {
       repeat.count++
