@@ -6,6 +6,9 @@ import Capture from './commands/capture.js'
 import Config from './commands/config.js'
 import Diff from './commands/diff.js'
 import Doctor from './commands/doctor.js'
+import HooksInstall from './commands/hooks/install.js'
+import HooksStatus from './commands/hooks/status.js'
+import HooksUninstall from './commands/hooks/uninstall.js'
 import KillAll from './commands/kill-all.js'
 import Kill from './commands/kill.js'
 import Ls from './commands/ls.js'
@@ -27,6 +30,9 @@ export const COMMANDS = {
   config: Config,
   diff: Diff,
   doctor: Doctor,
+  'hooks:install': HooksInstall,
+  'hooks:status': HooksStatus,
+  'hooks:uninstall': HooksUninstall,
   'kill-all': KillAll,
   kill: Kill,
   ls: Ls,

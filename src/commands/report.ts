@@ -16,10 +16,17 @@ export default class Report extends BaseCommand<typeof Report> {
   static flags = {
     message: Flags.string({char: 'm', summary: 'A short reason, shown with the state.'}),
     agent: Flags.string({summary: 'Agent name (default: $MAESTRO_AGENT).'}),
+    hook: Flags.boolean({summary: 'For agent hooks: outside a maestro agent, or when the report fails, do nothing and exit 0.'}),
   }
 
-  async run(): Promise<{name: string; state: string; at: string; message: string | null}> {
+  async run(): Promise<{name: string | null; state: string; at: string | null; message: string | null}> {
     const state = parseReportableState(this.args.state)
+    if (!this.flags.hook) return this.report(state)
+    // A hook must never break the program that runs it (exit 2 blocks a prompt in some of them).
+    return this.report(state).catch(() => ({name: null, state, at: null, message: null}))
+  }
+
+  private async report(state: ReturnType<typeof parseReportableState>): Promise<{name: string; state: string; at: string; message: string | null}> {
     // $MAESTRO_AGENT keeps the name the agent started with; its pane knows the name it has now.
     const pane = process.env.MAESTRO_AGENT && process.env.TMUX_PANE
     const name = this.flags.agent ?? ((pane && (await sessionOfPane(this.tmux, pane))) || process.env.MAESTRO_AGENT)
