@@ -1,19 +1,25 @@
-// Bundles oclif and every command into dist/cli/index.js, the file bin/run.js loads: Node starts a
-// command much sooner from one file than from the hundred-odd modules it is made of, each one
-// resolved, read and compiled. What only some commands use (the server, conf, listr2...) stays out
-// of it: the server as a chunk of its own, imported by `serve` alone, and the other dependencies
-// as they are in node_modules. Part of `npm run build`, after tsc.
+// Bundles oclif and every command twice, both part of `npm run build`, after tsc:
+// - dist/cli/index.js, the ES module bin/run.js loads: Node starts a command much sooner from one
+//   file than from the hundred-odd modules it is made of. What only some commands use (the server,
+//   conf, listr2...) stays out of it: the server as a chunk of its own, imported by `serve` alone,
+//   and the other dependencies as they are in node_modules.
+// - dist/snapshot/entry.cjs, the same as one CommonJS script, from which scripts/snapshot.js
+//   builds the V8 startup snapshot that bin/maestro starts from.
 import {readFile} from 'node:fs/promises'
+import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
 import * as esbuild from 'esbuild'
 
 const root = new URL('..', import.meta.url)
-const {dependencies} = JSON.parse(await readFile(new URL('package.json', root), 'utf8'))
+const pjson = JSON.parse(await readFile(new URL('package.json', root), 'utf8'))
+// Only oclif is bundled; oclif requires typescript only in development.
+const external = [...Object.keys(pjson.dependencies).filter((name) => name !== '@oclif/core'), 'typescript']
+const path = (relative) => fileURLToPath(new URL(relative, root))
 
 await esbuild.build({
-  entryPoints: [fileURLToPath(new URL('src/index.ts', root))],
-  outdir: fileURLToPath(new URL('dist/cli/', root)),
+  entryPoints: [path('src/index.ts')],
+  outdir: path('dist/cli/'),
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -21,9 +27,77 @@ await esbuild.build({
   target: 'node20',
   // Less to parse on every start.
   minify: true,
-  // Only oclif is bundled; oclif requires typescript only in development.
-  external: [...Object.keys(dependencies).filter((name) => name !== '@oclif/core'), 'typescript'],
+  external,
   // oclif is CommonJS: its require() calls need a require in an ES module.
   banner: {js: "import {createRequire as __cr} from 'node:module';const require=__cr(import.meta.url);"},
+  logLevel: 'warning',
+})
+
+/**
+ * Modules that read the environment (colour support, terminal width, TERM, DEBUG...) when they
+ * load. In the snapshot each one is replaced by a stand-in (src/snapshot/deferred.ts) that loads
+ * it on first use, in the run; src/snapshot/tripwire.ts fails the build when another module does so.
+ */
+const DEFERRED = [
+  'ansis',
+  'supports-color',
+  'debug',
+  'clean-stack',
+  'ansi-escapes',
+  'minimatch',
+  'tinyglobby',
+  '@oclif/core/lib/screen.js',
+  '@oclif/core/lib/ux/index.js',
+  '@oclif/core/lib/parser/parse.js',
+]
+
+/** node_modules/<name>/ of a file, or undefined. */
+const packageOf = (file) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(file)?.[1]
+
+const deferModules = {
+  name: 'defer-modules',
+  setup(build) {
+    const shim = path('src/snapshot/deferred.ts')
+    build.onResolve({filter: /.*/}, async (args) => {
+      if (args.namespace === 'deferred' || args.pluginData?.resolving || args.kind === 'entry-point') return undefined
+      const result = await build.resolve(args.path, {kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: {resolving: true}})
+      if (result.errors.length > 0 || result.external) return undefined
+      const inside = result.path.split('/node_modules/').at(-1)
+      const name = packageOf(result.path)
+      const match = DEFERRED.find((entry) => entry === inside || (entry === name && packageOf(args.importer) !== name))
+      return match ? {path: result.path, namespace: 'deferred', pluginData: {name: match}} : undefined
+    })
+    build.onLoad({filter: /.*/, namespace: 'deferred'}, (args) => ({
+      contents: `const {deferred} = require(${JSON.stringify(shim)});\nmodule.exports = deferred(${JSON.stringify(args.pluginData.name)}, () => require(${JSON.stringify(args.path)}));\n`,
+      loader: 'js',
+      resolveDir: path('.'),
+    }))
+  },
+}
+
+await esbuild.build({
+  entryPoints: [path('src/snapshot/entry.ts')],
+  outfile: path('dist/snapshot/entry.cjs'),
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  // Parsed once, when the snapshot is built; readable names make readable stack traces.
+  minify: false,
+  external,
+  // A snapshot has no ES module loader: import() becomes require(), which in Node 20.19+ loads
+  // ES modules too. import() of an ES module gives its namespace, so one passes through as it is.
+  supported: {'dynamic-import': false},
+  define: {'import.meta.url': '__maestroRuntime.url', __COMMANDS_TARGET__: JSON.stringify(pjson.oclif.commands.target)},
+  // While the snapshot is built, require() reaches only Node's own modules; each run hands in its
+  // own (src/snapshot/entry.ts).
+  banner: {js: 'var __maestroRuntime = {require, url: ""};\n(function (require) {'},
+  footer: {
+    js: [
+      '__toESM = ((toESM) => (mod, isNodeMode, target) => (mod?.[Symbol.toStringTag] === "Module" ? mod : toESM(mod, isNodeMode, target)))(__toESM);',
+      '})(Object.assign((id) => __maestroRuntime.require(id), {resolve: (id, options) => __maestroRuntime.require.resolve(id, options)}));',
+    ].join('\n'),
+  },
+  plugins: [deferModules],
   logLevel: 'warning',
 })

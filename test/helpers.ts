@@ -5,7 +5,10 @@ import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** The bundle's entry, for `node bin/run.js`. */
 export const BIN = join(ROOT, 'bin', 'run.js')
+/** The command users run (package.json bin): it starts from the startup snapshot. */
+export const LAUNCHER = join(ROOT, 'bin', 'maestro')
 
 /**
  * A private world for one test file: its own tmux server and config/state directories.
@@ -27,7 +30,7 @@ export function sandbox(label: string) {
     socket,
     home,
     env,
-    /** Runs the real CLI; never throws, so tests can assert exit codes. */
+    /** Runs the real CLI as users do (bin/maestro); never throws, so tests can assert exit codes. */
     cli(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}) {
       return runCli(args, {...env, ...options.env}, options.input)
     },
@@ -61,7 +64,7 @@ export interface CliResult {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, ...args], {env, encoding: 'utf8', timeout: 30_000}, (error, stdout, stderr) => {
+    const child = execFile(LAUNCHER, args, {env, encoding: 'utf8', timeout: 30_000}, (error, stdout, stderr) => {
       resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
     })
     child.stdin?.end(input ?? '')

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import {execFile, execFileSync, spawn} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {startAgent} from './cli-helpers.js'
+import {BIN, type CliResult, LAUNCHER, killTmuxServer, sandbox, waitFor} from './helpers.js'
+
+// bin/maestro starts from the startup snapshot (the fast path); `node bin/run.js` from the bundle.
+// Whatever the environment says about colour and the terminal must come out the same from both.
+const box = sandbox('fast')
+const terminalSocket = `${box.socket}-terminal`
+
+before(() => startAgent(box, 'fast-one', 'sleep 1000', ['--note', 'the note']))
+after(() => {
+  killTmuxServer(terminalSocket)
+  box.cleanup()
+})
+
+// Outputs that do not change from one run to the next (ls shows ages).
+const INVOCATIONS = [['--help'], ['note', 'fast-one', '--json'], ['note', 'bad!name'], ['note', 'bad!name', '--json'], ['nope']]
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(file, args, {env, encoding: 'utf8', timeout: 30_000}, (error, stdout, stderr) => {
+      resolve({code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr})
+    })
+  })
+}
+
+/** The sandbox's environment with `changes` applied; undefined removes a variable. */
+function envWith(changes: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env = {...box.env, ...changes}
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete env[name]
+  return env
+}
+
+test('the launcher starts from the snapshot', async () => {
+  const watcher = spawn(LAUNCHER, ['ls', '--watch'], {env: box.env, stdio: 'ignore'})
+  try {
+    // exec keeps the process id: its command line is Node's.
+    const cmdline = await waitFor(() => {
+      const words = readFileSync(`/proc/${watcher.pid}/cmdline`, 'utf8').split('\0')
+      return words.includes('--snapshot-blob') && words
+    }, 10_000, 'node with --snapshot-blob')
+    assert.ok(cmdline.some((word) => resolve(word) === BIN), cmdline.join(' '))
+  } finally {
+    watcher.kill()
+  }
+})
+
+test('output off a terminal is the same with and without the snapshot, coloured or not', async () => {
+  const variants = {plain: envWith({NO_COLOR: undefined}), noColor: envWith({NO_COLOR: '1'}), forced: envWith({NO_COLOR: undefined, FORCE_COLOR: '3', OCLIF_COLUMNS: '60'})}
+  for (const [variant, env] of Object.entries(variants)) {
+    const results = await Promise.all(INVOCATIONS.map((args) => Promise.all([run(LAUNCHER, args, env), run(process.execPath, [BIN, ...args], env)])))
+    INVOCATIONS.forEach((args, index) => assert.deepEqual(results[index][0], results[index][1], `${variant}: maestro ${args.join(' ')}`))
+    const help = results[0][0].stdout
+    assert.equal(help.includes('\u001B['), variant === 'forced', `${variant}: colour in --help`)
+  }
+})
+
+test('output on a terminal is the same with and without the snapshot: colour, width, --json', async () => {
+  const env = envWith({NO_COLOR: undefined, TERM: 'xterm-256color'})
+  const script = (start: string) => `${start} --help; ${start} note fast-one --json; ${start} note 'bad!name'; echo __done__`
+  const screens: string[] = []
+  for (const [name, start] of [
+    ['snapshot', `'${LAUNCHER}'`],
+    ['bundle', `'${process.execPath}' '${BIN}'`],
+  ]) {
+    const vars = ['MAESTRO_TMUX_SOCKET', 'MAESTRO_CONFIG_DIR', 'MAESTRO_STATE_DIR', 'TERM'].flatMap((key) => ['-e', `${key}=${env[key]}`])
+    // 132 columns, not the 80 a build without a terminal would see.
+    execFileSync('tmux', ['-L', terminalSocket, '-f', '/dev/null', 'new-session', '-d', '-x', '132', '-y', '80', '-s', name, ...vars, 'sh', '-c', `${script(start)}; exec sleep 1000`], {env})
+    screens.push(
+      await waitFor(() => {
+        const screen = execFileSync('tmux', ['-L', terminalSocket, 'capture-pane', '-e', '-p', '-t', `=${name}:`], {encoding: 'utf8'})
+        return screen.includes('__done__') && screen
+      }, 30_000, `${name} to finish`),
+    )
+  }
+  assert.equal(screens[0], screens[1])
+  assert.match(screens[0], /\u001B\[1mUSAGE/, 'help is coloured on a terminal')
+  assert.ok(screens[0].split('\n').some((line) => line.replace(/\u001B\[[\d;]*m/g, '').length > 80), 'help fills the 132 columns')
+})
