@@ -1,7 +1,10 @@
-// `maestro ls` start-up against a bare `node -e 0`, and ls with 5 agents against ls with 500.
-// Runs alternate so that load on the machine hits both sides alike; medians are compared.
-// Goals (issue 2): ls ≤ 1.5× node -e 0 with 50 agents; ls with 500 agents ≤ 1.3× ls with 5;
-// and ls loads no server, pty, web, ws or listr2 code.
+// How soon maestro starts, against a bare `node -e 0`: `maestro ls`, `maestro report` and
+// `maestro --help` as users run them (bin/maestro, from the startup snapshot), and ls from the
+// bundle (`node bin/run.js`) for comparison; then ls with 5 agents against ls with 500.
+// Runs alternate so that load on the machine hits both sides alike; medians are compared, of the
+// wall time and of the CPU time (user + system) of the child, which load disturbs less.
+// Goals (issues 2 and 15), with 50 agents: ls ≤ 1.5× node -e 0, report working ≤ 1.4×,
+// --help ≤ 2×; ls with 500 agents ≤ 1.3× ls with 5; ls loads no server, pty, web, ws or listr2 code.
 import {execFileSync, spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -12,6 +15,7 @@ import {Tmux} from '../dist/tmux/client.js'
 import {newSession} from '../dist/tmux/sessions.js'
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
+const LAUNCHER = fileURLToPath(new URL('../bin/maestro', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS) || 20
 
 /** Every world made, so that the end of the run removes each one, even after a failure. */
@@ -44,12 +48,22 @@ async function world(count) {
   return made
 }
 
-function timeRun(args, env) {
-  const start = performance.now()
-  const result = spawnSync(process.execPath, args, {env, encoding: 'utf8'})
-  const elapsed = performance.now() - start
-  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
-  return elapsed
+/**
+ * Runs a command once under bash, which reports the child's wall time ($EPOCHREALTIME around it)
+ * and CPU time (`times`: user and system of its children), in milliseconds.
+ */
+const TIMED = 's=$EPOCHREALTIME; "$@" >/dev/null 2>&1; c=$?; e=$EPOCHREALTIME; times; echo "$s $e $c"'
+function timeRun(command, env) {
+  const result = spawnSync('bash', ['-c', TIMED, 'bash', ...command], {env, encoding: 'utf8'})
+  const [, children, marks] = result.stdout.trim().split('\n')
+  const [start, end, status] = marks.split(' ')
+  if (status !== '0') throw new Error(`${command.join(' ')} exited ${status}`)
+  const seconds = (text) => {
+    const [, minutes, rest] = /(\d+)m([\d.]+)s/.exec(text)
+    return Number(minutes) * 60 + Number(rest)
+  }
+  const [user, system] = children.split(' ').map(seconds)
+  return {wall: (Number(end) - Number(start)) * 1000, cpu: (user + system) * 1000}
 }
 
 const median = (values) => {
@@ -60,10 +74,16 @@ const median = (values) => {
 
 /** Alternates the commands RUNS times each, after one unmeasured warm-up of each; returns medians. */
 function compare(commands) {
-  for (const {args, env} of commands) timeRun(args, env)
-  const times = commands.map(() => [])
-  for (let run = 0; run < RUNS; run++) commands.forEach(({args, env}, index) => times[index].push(timeRun(args, env)))
-  return times.map(median)
+  for (const {command, env} of commands) timeRun(command, env)
+  const times = commands.map(() => ({wall: [], cpu: []}))
+  for (let run = 0; run < RUNS; run++) {
+    commands.forEach(({command, env}, index) => {
+      const {wall, cpu} = timeRun(command, env)
+      times[index].wall.push(wall)
+      times[index].cpu.push(cpu)
+    })
+  }
+  return times.map(({wall, cpu}) => ({wall: median(wall), cpu: median(cpu)}))
 }
 
 /**
@@ -98,30 +118,43 @@ register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hooks)}))
   }
 }
 
-const line = (label, ms, extra = '') => console.log(`${label.padEnd(28)} ${ms.toFixed(0).padStart(5)} ms${extra}`)
+function line(label, time, base, goal) {
+  const ratio = (key) => (base ? ` ${(time[key] / base[key]).toFixed(2)}×` : '')
+  const wall = `${time.wall.toFixed(0).padStart(5)} ms${ratio('wall')}`
+  const cpu = `${time.cpu.toFixed(0).padStart(5)} ms${ratio('cpu')}`
+  console.log(`${label.padEnd(30)} wall ${wall.padEnd(16)} cpu ${cpu.padEnd(16)} ${goal ?? ''}`)
+}
 
 try {
   const fifty = await world(50)
-  const [bare, ls] = compare([
-    {args: ['-e', '0'], env: fifty.env},
-    {args: [BIN, 'ls'], env: fifty.env},
+  const node = {command: [process.execPath, '-e', '0'], env: fifty.env}
+  const maestro = (...args) => ({command: [LAUNCHER, ...args], env: fifty.env})
+  const [bare, ls, report, help, bundled] = compare([
+    node,
+    maestro('ls'),
+    maestro('report', 'working', '--agent', 'agent-000'),
+    maestro('--help'),
+    {command: [process.execPath, BIN, 'ls'], env: fifty.env},
   ])
-  console.log(`medians of ${RUNS} alternating runs`)
+  console.log(`medians of ${RUNS} alternating runs; ratios against node -e 0`)
   line('node -e 0', bare)
-  line('maestro ls (50 agents)', ls, `   ${(ls / bare).toFixed(2)}× node -e 0 (goal ≤ 1.5×)`)
+  line('maestro ls (50 agents)', ls, bare, 'goal ≤ 1.5×')
+  line('maestro report working', report, bare, 'goal ≤ 1.4×')
+  line('maestro --help', help, bare, 'goal ≤ 2×')
+  line('node bin/run.js ls (bundle)', bundled, bare, 'without the snapshot')
 
   const few = await world(5)
   const many = await world(500)
   const [lsFew, lsMany] = compare([
-    {args: [BIN, 'ls'], env: few.env},
-    {args: [BIN, 'ls'], env: many.env},
+    {command: [LAUNCHER, 'ls'], env: few.env},
+    {command: [LAUNCHER, 'ls'], env: many.env},
   ])
   line('maestro ls (5 agents)', lsFew)
-  line('maestro ls (500 agents)', lsMany, `   ${(lsMany / lsFew).toFixed(2)}× ls with 5 (goal ≤ 1.3×)`)
+  line('maestro ls (500 agents)', lsMany, lsFew, 'against ls of 5; goal ≤ 1.3×')
 
   const loaded = modulesLoadedBy(few.env)
   const unwanted = loaded.filter((file) => /\/dist\/(server|web)\/|node_modules\/(node-pty|listr2|ws|open)\//.test(file))
-  console.log(`maestro ls loaded ${loaded.length} files; server, pty, web, ws, open or listr2 among them: ${unwanted.length ? unwanted.join(', ') : 'none'}`)
+  console.log(`maestro ls (bundle) loaded ${loaded.length} files; server, pty, web, ws, open or listr2 among them: ${unwanted.length ? unwanted.join(', ') : 'none'}`)
 } finally {
   for (const each of worlds) each.destroy()
 }

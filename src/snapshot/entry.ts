@@ -9,11 +9,11 @@ import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {startupSnapshot} from 'node:v8'
 
-import {COMMANDS, execute} from '../index.js'
+import * as index from '../index.js'
 
 /** Set by the bundle's wrapper (scripts/bundle.js): how the bundled code reaches the world outside it. */
 declare const __maestroRuntime: {require: NodeJS.Require; url: string}
-/** package.json's oclif.commands.target, the module oclif loads the commands from. */
+/** package.json's oclif.commands.target: src/index.ts as bundled, where oclif finds the commands and the help class. */
 declare const __COMMANDS_TARGET__: string
 declare const __filename: string
 
@@ -31,13 +31,13 @@ startupSnapshot.setDeserializeMainFunction(() => {
   for (const {name, error} of streamListeners) for (const listener of error) process[name].on('error', listener as (error: Error) => void)
   const real = createRequire(join(root, 'package.json'))
   const target = join(root, __COMMANDS_TARGET__)
-  // oclif loads the commands file by its URL; this bundle already holds it.
+  // oclif loads the commands and the help class from that module, by its URL; this bundle holds it.
   const load = (id: string) => {
     const path = id.startsWith('file:') ? fileURLToPath(id) : id
-    return path === target ? {COMMANDS} : real(path)
+    return path === target ? index : real(path)
   }
   __maestroRuntime.require = Object.assign(load, {resolve: real.resolve, cache: real.cache, main: undefined, extensions: real.extensions})
   // Two levels below the root, like the modules that find files relative to their own URL.
   __maestroRuntime.url = pathToFileURL(join(root, 'dist', 'snapshot', 'entry.cjs')).href
-  return execute({dir: bin})
+  return index.execute({dir: bin})
 })
