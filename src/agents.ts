@@ -5,7 +5,7 @@ import {screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
-import {assertAgentName, groupOf} from './shared/names.js'
+import {assertAgentName, compareNames, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, takeNote, writeNote} from './store/notes.js'
@@ -61,7 +61,7 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agen
       const reading = classify(table, session, screens.get(session.name), now)
       return toAgent(session, notes[session.name]?.text ?? '', memory ? memory.recall(session.paneId, reading) : reading, now)
     })
-    .sort((a, b) => a.name.localeCompare(b.name))
+    .sort((a, b) => compareNames(a.name, b.name))
 }
 
 /** An agent as `maestro ls` shows it: its worktree, if any, with a summary of its changes. */

@@ -12,6 +12,25 @@ export function assertAgentName(name: string): void {
   }
 }
 
+/** The characters of a name in the order English sorts them, letters without regard to case. */
+const NAME_ORDER = '_-0123456789abcdefghijklmnopqrstuvwxyz'
+
+/**
+ * Orders agent names as English collation does (`localeCompare` in an English locale): `_`, `-`,
+ * digits, then letters whatever their case, and on a tie in all but case, lower case first. Without
+ * ICU: setting up a collator would cost `maestro ls` more than listing the agents.
+ */
+export function compareNames(a: string, b: string): number {
+  const length = Math.min(a.length, b.length)
+  for (let index = 0; index < length; index++) {
+    const difference = NAME_ORDER.indexOf(a[index].toLowerCase()) - NAME_ORDER.indexOf(b[index].toLowerCase())
+    if (difference !== 0) return Math.sign(difference)
+  }
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1
+  for (let index = 0; index < length; index++) if (a[index] !== b[index]) return a[index] > b[index] ? -1 : 1
+  return 0
+}
+
 /** `shop-frontend-cart` lives under shop › frontend. */
 export function groupOf(name: string): string[] {
   return name.split('-').filter(Boolean).slice(0, -1)
