@@ -4,12 +4,18 @@
 // each run (see tripwire.ts and deferred.ts).
 import {check} from './tripwire.js'
 
+import {statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
 import {startupSnapshot} from 'node:v8'
 
+import type {Logger} from '@oclif/core/interfaces'
+import {clearLoggers, setLogger} from '@oclif/core/logger'
+
 import * as index from '../index.js'
+// Not among @oclif/core's exports; the same module its Config uses.
+import pluginLoader from '../../node_modules/@oclif/core/lib/config/plugin-loader.js'
 
 /** Set by the bundle's wrapper (scripts/bundle.js): how the bundled code reaches the world outside it. */
 declare const __maestroRuntime: {require: NodeJS.Require; url: string}
@@ -17,13 +23,64 @@ declare const __maestroRuntime: {require: NodeJS.Require; url: string}
 declare const __COMMANDS_TARGET__: string
 declare const __filename: string
 
-check(__filename)
+/** What oclif's logger does when DEBUG is unset, without loading `debug`. */
+const SILENT: Logger = {namespace: 'oclif', child: () => SILENT, debug() {}, error() {}, info() {}, trace() {}, warn() {}}
 
-// Listeners that module initialisation put on the standard streams (oclif ignores EPIPE on
-// stdout) belong to the streams of each run: the build's own are gone by then.
-const streamListeners = (['stdout', 'stderr'] as const).map((name) => ({name, error: process[name].listeners('error')}))
+const buildRoot = resolve(__filename, '..', '..', '..')
+/** What oclif reads of the environment while it loads plugins; the plugins are loaded for these values. */
+const PLUGIN_ENV = ['NODE_ENV', 'OCLIF_DISABLE_RC', 'OCLIF_NEXT_VERSION']
 
-startupSnapshot.setDeserializeMainFunction(() => {
+/**
+ * maestro's plugins (itself, help, autocomplete) as oclif's Config loads them, found and read
+ * now rather than on every start: where they are and what their package.json and manifest say.
+ * With the time of each file read, for a run to see whether they still hold.
+ */
+async function loadPlugins() {
+  setLogger({root: buildRoot, logger: SILENT})
+  const loader = new pluginLoader.default({root: buildRoot})
+  const rootPlugin = await loader.loadRoot({pjson: undefined})
+  await loader.loadChildren({rootPlugin, dataDir: '', userPlugins: false, devPlugins: false})
+  clearLoggers()
+  if (loader.errors.length > 0) throw new Error(`oclif could not load maestro's plugins: ${loader.errors.join('; ')}`)
+  const files = [...loader.plugins.values()].flatMap(({root}) => [join(root, 'package.json'), join(root, 'oclif.manifest.json')])
+  return {
+    map: loader.plugins,
+    root: rootPlugin.root,
+    files: files.map((file) => ({file, mtime: statSync(file, {throwIfNoEntry: false})?.mtimeMs})),
+    env: PLUGIN_ENV.map((name) => process.env[name]),
+  }
+}
+
+type Plugins = Awaited<ReturnType<typeof loadPlugins>>
+
+/** Whether the plugins read at build time are still those this run would read. */
+function pluginsHold(plugins: Plugins, root: string): boolean {
+  return (
+    root === plugins.root &&
+    PLUGIN_ENV.every((name, index) => process.env[name] === plugins.env[index]) &&
+    plugins.files.every(({file, mtime}) => statSync(file, {throwIfNoEntry: false})?.mtimeMs === mtime)
+  )
+}
+
+// A snapshot is taken once the build's event loop is empty: the plugins are loaded by then.
+loadPlugins().then(
+  (plugins) => {
+    check(
+      __filename,
+      PLUGIN_ENV.map((name) => `process.env.${name}`),
+    )
+    // Listeners that module initialisation put on the standard streams (oclif ignores EPIPE on
+    // stdout) belong to the streams of each run: the build's own are gone by then.
+    const listeners = (['stdout', 'stderr'] as const).map((name) => ({name, error: process[name].listeners('error')}))
+    startupSnapshot.setDeserializeMainFunction(() => main(plugins, listeners))
+  },
+  (error) => {
+    console.error(error)
+    process.exit(1)
+  },
+)
+
+function main(plugins: Plugins, streamListeners: Array<{name: 'stdout' | 'stderr'; error: Function[]}>) {
   // The launcher passes bin/run.js first, as `node bin/run.js` would have it.
   const bin = resolve(process.argv[1])
   process.argv[1] = bin
@@ -39,5 +96,12 @@ startupSnapshot.setDeserializeMainFunction(() => {
   __maestroRuntime.require = Object.assign(load, {resolve: real.resolve, cache: real.cache, main: undefined, extensions: real.extensions})
   // Two levels below the root, like the modules that find files relative to their own URL.
   __maestroRuntime.url = pathToFileURL(join(root, 'dist', 'snapshot', 'entry.cjs')).href
-  return index.execute({dir: bin})
-})
+  return index.execute({
+    loadOptions: {
+      root,
+      plugins: pluginsHold(plugins, root) ? plugins.map : undefined,
+      // DEBUG unset: oclif's debug output would print nothing.
+      logger: process.env.DEBUG ? undefined : SILENT,
+    },
+  })
+}
