@@ -16,6 +16,11 @@ import {clearLoggers, setLogger} from '@oclif/core/logger'
 import * as index from '../index.js'
 // Not among @oclif/core's exports; the same module its Config uses.
 import pluginLoader from '../../node_modules/@oclif/core/lib/config/plugin-loader.js'
+// Loaded by ux/index.js, which each run loads itself (see scripts/bundle.js), yet as independent of
+// the environment as the rest: loaded now, they are in the snapshot.
+import '../../node_modules/@oclif/core/lib/ux/action/spinner.js'
+import '../../node_modules/@oclif/core/lib/ux/action/simple.js'
+import '../../node_modules/@oclif/core/lib/ux/colorize-json.js'
 
 /** Set by the bundle's wrapper (scripts/bundle.js): how the bundled code reaches the world outside it. */
 declare const __maestroRuntime: {require: NodeJS.Require; url: string}
