@@ -184,7 +184,8 @@ export async function newAgent(box: Box, name: string, command: string): Promise
 
 /** `maestro serve` as a child process; resolves once it printed its URL. */
 export async function serveChild(box: Box, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{child: ChildProcess; line: string; stderr: () => string; t: TestServer}> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], {env: {...box.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+  const port = args.includes('--port') ? [] : ['--port', '0']
+  const child = spawn(process.execPath, [BIN, 'serve', ...port, ...args], {env: {...box.env, ...env}, stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
   let stderr = ''
   child.stdout!.on('data', (chunk) => (stdout += chunk))

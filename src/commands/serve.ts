@@ -7,7 +7,8 @@ import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from '../server/defaults.js'
 export default class Serve extends BaseCommand<typeof Serve> {
   static summary = 'Serve the web page and HTTP API for the agents, on this machine only by default (see SECURITY.md).'
   static description =
-    'Prints one URL carrying a fresh token (or the one in MAESTRO_TOKEN / --token-file): opening it signs the browser in. ' +
+    'Prints one URL carrying a fresh token (or the one in MAESTRO_TOKEN / --token-file), valid until the server stops: opening it signs the browser in ' +
+    'for sessionDays (default 30), across restarts, until --sign-out-all. ' +
     'Runs until Ctrl-C or SIGTERM. A --host other than loopback needs TLS. See SECURITY.md for the whole model.'
   static examples = [
     '<%= config.bin %> <%= command.id %> --open',
@@ -25,6 +26,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     'allow-host': Flags.string({summary: 'Another host name the page may be reached by (repeatable).', multiple: true}),
     'max-clients': Flags.integer({summary: 'Most WebSockets open at once.', default: DEFAULT_MAX_CLIENTS, min: 1}),
     insecure: Flags.boolean({summary: 'Allow plain HTTP on a non-loopback --host (the token travels in clear).'}),
+    'sign-out-all': Flags.boolean({summary: 'Replace the session secret: every browser signed in before must open the new URL.'}),
     'token-file': Flags.file({summary: 'Read the token from this file instead of making one (never pass a token as an argument).', exists: true}),
   }
 
@@ -44,6 +46,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
       maxClients: flags['max-clients'],
       insecure: flags.insecure,
       tokenFile: flags['token-file'],
+      rotateSessionSecret: flags['sign-out-all'],
     })
     // ux writes even under --json, which silences this.log: these lines must be seen either way.
     for (const warning of server.warnings) ux.stderr(`WARNING: ${warning}`)
