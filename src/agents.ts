@@ -3,7 +3,7 @@ import {resolve} from 'node:path'
 
 import {screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
-import {type Agent, type AgentWorktree, printedRecently} from './shared/agent.js'
+import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, compareNames, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
@@ -22,7 +22,7 @@ import {
   renameSession,
   setAgentOptions,
 } from './tmux/sessions.js'
-import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWorktreeDir, makeWorktree, parseWorktreeOption, settleWorktree, summarize, worktreeChanges} from './worktrees.js'
+import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWorktreeDir, makeWorktree, parseWorktreeOption, settleWorktree, summarize, worktreeChanges, worktreeDiff} from './worktrees.js'
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
@@ -108,6 +108,17 @@ export async function agentWorktree(tmux: Tmux, name: string): Promise<AgentWork
   }
   return agent.worktree
 }
+
+/** The page's "Changes" view: what `maestro diff --json` gives, with the patch itself. */
+export async function agentChanges(tmux: Tmux, name: string): Promise<AgentChanges> {
+  const worktree = await agentWorktree(tmux, name)
+  const [changes, patch] = await Promise.all([worktreeChanges(worktree), worktreeDiff(worktree, {})])
+  const truncated = patch.length > MAX_PATCH_CHARS
+  return {name, worktree, ...changes, patch: truncated ? patch.slice(0, MAX_PATCH_CHARS) : patch, truncated}
+}
+
+/** A page cannot show more of a patch usefully; `maestro diff` gives the whole of it. */
+const MAX_PATCH_CHARS = 1_000_000
 
 export interface CreateAgentOptions {
   name: string

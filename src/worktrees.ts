@@ -2,8 +2,6 @@ import {cp, lstat, readFile, readdir, rm, rmdir, stat} from 'node:fs/promises'
 import {basename, dirname, isAbsolute, join, normalize, relative, resolve, sep} from 'node:path'
 
 import {
-  type CommitInfo,
-  type FileChange,
   addWorktree,
   assertBranchName,
   branchTip,
@@ -21,7 +19,7 @@ import {
   snapshotTree,
   treeOf,
 } from './git.js'
-import type {AgentWorktree} from './shared/agent.js'
+import type {AgentWorktree, WorktreeChanges} from './shared/agent.js'
 import {MaestroError} from './shared/errors.js'
 import {archiveAgent} from './store/archive.js'
 import {ensurePrivateDir, stateDir, writePrivateFile} from './store/files.js'
@@ -152,14 +150,7 @@ async function freePath(folder: string, name: string): Promise<string> {
   }
 }
 
-export interface Changes {
-  /** Commits on the worktree's HEAD beyond the base, oldest first. */
-  commits: CommitInfo[]
-  /** Every file that differs from the base: committed, uncommitted or untracked. */
-  files: FileChange[]
-  /** Of those, the files whose change is not committed yet (untracked ones included). */
-  uncommitted: string[]
-}
+export type Changes = WorktreeChanges
 
 interface Snapshot {
   head: string

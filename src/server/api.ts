@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
+import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
 import {type ErrorCode, MaestroError} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
@@ -27,6 +27,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
   INVALID_NAME: 400,
   NOTE_CONFLICT: 409,
+  NO_WORKTREE: 409,
+  WORKTREE_NOT_FOUND: 404,
   STORE_LOCKED: 503,
 }
 
@@ -69,6 +71,7 @@ const routes: Record<string, Route> = {
     context.renamed(name!, agent.name)
     return [200, agent]
   },
+  'GET /api/agents/:name/changes': async (context, _request, _address, name) => [200, await agentChanges(context.tmux, name!)],
   'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, await getAgentNote(context.tmux, name!)],
   'PUT /api/agents/:name/note': async (context, request, _address, name) => {
     const body = await readJson(request)

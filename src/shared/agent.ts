@@ -19,6 +19,27 @@ export interface Agent {
   worktree: AgentWorktree | null
 }
 
+/**
+ * What an agent changed in its worktree against its base (`maestro diff --json`, and with the
+ * patch text `GET /api/agents/NAME/changes`).
+ */
+export interface WorktreeChanges {
+  /** Commits beyond the base, oldest first. */
+  commits: {sha: string; subject: string}[]
+  /** Every file that differs from the base; null counts for a binary file. */
+  files: {path: string; added: number | null; deleted: number | null}[]
+  /** Of those, the files whose change is not committed yet, untracked ones included. */
+  uncommitted: string[]
+}
+
+export interface AgentChanges extends WorktreeChanges {
+  name: string
+  worktree: AgentWorktree
+  patch: string
+  /** True when the patch was cut short; `maestro diff NAME` prints all of it. */
+  truncated: boolean
+}
+
 /** `base` is the commit the agent's branch started from; its changes are measured against it. */
 export interface AgentWorktree {
   repo: string

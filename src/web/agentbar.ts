@@ -5,6 +5,7 @@ import {describeState, groupColour} from './tree.js'
 export interface AgentBarActions {
   toggleDrawer(): void
   toggleNotes(): void
+  toggleChanges(): void
   rename(): void
   kill(): void
 }
@@ -16,6 +17,7 @@ export class AgentBar {
   private readonly state = h('span', {class: 'state-pill'})
   private readonly meta = h('span', {class: 'agent-meta'})
   private readonly notesToggle: HTMLButtonElement
+  private readonly changesToggle: HTMLButtonElement
   private readonly actions: HTMLElement
 
   constructor(
@@ -27,27 +29,32 @@ export class AgentBar {
     menu.addEventListener('click', () => act.toggleDrawer())
     this.notesToggle = iconButton(ICONS.note, 'Show or hide notes', 'notes-toggle')
     this.notesToggle.addEventListener('click', () => act.toggleNotes())
+    this.changesToggle = h('button', {type: 'button', class: 'changes-toggle', title: 'Show what the agent changed in its worktree, or its terminal', 'aria-pressed': 'false'}, 'Changes')
+    this.changesToggle.addEventListener('click', () => act.toggleChanges())
     const rename = h('button', {type: 'button', class: 'rename', title: 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
     rename.addEventListener('click', () => act.rename())
     const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
     kill.addEventListener('click', () => act.kill())
     this.actions = h('div', {class: 'agent-actions'}, rename, kill)
-    this.element = h('header', {class: 'agent-bar'}, menu, this.title, this.state, this.meta, h('span', {class: 'spacer'}), this.notesToggle, this.actions)
+    this.element = h('header', {class: 'agent-bar'}, menu, this.title, this.state, this.meta, h('span', {class: 'spacer'}), this.changesToggle, this.notesToggle, this.actions)
   }
 
-  render(agent: Agent | undefined): void {
+  render(agent: Agent | undefined, changesOpen = false): void {
     setText(this.title, agent?.name ?? '')
     this.title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
     this.state.hidden = !agent
     this.meta.hidden = !agent
     this.notesToggle.hidden = !agent
+    this.changesToggle.hidden = !agent?.worktree
+    setAttr(this.changesToggle, 'aria-pressed', String(changesOpen))
     this.actions.hidden = !agent || this.readonly
     if (!agent) return
     const described = describeState(agent, Date.now())
     setText(this.state, described.text)
     setAttr(this.state, 'title', described.title)
     setAttr(this.state, 'data-state', agent.state)
-    setText(this.meta, `${agent.command || 'shell'} · ${agent.dir}`)
-    setAttr(this.meta, 'title', `${agent.command || 'shell'} in ${agent.dir}`)
+    const branch = agent.worktree ? ` · ${agent.worktree.branch}` : ''
+    setText(this.meta, `${agent.command || 'shell'}${branch} · ${agent.dir}`)
+    setAttr(this.meta, 'title', `${agent.command || 'shell'} in ${agent.dir}${agent.worktree ? `, on branch ${agent.worktree.branch} of ${agent.worktree.repo}` : ''}`)
   }
 }

@@ -1,4 +1,4 @@
-import type {Agent} from '../shared/agent.js'
+import type {Agent, AgentChanges} from '../shared/agent.js'
 import type {ApiError as ApiErrorBody, SessionInfo} from '../shared/protocol.js'
 
 export interface Note {
@@ -51,6 +51,7 @@ export const api = {
   kill: (name: string) => request<{name: string; archive: string}>('DELETE', agentPath(name)),
   rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to}),
   note: (name: string) => request<Note>('GET', `${agentPath(name)}/note`),
+  changes: (name: string) => request<AgentChanges>('GET', `${agentPath(name)}/changes`),
   /** `keepalive` lets a save started while the page unloads still reach the server. */
   saveNote: (name: string, text: string, revision: number, keepalive = false) =>
     request<Note>('PUT', `${agentPath(name)}/note`, {text, revision}, keepalive),

@@ -5,6 +5,7 @@ import type {Agent} from '../shared/agent.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
 import {AgentBar} from './agentbar.js'
+import {ChangesView} from './changes.js'
 import {ConnectionBanner} from './banner.js'
 import {Connection} from './connection.js'
 import {NAME_HINT, formDialog, nameProblem, toast} from './dialogs.js'
@@ -41,6 +42,7 @@ class App {
   private readonly agentBar: AgentBar
   private readonly sidebar: Sidebar
   private readonly notes: NotesPanel
+  private readonly changes = new ChangesView()
   private readonly keybar: KeyBar
   private readonly notifier = new Notifier((name) => this.select(name))
   private readonly connection: Connection
@@ -80,11 +82,12 @@ class App {
     this.agentBar = new AgentBar(readonly, {
       toggleDrawer: () => this.toggleDrawer(),
       toggleNotes: () => this.toggleNotes(),
+      toggleChanges: () => this.toggleChanges(),
       rename: () => this.renameAgent(),
       kill: () => this.killAgent(),
     })
     this.placeholder = h('div', {class: 'placeholder'})
-    this.stage = h('div', {class: 'stage'}, this.placeholder)
+    this.stage = h('div', {class: 'stage'}, this.placeholder, this.changes.element)
     const main = h('main', {class: 'main'}, this.agentBar.element, this.stage, this.keybar.element)
     this.banner = new ConnectionBanner(() => this.connection.retryNow())
     const scrim = h('div', {class: 'scrim'})
@@ -171,7 +174,10 @@ class App {
 
   private select(name: string, {focus = false} = {}): void {
     if (!this.agents.has(name)) return
-    if (name !== this.selected) this.currentView()?.hide()
+    if (name !== this.selected) {
+      this.currentView()?.hide()
+      this.changes.show(undefined)
+    }
     this.selected = name
     history.replaceState(null, '', `#${encodeURIComponent(name)}`)
     this.placeholder.hidden = true
@@ -192,6 +198,7 @@ class App {
 
   private showPlaceholder(message: string): void {
     this.currentView()?.hide()
+    this.changes.show(undefined)
     this.selected = undefined
     this.sidebar.setSelected(undefined)
     this.notes.show(undefined)
@@ -202,7 +209,7 @@ class App {
 
   private renderAgentBar(): void {
     const agent = this.selected ? this.agents.get(this.selected) : undefined
-    this.agentBar.render(agent)
+    this.agentBar.render(agent, this.changes.open)
     this.root.classList.toggle('no-agent', !agent)
   }
 
@@ -238,6 +245,14 @@ class App {
     }
     const hidden = this.root.classList.toggle('notes-hidden')
     localStorage.setItem(NOTES_HIDDEN_KEY, hidden ? '1' : '0')
+  }
+
+  /** Lays what the agent changed over its terminal, or takes it away again. */
+  private toggleChanges(): void {
+    const agent = this.selected ? this.agents.get(this.selected) : undefined
+    this.changes.show(this.changes.open || !agent?.worktree ? undefined : agent.name)
+    this.renderAgentBar()
+    if (!this.changes.open) this.currentView()?.focus()
   }
 
   private createAgent(): void {

@@ -10,6 +10,8 @@ interface Row {
   viewers: HTMLElement
   viewerCount: HTMLElement
   message: HTMLElement
+  /** The worktree's branch, for an agent with one. */
+  branch: HTMLElement
 }
 
 interface Group {
@@ -131,6 +133,8 @@ export class Sidebar {
     row.viewers.hidden = agent.attachedClients === 0
     setText(row.viewerCount, String(agent.attachedClients))
     setAttr(row.viewers, 'title', `${agent.attachedClients} viewer${agent.attachedClients === 1 ? '' : 's'}`)
+    row.branch.hidden = !agent.worktree
+    setText(row.branch, agent.worktree?.branch ?? '')
     const message = agent.state === 'waiting' ? (agent.stateMessage ?? '') : ''
     row.message.hidden = !message
     setText(row.message, message)
@@ -143,10 +147,11 @@ export class Sidebar {
     const viewerCount = h('span', {})
     const viewers = h('span', {class: 'viewers'}, icon(ICONS.eye), viewerCount)
     const message = h('span', {class: 'agent-message'})
-    const button = h('button', {type: 'button', class: 'agent', 'data-name': name}, h('span', {class: 'dot', 'aria-hidden': 'true'}), label, viewers, state, message)
+    const branch = h('span', {class: 'agent-branch'})
+    const button = h('button', {type: 'button', class: 'agent', 'data-name': name}, h('span', {class: 'dot', 'aria-hidden': 'true'}), label, viewers, state, branch, message)
     button.style.setProperty('--group', groupColour(name))
     button.addEventListener('click', () => this.select(name))
-    return {item: h('li', {}, button), button, label, state, viewers, viewerCount, message}
+    return {item: h('li', {}, button), button, label, state, viewers, viewerCount, message, branch}
   }
 
   private renderGroup(node: GroupNode): Group {
