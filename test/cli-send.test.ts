@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import {execFile} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync} from 'node:fs'
-import {homedir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {assertHumanError, assertJsonError, parseJson, startAgent} from './cli-helpers.js'
 import {ROOT, sandbox, waitFor} from './helpers.js'
+import {codexBinary, stopCodex} from './real-agents.js'
 
 const box = sandbox('send')
 after(() => box.cleanup())
@@ -56,20 +55,6 @@ test('send --key refuses a name that is not a tmux key, and sends nothing', asyn
   assert.doesNotMatch(screen('strict'), /KEY|text/)
 })
 
-/**
- * The real Codex CLI from npm, in the cache shared by the tests that run real agents
- * ($MAESTRO_AGENTS_CACHE, else ~/.cache/maestro-agents), installed there when missing.
- */
-async function codexBinary(): Promise<string | undefined> {
-  const cache = process.env.MAESTRO_AGENTS_CACHE || join(homedir(), '.cache', 'maestro-agents')
-  const bin = join(cache, 'node_modules', '.bin', 'codex')
-  if (existsSync(bin)) return bin
-  await new Promise<void>((resolve) =>
-    execFile('npm', ['install', '--prefix', cache, '--no-audit', '--no-fund', '@openai/codex'], {timeout: 300_000}, () => resolve()),
-  )
-  return existsSync(bin) ? bin : undefined
-}
-
 test('send submits a prompt to the real Codex CLI', {timeout: 400_000}, async (t) => {
   const codex = await codexBinary()
   if (!codex) return t.skip('@openai/codex could not be installed from the npm registry')
@@ -98,10 +83,7 @@ test('send submits a prompt to the real Codex CLI', {timeout: 400_000}, async (t
   // it runs): end Codex, stop the daemon, and end whatever still runs from that home.
   t.after(async () => {
     box.tmux(['kill-session', '-t', '=codex'])
-    await new Promise<void>((resolve) =>
-      execFile(codex, ['app-server', 'daemon', 'stop'], {env: {...process.env, HOME: home}, timeout: 30_000}, () => resolve()),
-    )
-    endProgramsUnder(home)
+    await stopCodex(codex, home)
   })
   await startAgent(box, 'codex', `HOME='${home}' '${codex}'`, ['--dir', dir])
   await waitFor(() => /^› Ask Codex to do anything/m.test(screen('codex')), 60_000, 'Codex to show its prompt')
@@ -110,14 +92,3 @@ test('send submits a prompt to the real Codex CLI', {timeout: 400_000}, async (t
   // Submitted: the prompt moves into the conversation and the input line is empty again.
   await waitFor(() => /^› list the files in this folder\n[\s\S]*^› Ask Codex to do anything/m.test(screen('codex')), 30_000, 'Codex to take the prompt')
 })
-
-/** SIGKILLs the processes whose executable lies under `dir` (this test's own Codex home). */
-function endProgramsUnder(dir: string): void {
-  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      if (readlinkSync(`/proc/${pid}/exe`).startsWith(`${dir}/`)) process.kill(Number(pid), 'SIGKILL')
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-}

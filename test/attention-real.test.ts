@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {parseJson, startAgent} from './cli-helpers.js'
+import {sandbox, waitFor} from './helpers.js'
+import {codexBinary, stopCodex} from './real-agents.js'
+
+const box = sandbox('attention-real')
+after(() => box.cleanup())
+
+interface Listed {
+  name: string
+  state: string
+  stateSource: string
+  stateMessage: string | null
+}
+
+async function listed(name: string): Promise<Listed | undefined> {
+  return parseJson<Listed[]>(await box.cli(['ls', '--json'])).find((agent) => agent.name === name)
+}
+
+const screen = (name: string) => box.tmux(['capture-pane', '-p', '-t', `=${name}:`])
+
+/**
+ * Waits until the program has drawn its new screen and holds it: Codex drops keys that arrive
+ * while it switches screens, as a person would never type that fast.
+ */
+async function settled(name: string): Promise<void> {
+  let last = ''
+  await waitFor(async () => {
+    const now = screen(name)
+    const same = now === last
+    last = now
+    if (!same) await new Promise((resolve) => setTimeout(resolve, 400))
+    return same
+  }, 20_000, `${name}'s screen to settle`)
+}
+
+/** Waits until `ls` shows the agent in this state, with this message, read from its screen. */
+async function lsShows(name: string, state: string, message: string | null, timeoutMs = 30_000): Promise<void> {
+  const agent = await waitFor(
+    async () => {
+      const found = await listed(name)
+      return found?.state === state && found.stateMessage === message && found
+    },
+    timeoutMs,
+    `ls to show ${name} ${state} (${message})`,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; screen:\n${screen(name)}`)
+  })
+  assert.equal(agent.stateSource, 'screen')
+  await settled(name)
+}
+
+test('the real Codex from npm, signed out and offline: each screen reads right as maestro send walks it to its prompt', {timeout: 400_000}, async (t) => {
+  const codex = await codexBinary()
+  if (!codex) return t.skip('@openai/codex could not be installed from the npm registry')
+  const home = join(box.home, 'codex-home')
+  const dir = join(box.home, 'codex-project')
+  mkdirSync(home, {recursive: true})
+  mkdirSync(dir, {recursive: true})
+  // Codex asks whether to trust a folder that is a git repository.
+  execFileSync('git', ['init', '-q', dir])
+  t.after(async () => {
+    box.tmux(['kill-session', '-t', '=codex'])
+    await stopCodex(codex, home)
+  })
+  await startAgent(box, 'codex', `HOME='${home}' '${codex}'`, ['--dir', dir])
+
+  await lsShows('codex', 'waiting', 'asks how to sign in', 60_000)
+  assert.equal((await box.cli(['send', 'codex', '--key', 'Down', '--key', 'Down', '--key', 'Enter'])).code, 0)
+  await waitFor(() => screen('codex').includes('Use an OpenAI API key'), 30_000, 'the other ways to sign in')
+  await settled('codex')
+  assert.equal((await box.cli(['send', 'codex'])).code, 0)
+  await lsShows('codex', 'waiting', 'asks for an API key')
+  assert.equal((await box.cli(['send', 'codex', 'sk-test-0000000000000000000000000000'])).code, 0)
+  await lsShows('codex', 'waiting', 'asks whether to trust this folder')
+  assert.equal((await box.cli(['send', 'codex'])).code, 0)
+  await lsShows('codex', 'idle', null)
+})
