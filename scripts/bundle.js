@@ -47,6 +47,18 @@ OCLIF_PATCHES.push({
   to: "return (await import('is-wsl')).default ? 'wsl' : (0, node_os_1.platform)();",
 })
 
+OCLIF_PATCHES.push({
+  // Every Config.load sets the logger, and a command's run loads the Config again: the default
+  // logger (and with it the `debug` module) was made each time even though set() keeps the first.
+  file: '@oclif/core/lib/logger.js',
+  from: `    else {
+        set(makeLogger(OCLIF_NS));
+    }`,
+  to: `    else if (!cachedLoggers.has('root')) {
+        set(makeLogger(OCLIF_NS));
+    }`,
+})
+
 const patchOclif = {
   name: 'patch-oclif',
   setup(build) {
