@@ -215,6 +215,22 @@ export interface SettledWorktree extends WorktreeInfo {
  * branch, and any other is kept unless `discard` says otherwise.
  */
 export async function settleWorktree(info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
+  try {
+    return await settle(info, archive, options)
+  } catch (error) {
+    // The agent has ended by now: its kill stands, and whatever could not be settled stays put.
+    const exists = Boolean(await stat(info.path).catch(() => undefined))
+    const patch = join(archive, 'changes.patch')
+    return {
+      ...info,
+      kept: exists,
+      patch: (await stat(patch).catch(() => undefined)) ? patch : null,
+      summary: exists ? `left as it was: ${(error as Error).message}` : 'missing: removed outside maestro',
+    }
+  }
+}
+
+async function settle(info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
   const taken = await snapshot(info)
   const {head, tree} = taken
   const patch = await changesPatch(info.path, info.base, head, tree, options.label).catch((error) => {

@@ -118,6 +118,10 @@ test('diff shows an agent\'s commits, uncommitted edits and untracked files agai
   assert.match(patch.stdout, /^\+\+\+ b\/committed\.txt$/m)
   assert.doesNotMatch(patch.stdout, /\u001B\[/, 'no colour when not on a terminal')
 
+  // git variables from the user's shell or a hook, pointing at the user's checkout, change nothing.
+  const redirected = await box.cli(['diff', 'differ', '--json'], {env: {GIT_DIR: join(repo, '.git'), GIT_WORK_TREE: repo, GIT_INDEX_FILE: join(repo, '.git', 'index')}})
+  assert.deepEqual(parseJson(redirected).uncommitted, ['app.txt', 'new.txt'])
+
   const stat = await box.cli(['diff', 'differ', '--stat'])
   assert.match(stat.stdout, /3 files changed, 4 insertions/)
 
@@ -215,6 +219,18 @@ test('kill --discard-worktree removes a worktree with work in it, after archivin
   assert.match(readFileSync(killed.worktree.patch, 'utf8'), /^\+scrap$/m)
   assert.equal(existsSync(worktree.path), false)
   assert.ok(!branches().includes('maestro/scrap'))
+})
+
+test('kill of an agent whose worktree was deleted outside maestro still ends it, and says so', async () => {
+  await startAgent(box, 'gone', 'sleep 1000', ['--dir', repo, '--worktree'])
+  const {worktree} = await listed('gone')
+  execFileSync('rm', ['-rf', worktree.path])
+  const result = await box.cli(['kill', 'gone'])
+  assert.equal(result.code, 0, result.stderr)
+  assert.match(result.stdout, /missing: removed outside maestro/)
+  assert.ok(!sessionNames(box).includes('gone'))
+  git(repo, 'worktree', 'prune')
+  git(repo, 'branch', '-q', '-D', 'maestro/gone')
 })
 
 test('every refused new --worktree creates nothing: no session, branch, worktree or folder', async () => {

@@ -48,7 +48,8 @@ export const api = {
   session: () => request<SessionInfo>('GET', '/api/session'),
   agents: () => request<Agent[]>('GET', '/api/agents'),
   create: (body: {name: string; dir?: string; cmd?: string; note?: string}) => request<Agent>('POST', '/api/agents', body),
-  kill: (name: string) => request<{name: string; archive: string}>('DELETE', agentPath(name)),
+  kill: (name: string) =>
+    request<{name: string; archive: string; worktree: {kept: boolean; path: string; branch: string; summary: string} | null}>('DELETE', agentPath(name)),
   rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to}),
   note: (name: string) => request<Note>('GET', `${agentPath(name)}/note`),
   changes: (name: string) => request<AgentChanges>('GET', `${agentPath(name)}/changes`),

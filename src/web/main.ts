@@ -309,8 +309,9 @@ class App {
       danger: true,
       fields: [],
       submit: async () => {
-        const {archive} = await api.kill(name)
-        toast(`Killed ${name}. Archived in ${archive}`)
+        const {archive, worktree} = await api.kill(name)
+        const kept = worktree?.kept ? ` Its worktree ${worktree.path} (branch ${worktree.branch}: ${worktree.summary}) was kept.` : ''
+        toast(`Killed ${name}. Archived in ${archive}.${kept}`)
         this.notes.forget(name)
         this.selected = undefined
         this.agents.delete(name)
