@@ -93,8 +93,9 @@ export class AgentWatcher {
 /**
  * Resolves with the agents once every one of them is in one of `states`; rejects with TIMEOUT
  * after `timeoutMs`, or AGENT_NOT_FOUND when an agent disappears (it can never get there).
+ * `observe` hears every list read meanwhile (the onStateChange notifier).
  */
-export function waitForStates(tmux: Tmux, names: string[], states: AgentState[], timeoutMs?: number): Promise<Agent[]> {
+export function waitForStates(tmux: Tmux, names: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
   for (const name of names) assertAgentName(name)
   const watcher = new AgentWatcher(tmux)
   return new Promise<Agent[]>((resolve, reject) => {
@@ -117,6 +118,7 @@ export function waitForStates(tmux: Tmux, names: string[], states: AgentState[],
     watcher.subscribe(
       (agents) => {
         latest = agents
+        observe?.(agents)
         const byName = new Map(agents.map((agent) => [agent.name, agent]))
         const missing = names.find((name) => !byName.has(name))
         if (missing) return finish(agentNotFound(missing))

@@ -7,7 +7,7 @@ import {SETTING_KEYS, type SettingKey, type Settings, readSettings, writeSetting
 
 export default class Config extends BaseCommand<typeof Config> {
   static summary = 'Show or change settings; without arguments, list them.'
-  static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd; worktreeDir is where new --worktree makes worktrees (default: worktrees in the state directory).`
+  static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd; worktreeDir is where new --worktree makes worktrees (default: worktrees in the state directory); onStateChange is a command as a JSON array, run when an agent starts waiting or exits.`
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> defaultCommand claude', '<%= config.bin %> <%= command.id %> defaultCommand --unset']
   static args = {
     key: Args.string({description: 'Setting name', options: [...SETTING_KEYS]}),
@@ -24,8 +24,13 @@ export default class Config extends BaseCommand<typeof Config> {
     const settings = value !== undefined || this.flags.unset ? await writeSetting(key as SettingKey, value) : await readSettings()
     if (!this.jsonEnabled()) {
       const shown = key ? [key] : SETTING_KEYS
-      for (const name of shown) this.log(`${name} = ${settings[name as SettingKey] ?? '(not set)'}`)
+      for (const name of shown) this.log(`${name} = ${display(settings[name as SettingKey])}`)
     }
     return settings
   }
+}
+
+function display(value: Settings[SettingKey]): string {
+  if (value === undefined) return '(not set)'
+  return Array.isArray(value) ? JSON.stringify(value) : String(value)
 }

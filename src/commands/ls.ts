@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {configuredNotifier} from '../notify.js'
 import {age, firstLine, shortPath, table} from '../render.js'
 import type {Agent} from '../shared/agent.js'
 import {AgentWatcher} from '../watch.js'
@@ -47,6 +48,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const inPlace = process.stdout.isTTY && !this.jsonEnabled()
     let previous = ''
     const watcher = new AgentWatcher(this.tmux)
+    const notify = await configuredNotifier()
     let latest: Agent[] | undefined
     // In place, SINCE keeps counting even while nothing changes.
     if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest)}\n`), 1000)
@@ -54,6 +56,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
       watcher.subscribe(
         (agents) => {
           latest = agents
+          notify?.(agents)
           const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
           if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents)}\n`)
           else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents)}\n\n`)

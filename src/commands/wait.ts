@@ -2,6 +2,7 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
+import {configuredNotifier} from '../notify.js'
 import {AGENT_STATES, type Agent, type AgentState} from '../shared/agent.js'
 import {waitForStates} from '../watch.js'
 
@@ -23,7 +24,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
     const {argv} = await this.parse(Wait)
     const states = (this.flags.for ?? ['waiting', 'idle', 'exited']) as AgentState[]
     const timeout = this.flags.timeout === undefined ? undefined : this.flags.timeout * 1000
-    const agents = await waitForStates(this.tmux, argv as string[], states, timeout)
+    const agents = await waitForStates(this.tmux, argv as string[], states, timeout, await configuredNotifier())
     if (!this.jsonEnabled()) for (const agent of agents) this.log(`${agent.name} is ${agent.state}`)
     return agents
   }

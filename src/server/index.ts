@@ -5,6 +5,7 @@ import type {AddressInfo, Socket} from 'node:net'
 
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
+import {configuredNotifier} from '../notify.js'
 import {AgentWatcher} from '../watch.js'
 import {type AuditLimits, AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken} from './auth.js'
@@ -121,6 +122,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
   const watcher = new AgentWatcher(options.tmux)
+  // Told even with no page open: the notifier keeps the watcher reading.
+  const notify = await configuredNotifier()
+  if (notify) watcher.subscribe(notify)
   const sockets = new Sockets({
     tmux: options.tmux,
     gate,

@@ -8,9 +8,11 @@ export interface Settings {
   sessionDays?: number
   /** Where `new --worktree` makes worktrees; default: `worktrees` in the state directory. */
   worktreeDir?: string
+  /** A program and its arguments, run when an agent starts waiting or exits (see src/notify.ts). */
+  onStateChange?: string[]
 }
 
-export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir'] as const
+export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 // conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
@@ -23,7 +25,7 @@ async function open() {
       cwd: configDir(),
       configName: 'settings',
       configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}},
+      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}},
     })
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)
@@ -41,9 +43,24 @@ export async function writeSetting(key: SettingKey, value: string | undefined): 
   return {...settings.store}
 }
 
-function parse(key: SettingKey, value: string): string | number {
+function parse(key: SettingKey, value: string): string | number | string[] {
+  if (key === 'onStateChange') return parseCommand(value)
   if (key !== 'sessionDays') return value
   const days = Number(value)
   if (!(days > 0 && days <= 3650)) throw new MaestroError('INVALID_ARGUMENT', `sessionDays must be a number of days above 0 and at most 3650, not "${value}"`)
   return days
+}
+
+/** A command as a JSON array of strings: a shell string would be parsed, and could run anything. */
+function parseCommand(value: string): string[] {
+  let command: unknown
+  try {
+    command = JSON.parse(value)
+  } catch {
+    command = undefined
+  }
+  if (!Array.isArray(command) || command.length === 0 || !command.every((word) => typeof word === 'string' && word !== '')) {
+    throw new MaestroError('INVALID_ARGUMENT', `onStateChange must be a JSON array of the program and its arguments, e.g. '["notify-send", "maestro"]', not ${value}`)
+  }
+  return command as string[]
 }
