@@ -98,7 +98,9 @@ function main(plugins: Plugins, streamListeners: Array<{name: 'stdout' | 'stderr
     const path = id.startsWith('file:') ? fileURLToPath(id) : id
     return path === target ? index : real(path)
   }
-  __maestroRuntime.require = Object.assign(load, {resolve: real.resolve, cache: real.cache, main: undefined, extensions: real.extensions})
+  // Resolving that module's own path is answered at once, without Node's resolver.
+  const resolveId = Object.assign((id: string, options?: {paths?: string[]}) => (id === target ? target : real.resolve(id, options)), {paths: real.resolve.paths})
+  __maestroRuntime.require = Object.assign(load, {resolve: resolveId, cache: real.cache, main: undefined, extensions: real.extensions})
   // Two levels below the root, like the modules that find files relative to their own URL.
   __maestroRuntime.url = pathToFileURL(join(root, 'dist', 'snapshot', 'entry.cjs')).href
   return index.execute({
