@@ -133,9 +133,9 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   assertAgentName(options.name)
   const dir = resolve(options.dir ?? process.cwd())
   const info = await stat(dir).catch(() => undefined)
-  if (!info?.isDirectory()) {
-    throw new MaestroError('DIR_NOT_FOUND', `directory ${dir} does not exist (create it, or pass an existing --dir)`, {dir})
-  }
+  // Said in words that fit the page as well as the CLI: no flag names.
+  if (!info) throw new MaestroError('DIR_NOT_FOUND', `directory ${dir} does not exist`, {dir})
+  if (!info.isDirectory()) throw new MaestroError('DIR_NOT_FOUND', `${dir} is not a directory`, {dir})
   if (await hasSession(tmux, options.name)) {
     throw new MaestroError('AGENT_EXISTS', `agent "${options.name}" already exists (pick another name, or maestro kill ${options.name})`, {
       name: options.name,

@@ -1,17 +1,41 @@
 /** Plain, aligned text output for humans; `--json` output never passes through here. */
 
-/** Aligns columns with two spaces between them; the last column is never padded. */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Aligns columns with two spaces between them; the last column is never padded. With `fit`, the
+ * rows stay within `fit.width` characters: the columns listed in `fit.shrink` give up width, the
+ * widest first, down to their heading's width, and cells that no longer fit end in "…".
+ */
+export function table(header: string[], rows: string[][], fit?: {width: number; shrink: number[]}): string {
   const all = [header, ...rows]
   const widths = header.map((_, column) => Math.max(...all.map((row) => [...(row[column] ?? '')].length)))
+  if (fit) shrinkColumns(widths, header, fit)
   return all
     .map((row) =>
       row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell + ' '.repeat(widths[column] - [...cell].length)))
+        .map((cell, column) => {
+          const shown = truncate(cell, widths[column])
+          return column === row.length - 1 ? shown : shown + ' '.repeat(widths[column] - [...shown].length)
+        })
         .join('  ')
         .trimEnd(),
     )
     .join('\n')
+}
+
+function shrinkColumns(widths: number[], header: string[], fit: {width: number; shrink: number[]}): void {
+  let excess = widths.reduce((sum, width) => sum + width, 0) + 2 * (widths.length - 1) - fit.width
+  while (excess > 0) {
+    const candidates = fit.shrink.filter((column) => widths[column] > Math.max(header[column].length, 1))
+    if (candidates.length === 0) return
+    const widest = candidates.reduce((a, b) => (widths[b] > widths[a] ? b : a))
+    widths[widest]--
+    excess--
+  }
+}
+
+function truncate(text: string, width: number): string {
+  const chars = [...text]
+  return chars.length > width ? `${chars.slice(0, Math.max(0, width - 1)).join('')}…` : text
 }
 
 /** 42s, 5m, 3h, 2d: how long ago `iso` was. */

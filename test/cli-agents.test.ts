@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readFileSync, realpathSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -60,7 +60,7 @@ test('new refuses an existing name with AGENT_EXISTS and leaves the agent alone'
   assert.equal(box.tmux(['display-message', '-p', '-t', '=shop-frontend-cart:', '#{pane_pid}']), before)
 })
 
-test('new with a --dir that does not exist exits 2 with DIR_NOT_FOUND and creates nothing', async () => {
+test('new with a --dir that does not exist, or is a file, exits 2 with DIR_NOT_FOUND and creates nothing', async () => {
   const missing = join(box.home, 'no-such-dir')
   const [human, json] = await Promise.all([
     box.cli(['new', 'nowhere', '--dir', missing, '--cmd', 'sleep 1000']),
@@ -68,6 +68,10 @@ test('new with a --dir that does not exist exits 2 with DIR_NOT_FOUND and create
   ])
   assertHumanError(human, 'DIR_NOT_FOUND', 2, new RegExp(`directory ${missing} does not exist`))
   assertJsonError(json, 'DIR_NOT_FOUND', 2)
+  assert.doesNotMatch(human.stderr, /--dir/, 'the message suits the page too')
+  const file = join(box.home, 'a-file')
+  writeFileSync(file, '')
+  assertHumanError(await box.cli(['new', 'nowhere', '--dir', file, '--cmd', 'sleep 1000']), 'DIR_NOT_FOUND', 2, new RegExp(`${file} is not a directory`))
   assert.ok(!sessionNames(box).includes('nowhere'))
 })
 

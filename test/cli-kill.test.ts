@@ -95,7 +95,7 @@ test('kill several names with --json returns where each was archived', async () 
 
 test('kill-all off a terminal without --yes exits 2 with CONFIRMATION_REQUIRED and kills nothing', async () => {
   const [human, json] = await Promise.all([box.cli(['kill-all']), box.cli(['kill-all', '--json'])])
-  assertHumanError(human, 'CONFIRMATION_REQUIRED', 2, /kill-all would end 2 agent\(s\); pass --yes/)
+  assertHumanError(human, 'CONFIRMATION_REQUIRED', 2, /kill-all would end 2 agents \(api, api-server\); pass --yes/)
   assertJsonError(json, 'CONFIRMATION_REQUIRED', 2)
   assert.deepEqual(sessionNames(box), ['api', 'api-server'])
 })

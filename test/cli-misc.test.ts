@@ -200,11 +200,42 @@ test('help lists every command once with its summary, its aliases beside it', as
   assert.equal(new Set(names).size, names.length, `a command or alias listed twice: ${names.join(' ')}`)
 })
 
+test('ls on a terminal fits its width, cutting DIR, COMMAND and NOTE with …; piped, rows are whole', async () => {
+  const dir = join(box.home, 'a-rather-long-directory-name-for-a-project', 'with', 'nested', 'folders')
+  mkdirSync(dir, {recursive: true})
+  const command = `sh -c 'echo started; exec sleep 1000' # ${'x'.repeat(60)}`
+  await startAgent(box, 'wide-agent', command, ['--dir', dir, '--note', 'a note that is long enough to be cut on a narrow terminal'])
+  const piped = await box.cli(['ls'])
+  const whole = piped.stdout.split('\n').find((line) => line.startsWith('wide-agent'))!
+  assert.ok(whole.includes(command) && whole.includes(dir), whole)
+
+  for (const width of [80, 120]) {
+    outer(['new-session', '-d', '-x', String(width), '-y', '40', '-s', `ls${width}`, process.execPath, BIN, 'ls'])
+    const lines = await waitFor(() => {
+      const text = outer(['capture-pane', '-p', '-S', '-', '-t', `=ls${width}:`])
+      return text.includes('wide-agent') ? text.trimEnd().split('\n') : undefined
+    }, 10_000, `ls in a ${width}-column terminal`)
+    const header = lines.findIndex((line) => line.startsWith('NAME'))
+    // tmux marks the end of ls with a "Pane is dead" line of its own.
+    const rows = lines.slice(header).filter((line) => line && !line.startsWith('Pane is dead'))
+    // One line per agent: nothing wrapped onto a line of its own.
+    assert.equal(rows.length, 1 + sessionNames(box).length, lines.join('\n'))
+    for (const line of rows) assert.ok([...line].length <= width, `${line.length} > ${width}: ${line}`)
+    const row = rows.find((line) => line.startsWith('wide-agent'))!
+    assert.match(row, /^wide-agent\s+\S+/)
+    assert.ok(row.includes('…'), row)
+    assert.ok(!row.includes(command), 'the command was cut')
+  }
+})
+
 test('kill-all on a terminal asks first, and kills nothing unless the answer is yes', async () => {
   const agents = sessionNames(box)
   assert.ok(agents.length > 0)
   const screen = (session: string) => outer(['capture-pane', '-p', '-J', '-S', '-', '-t', `=${session}:`])
-  const question = new RegExp(`End all ${agents.length} agent\\(s\\)\\? .*\\[y/N\\]`)
+  // The first five by name, as ls lists them, and how many more.
+  const named = [...agents].sort((a, b) => a.localeCompare(b))
+  assert.ok(named.length > 5, 'enough agents to leave some unnamed')
+  const question = new RegExp(`End ${named.length} agents \\(${named.slice(0, 5).join(', ')} and ${named.length - 5} more\\)\\? .*\\[y/N\\]`)
 
   outer(['new-session', '-d', '-x', '150', '-y', '30', '-s', 'refuser', process.execPath, BIN, 'kill-all'])
   await waitFor(() => question.test(screen('refuser')), 10_000, 'the question')

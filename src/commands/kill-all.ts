@@ -19,7 +19,7 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
       if (!this.jsonEnabled()) this.log('no agents to kill')
       return []
     }
-    if (!this.flags.yes) await this.confirm(agents.length)
+    if (!this.flags.yes) await this.confirm(agents.map((agent) => agent.name))
     const killed: KilledAgent[] = []
     const {Listr} = await import('listr2')
     const tasks = new Listr(
@@ -39,17 +39,27 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
     return killed
   }
 
-  private async confirm(count: number): Promise<void> {
+  private async confirm(names: string[]): Promise<void> {
+    const which = agentList(names)
     if (!process.stdin.isTTY || this.jsonEnabled()) {
-      throw new MaestroError('CONFIRMATION_REQUIRED', `kill-all would end ${count} agent(s); pass --yes to confirm when not on a terminal`)
+      throw new MaestroError('CONFIRMATION_REQUIRED', `kill-all would end ${which}; pass --yes to confirm when not on a terminal`)
     }
     const {createInterface} = await import('node:readline/promises')
     const prompt = createInterface({input: process.stdin, output: process.stdout})
-    const answer = await prompt.question(`End all ${count} agent(s)? Scrollback and notes are archived first. [y/N] `)
+    const answer = await prompt.question(`End ${which}? Scrollback and notes are archived first. [y/N] `)
     prompt.close()
     if (!/^y(es)?$/i.test(answer.trim())) {
       this.log('nothing was killed')
       this.exit(1)
     }
   }
+}
+
+const NAMED = 5
+
+/** "2 agents (api, web)", "9 agents (a, b, c, d, e and 4 more)". */
+function agentList(names: string[]): string {
+  const shown = names.slice(0, NAMED).join(', ')
+  const rest = names.length - NAMED
+  return `${names.length} agent${names.length === 1 ? '' : 's'} (${shown}${rest > 0 ? ` and ${rest} more` : ''})`
 }

@@ -36,7 +36,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
     // Without any worktree, BRANCH and CHANGES would only be empty.
     const shown = agents.some((agent) => agent.worktree) ? HEADER : HEADER.filter((column) => !WORKTREE_COLUMNS.includes(column))
     const pick = (cells: string[]) => cells.filter((_, index) => shown.includes(HEADER[index]))
-    return table(shown, rows.map(pick))
+    return table(shown, rows.map(pick), fit(shown))
   }
 
   /**
@@ -91,6 +91,12 @@ function row(agent: Shown, name = agent.name): string[] {
     agent.command,
     firstLine(agent.note),
   ]
+}
+
+/** On a terminal the rows fit its width; piped, they are printed whole. */
+function fit(columns: string[]): {width: number; shrink: number[]} | undefined {
+  if (!process.stdout.isTTY || !process.stdout.columns) return undefined
+  return {width: process.stdout.columns, shrink: ['DIR', 'BRANCH', 'COMMAND', 'NOTE'].map((column) => columns.indexOf(column)).filter((index) => index >= 0)}
 }
 
 /** Each group heading on a row of its own, agents indented under it, in name order. */
