@@ -18,6 +18,9 @@ import Rename from './commands/rename.js'
 import Report from './commands/report.js'
 import Send from './commands/send.js'
 import Serve from './commands/serve.js'
+import Share from './commands/share/index.js'
+import ShareLs from './commands/share/ls.js'
+import ShareRevoke from './commands/share/revoke.js'
 import Wait from './commands/wait.js'
 import WorktreeLs from './commands/worktree/ls.js'
 import WorktreeRm from './commands/worktree/rm.js'
@@ -42,6 +45,9 @@ export const COMMANDS = {
   report: Report,
   send: Send,
   serve: Serve,
+  share: Share,
+  'share:ls': ShareLs,
+  'share:revoke': ShareRevoke,
   wait: Wait,
   'worktree:ls': WorktreeLs,
   'worktree:rm': WorktreeRm,

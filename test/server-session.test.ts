@@ -4,6 +4,7 @@ import {statSync} from 'node:fs'
 import {after, test} from 'node:test'
 
 import {Credentials} from '../src/server/auth.js'
+import {GrantBook} from '../src/server/grants.js'
 import {DEFAULT_SESSION_DAYS, loadSessionSecret, sessionSecretPath} from '../src/server/session.js'
 import {sandbox} from './helpers.js'
 import {call, exitOf, login, serve, serveChild, useSandboxEnv} from './server-helpers.js'
@@ -56,7 +57,9 @@ test('a session lasts sessionDays (default 30), then is refused', async () => {
 
   let now = Date.parse('2026-01-01T00:00:00Z')
   const secret = await loadSessionSecret()
-  const credentials = new Credentials('a-token-of-enough-length', {port: 1, secure: false, secret, sessionDays: 2, now: () => now})
+  const grants = await GrantBook.open()
+  grants.stop()
+  const credentials = new Credentials('a-token-of-enough-length', {port: 1, secure: false, secret, sessionDays: 2, grants, now: () => now})
   const cookie = credentials.setCookie({kind: 'admin'}).split(';')[0]
   assert.deepEqual(credentials.checkCookie(cookie), {kind: 'admin'})
   now += 2 * 86_400_000 - 1000

@@ -1,10 +1,14 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
-import {type ErrorCode, MaestroError} from '../shared/errors.js'
+import {type ErrorCode, MaestroError, agentNotFound} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
+import {shareAgents} from '../shares.js'
+import type {Agent} from '../shared/agent.js'
+import {type Grant, assertRole, listGrants, revokeGrants} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
+import type {Identity} from './auth.js'
 import {sendError, sendJson} from './respond.js'
 
 export interface ApiContext {
@@ -23,6 +27,7 @@ export const MAX_BODY_BYTES = 256 * 1024
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AGENT_EXISTS: 409,
   AGENT_NOT_FOUND: 404,
+  GRANT_NOT_FOUND: 404,
   DIR_NOT_FOUND: 400,
   INVALID_ARGUMENT: 400,
   INVALID_NAME: 400,
@@ -72,6 +77,24 @@ const routes: Record<string, Route> = {
     return [200, agent]
   },
   'GET /api/agents/:name/changes': async (context, _request, _address, name) => [200, await agentChanges(context.tmux, name!)],
+  'GET /api/shares': async () => [200, await listGrants()],
+  'POST /api/shares': async (context, request, address) => {
+    const body = await readJson(request)
+    const agents = body.agents
+    if (!Array.isArray(agents) || agents.length === 0 || !agents.every((agent) => typeof agent === 'string')) {
+      throw new Refusal(400, 'INVALID_ARGUMENT', '"agents" must be a list of agent names')
+    }
+    const role = field(body, 'role', 'string') ?? 'viewer'
+    assertRole(role)
+    const created = await shareAgents(context.tmux, {agents, role, expires: field(body, 'expires', 'string'), label: field(body, 'label', 'string')})
+    context.audit.write('grant_create', {address, grant: created.grant.id, agents: agents.join(' '), role, expiresAt: created.grant.expiresAt})
+    return [201, created]
+  },
+  'DELETE /api/shares/:id': async (context, _request, address, id) => {
+    const [revoked] = await revokeGrants([id!])
+    context.audit.write('grant_revoke', {address, grant: revoked.id})
+    return [200, revoked]
+  },
   'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, await getAgentNote(context.tmux, name!)],
   'PUT /api/agents/:name/note': async (context, request, _address, name) => {
     const body = await readJson(request)
@@ -84,7 +107,7 @@ const routes: Record<string, Route> = {
 }
 
 /** Routes one authenticated /api request; GET never changes anything, and --readonly refuses every change. */
-export async function handleApi(context: ApiContext, request: IncomingMessage, res: ServerResponse, url: URL, address: string): Promise<void> {
+export async function handleApi(context: ApiContext, request: IncomingMessage, res: ServerResponse, url: URL, address: string, identity: Identity): Promise<void> {
   const method = request.method ?? ''
   try {
     const {key, name} = match(url.pathname)
@@ -93,13 +116,21 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
       const known = Object.keys(routes).some((candidate) => candidate.endsWith(` ${key}`))
       throw known ? new Refusal(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`) : new Refusal(404, 'NOT_FOUND', 'no such API endpoint')
     }
+    const grant = identity.kind === 'grant' ? identity.grant : undefined
+    if (grant) {
+      const refusal = outOfGrant(grant, `${method} ${key}`, name)
+      if (refusal) {
+        context.audit.write('refused', {address, status: refusal instanceof Refusal ? refusal.status : 404, reason: 'outside share', grant: grant.id, method, path: url.pathname})
+        throw refusal
+      }
+    }
     if (method !== 'GET' && context.readonly) {
       context.audit.write('refused', {address, status: 403, reason: 'read-only', method, path: url.pathname})
       throw new Refusal(403, 'READ_ONLY', 'this server is read-only (started with --readonly)')
     }
     const [status, body] = await route(context, request, address, name)
     if (method !== 'GET') context.changed()
-    sendJson(res, status, body)
+    sendJson(res, status, grant ? narrowed(grant, key, body) : body)
   } catch (error) {
     if (error instanceof Refusal) return sendError(res, error.status, error.code, error.message)
     if (error instanceof MaestroError) return sendError(res, STATUS[error.code] ?? 500, error.code, error.message, error.details)
@@ -108,9 +139,34 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
   }
 }
 
+/**
+ * What a share link's grant may not do, as the refusal it gets: its agents' terminals and notes
+ * only (editing notes for an operator); any other agent is answered as if it did not exist.
+ */
+function outOfGrant(grant: Grant, route: string, name: string | undefined): Error | undefined {
+  if (name !== undefined && route.includes('/api/agents/:name') && !grant.agents.includes(name)) return agentNotFound(name)
+  if (['GET /api/session', 'GET /api/agents', 'GET /api/agents/:name/note', 'GET /api/agents/:name/changes'].includes(route)) return undefined
+  if (route === 'PUT /api/agents/:name/note') {
+    return grant.role === 'operator' ? undefined : new Refusal(403, 'READ_ONLY', 'this share link is for watching (viewer): notes are read-only')
+  }
+  return new Refusal(403, 'FORBIDDEN', 'a share link cannot do this (only the server\'s own URL can)')
+}
+
+/** The answers a grant gets, cut down to its agents. */
+function narrowed(grant: Grant, key: string, body: unknown): unknown {
+  if (key === '/api/agents') return (body as Agent[]).filter((agent) => grant.agents.includes(agent.name))
+  if (key === '/api/session') {
+    const session = body as SessionInfo
+    const {id, role, agents, label, expiresAt} = grant
+    return {...session, readonly: session.readonly || role === 'viewer', grant: {id, role, agents, label, expiresAt}} satisfies SessionInfo
+  }
+  return body
+}
+
 function match(pathname: string): {key: string; name?: string} {
   const parts = pathname.split('/')
   if (parts[1] !== 'api') throw new Refusal(404, 'NOT_FOUND', 'no such API endpoint')
+  if (parts[2] === 'shares' && parts.length === 4) return {key: '/api/shares/:id', name: parts[3]}
   if (parts[2] === 'agents' && parts.length >= 4) {
     let name: string
     try {

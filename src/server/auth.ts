@@ -2,6 +2,8 @@ import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {readFile, stat} from 'node:fs/promises'
 
 import {MaestroError} from '../shared/errors.js'
+import type {Grant} from '../store/grants.js'
+import type {GrantBook} from './grants.js'
 
 /** Below this a token could be guessed; a generated one has 43 characters (256 bits). */
 export const MIN_TOKEN_LENGTH = 16
@@ -68,8 +70,8 @@ export function secretEquals(candidate: string, secret: string): boolean {
 
 export type CredentialKind = 'cookie' | 'bearer' | 'token'
 
-/** Who a request speaks for: the holder of the server's token. */
-export type Identity = {kind: 'admin'}
+/** Who a request speaks for: the holder of the server's token, or of a share link's grant. */
+export type Identity = {kind: 'admin'} | {kind: 'grant'; grant: Grant}
 
 export interface CredentialOptions {
   port: number
@@ -78,6 +80,7 @@ export interface CredentialOptions {
   secret: Buffer
   /** How long a session cookie stays valid. */
   sessionDays: number
+  grants: GrantBook
   now?: () => number
 }
 
@@ -96,6 +99,7 @@ export class Credentials {
   readonly #secure: boolean
   readonly #sessionMs: number
   readonly #now: () => number
+  readonly #grants: GrantBook
 
   constructor(token: string, options: CredentialOptions) {
     this.#token = token
@@ -105,10 +109,13 @@ export class Credentials {
     this.#secure = options.secure
     this.#sessionMs = options.sessionDays * 86_400_000
     this.#now = options.now ?? Date.now
+    this.#grants = options.grants
   }
 
   checkToken(candidate: string): Identity | undefined {
-    return secretEquals(candidate, this.#token) ? {kind: 'admin'} : undefined
+    if (secretEquals(candidate, this.#token)) return {kind: 'admin'}
+    const grant = this.#grants.byToken(candidate)
+    return grant && {kind: 'grant', grant}
   }
 
   /**
@@ -124,9 +131,11 @@ export class Credentials {
   }
 
   /** A Set-Cookie value that signs the browser in as `identity` for sessionDays. */
-  setCookie(_identity: Identity): string {
-    const expires = Math.floor((this.#now() + this.#sessionMs) / 1000)
-    const payload = `${expires.toString(36)}.${ADMIN_SCOPE}`
+  setCookie(identity: Identity): string {
+    // A grant's session ends with the grant.
+    const until = identity.kind === 'grant' ? Math.min(this.#now() + this.#sessionMs, Date.parse(identity.grant.expiresAt)) : this.#now() + this.#sessionMs
+    const expires = Math.floor(until / 1000)
+    const payload = `${expires.toString(36)}.${identity.kind === 'admin' ? ADMIN_SCOPE : `g-${identity.grant.id}`}`
     const maxAge = expires - Math.floor(this.#now() / 1000)
     return `${this.cookieName}=${payload}.${this.#mac(payload)}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${this.#secure ? '; Secure' : ''}`
   }
@@ -137,7 +146,9 @@ export class Credentials {
     const [expires, scope, mac] = parts
     if (!secretEquals(mac, this.#mac(`${expires}.${scope}`))) return undefined
     if (Number.parseInt(expires, 36) * 1000 <= this.#now()) return undefined
-    return scope === ADMIN_SCOPE ? {kind: 'admin'} : undefined
+    if (scope === ADMIN_SCOPE) return {kind: 'admin'}
+    const grant = scope.startsWith('g-') ? this.#grants.current(scope.slice(2)) : undefined
+    return grant && {kind: 'grant', grant}
   }
 
   #mac(payload: string): string {

@@ -115,7 +115,7 @@ export class Gate {
       this.audit.write('auth_failed', {address, via, ...where})
       return keep ?? {ok: false, status: 401, code: 'UNAUTHORIZED', message: 'wrong token', headers: {'WWW-Authenticate': 'Bearer'}}
     }
-    this.audit.write('auth_ok', {address, via, ...where})
+    this.audit.write('auth_ok', {address, via, grant: identity.kind === 'grant' ? identity.grant.id : undefined, ...where})
     if (via === 'bearer') return {ok: true, url, address, via, identity}
     return {ok: true, url, address, via, identity, signIn: {setCookie: this.credentials.setCookie(identity)}}
   }

@@ -56,7 +56,7 @@ export function handleRequest(context: HttpContext, request: IncomingMessage, re
     return
   }
   if (isApi) {
-    void handleApi(context.api, request, res, url, address)
+    void handleApi(context.api, request, res, url, address, admission.identity)
     return
   }
   if (!read) return sendError(res, 405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, undefined, {Allow: 'GET, HEAD'})

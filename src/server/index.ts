@@ -7,10 +7,12 @@ import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
 import {AgentWatcher} from '../watch.js'
+import {forgetAddress, recordAddress} from './address.js'
 import {type AuditLimits, AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken} from './auth.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from './defaults.js'
 import {Gate} from './gate.js'
+import {GrantBook} from './grants.js'
 import {HostPolicy, isLoopback, isWildcard, urlHost} from './hosts.js'
 import {handleRequest} from './http.js'
 import {DEFAULT_AUTH_LIMIT, FailureLimiter, type RateLimit} from './rate-limit.js'
@@ -118,7 +120,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
 
   const scheme = tls ? 'https' : 'http'
-  const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays})
+  const grants = await GrantBook.open()
+  const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays, grants})
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
   const watcher = new AgentWatcher(options.tmux)
@@ -133,6 +136,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     readonly,
     maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
     heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
+    grants,
   })
   const api = {
     tmux: options.tmux,
@@ -150,6 +154,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
+  await recordAddress(`${scheme}://${isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host}:${boundPort}`)
 
   // On a wildcard address the first --allow-host name is how the user reaches the machine.
   const shownHost = isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host
@@ -169,10 +174,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       (closing ??= (async () => {
         await sockets.close()
         watcher.stop()
+        grants.stop()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())
           server.closeAllConnections()
         })
+        await forgetAddress()
         audit.write('stop', {host, port: boundPort})
         audit.close()
       })()),

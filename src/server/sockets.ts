@@ -9,8 +9,10 @@ import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../
 import type {Tmux} from '../tmux/client.js'
 import {captureHistory, clientSessions, fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AgentWatcher} from '../watch.js'
+import type {Grant} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
+import type {GrantBook} from './grants.js'
 import {refuseRaw} from './respond.js'
 import {TerminalViewer} from './terminal.js'
 
@@ -26,6 +28,7 @@ interface TerminalRoute {
   name: string
   cols: number
   rows: number
+  readonly: boolean
   history?: string
 }
 const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
@@ -39,6 +42,7 @@ export interface SocketOptions {
   maxClients: number
   /** How often silent peers are pinged; one that misses a whole interval is dropped. */
   heartbeatMs: number
+  grants: GrantBook
 }
 
 /**
@@ -50,6 +54,8 @@ export class Sockets {
   readonly #wss = new WebSocketServer({noServer: true, maxPayload: MAX_PAYLOAD_BYTES, perMessageDeflate: false})
   readonly #viewers = new Set<TerminalViewer>()
   readonly #streams = new Set<WebSocket>()
+  /** Sockets opened with a share link's grant, by grant id. */
+  readonly #granted = new Map<WebSocket, string>()
   readonly #alive = new WeakSet<WebSocket>()
   readonly #heartbeat: NodeJS.Timeout
   /** Upgrades accepted but not yet handed to ws, which count against the cap too. */
@@ -59,6 +65,17 @@ export class Sockets {
   constructor(private readonly options: SocketOptions) {
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs)
     this.#heartbeat.unref()
+    options.grants.onChange(() => this.#checkGrants())
+  }
+
+  /** The sockets of a grant that was revoked or has expired close at once. */
+  #checkGrants(): void {
+    for (const [ws, id] of this.#granted) {
+      if (this.options.grants.current(id)) continue
+      this.#granted.delete(ws)
+      this.options.audit.write('grant_refused', {grant: id, reason: 'revoked or expired', kind: 'socket'})
+      ws.close(CloseCode.grantEnded, 'share revoked or expired')
+    }
   }
 
   get viewers(): ReadonlySet<TerminalViewer> {
@@ -69,8 +86,9 @@ export class Sockets {
     socket.on('error', () => socket.destroy())
     const admission = this.options.gate.admit(request, {checkOrigin: true, acceptQueryToken: false})
     if (!admission.ok) return refuseRaw(socket, admission.status, admission.code, admission.message, admission.headers)
-    const {url, address} = admission
-    const route = this.#route(url)
+    const {url, address, identity} = admission
+    const grant = identity.kind === 'grant' ? identity.grant : undefined
+    const route = this.#route(url, this.options.readonly || grant?.role === 'viewer')
     if ('refusal' in route) return refuseRaw(socket, route.status, route.code, route.refusal)
     if (this.#wss.clients.size + this.#pending >= this.options.maxClients) {
       this.options.audit.write('refused', {address, status: 503, reason: 'too many clients', path: url.pathname})
@@ -78,7 +96,8 @@ export class Sockets {
     }
     // Whether the agent exists is known before the socket is accepted, so that the viewer is
     // listening from the socket's first frame on and no early keystroke is lost.
-    const exists = 'name' in route ? this.#prepare(route) : Promise.resolve(true)
+    // An agent outside a grant is answered exactly like an agent that does not exist.
+    const exists = !('name' in route) ? Promise.resolve(true) : grant && !grant.agents.includes(route.name) ? Promise.resolve(false) : this.#prepare(route)
     this.#pending++
     void exists.then((found) => {
       this.#pending--
@@ -90,9 +109,14 @@ export class Sockets {
         const opened = Date.now()
         const agent = 'name' in route ? route.name : undefined
         const kind = agent === undefined ? 'events' : 'terminal'
-        this.options.audit.write('socket_open', {address, kind, agent, readonly: this.options.readonly})
-        ws.on('close', (code) => this.options.audit.write('socket_close', {address, kind, agent, code, seconds: Math.round((Date.now() - opened) / 1000)}))
-        if (!('name' in route)) this.#events(ws)
+        const readonly = 'name' in route ? route.readonly : this.options.readonly
+        this.options.audit.write('socket_open', {address, kind, agent, readonly, grant: grant?.id})
+        ws.on('close', (code) => {
+          this.#granted.delete(ws)
+          this.options.audit.write('socket_close', {address, kind, agent, code, grant: grant?.id, seconds: Math.round((Date.now() - opened) / 1000)})
+        })
+        if (grant) this.#granted.set(ws, grant.id)
+        if (!('name' in route)) this.#events(ws, grant)
         else if (found) this.#terminal(ws, route)
         else {
           const notice: TerminalNotice = {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${route.name}" not found`}
@@ -111,7 +135,7 @@ export class Sockets {
     try {
       // Asked about a missing session, display-message answers with nothing rather than an error.
       if (!(await hasSession(this.options.tmux, route.name))) return false
-      if (this.options.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
+      if (route.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
       route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
       return true
     } catch {
@@ -119,7 +143,7 @@ export class Sockets {
     }
   }
 
-  #route(url: URL): {events: true} | TerminalRoute | {status: number; code: string; refusal: string} {
+  #route(url: URL, readonly: boolean): {events: true} | TerminalRoute | {status: number; code: string; refusal: string} {
     if (url.pathname === '/api/events') return {events: true}
     const match = TERMINAL_PATH.exec(url.pathname)
     if (!match) return {status: 404, code: 'NOT_FOUND', refusal: 'no such socket'}
@@ -133,7 +157,7 @@ export class Sockets {
     const cols = url.searchParams.has('cols') ? Number(url.searchParams.get('cols')) : DEFAULT_SIZE.cols
     const rows = url.searchParams.has('rows') ? Number(url.searchParams.get('rows')) : DEFAULT_SIZE.rows
     if (!isValidSize(cols, rows)) return {status: 400, code: 'BAD_REQUEST', refusal: 'cols and rows must be whole numbers in range'}
-    return {name, cols, rows}
+    return {name, cols, rows, readonly}
   }
 
   /**
@@ -141,9 +165,10 @@ export class Sockets {
    * missed: past EVENTS_HIGH_WATER_BYTES queued, lists are held back and only the newest is sent
    * once the queue has drained, which brings the page up to date. Memory stays bounded per socket.
    */
-  #events(ws: WebSocket): void {
+  #events(ws: WebSocket, grant: Grant | undefined): void {
     let held: Agent[] | undefined
-    const send = (agents: Agent[]) => {
+    const send = (all: Agent[]) => {
+      const agents = grant ? all.filter((agent) => grant.agents.includes(agent.name)) : all
       if (ws.readyState !== ws.OPEN) return
       if (ws.bufferedAmount > EVENTS_HIGH_WATER_BYTES) {
         held = agents
@@ -171,7 +196,7 @@ export class Sockets {
   }
 
   #terminal(ws: WebSocket, route: TerminalRoute): void {
-    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route, readonly: this.options.readonly})
+    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => void this.#checkExits(agents))

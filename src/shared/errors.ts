@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'DIR_NOT_FOUND'
   | 'EDITOR_FAILED'
   | 'GIT_FAILED'
+  | 'GRANT_NOT_FOUND'
   | 'INVALID_NAME'
   | 'INVALID_ARGUMENT'
   | 'NO_WORKTREE'
@@ -46,6 +47,7 @@ const exitFor: Record<ErrorCode, number> = {
   DIR_NOT_FOUND: ExitCode.usage,
   EDITOR_FAILED: ExitCode.failure,
   GIT_FAILED: ExitCode.failure,
+  GRANT_NOT_FOUND: ExitCode.failure,
   INVALID_ARGUMENT: ExitCode.usage,
   INVALID_NAME: ExitCode.usage,
   NO_WORKTREE: ExitCode.usage,

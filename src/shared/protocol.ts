@@ -25,6 +25,8 @@ import type {Agent} from './agent.js'
 export interface SessionInfo {
   readonly: boolean
   version: string
+  /** Present when the page was opened with a share link: what it may see and until when. */
+  grant?: {id: string; role: 'viewer' | 'operator'; agents: string[]; label?: string; expiresAt: string}
 }
 
 export type ServerEvent = {type: 'agents'; agents: Agent[]}
@@ -48,6 +50,8 @@ export const CloseCode = {
   policy: 1008,
   tooBig: 1009,
   agentExited: 4000,
+  /** The share link the socket was opened with was revoked or has expired. */
+  grantEnded: 4003,
   agentNotFound: 4004,
   slowConsumer: 4008,
 } as const
@@ -86,6 +90,7 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
 export type RefusalCode =
   | 'BAD_REQUEST'
   | 'CROSS_SITE'
+  | 'FORBIDDEN'
   | 'FORBIDDEN_HOST'
   | 'FORBIDDEN_ORIGIN'
   | 'METHOD_NOT_ALLOWED'

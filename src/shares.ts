@@ -1,0 +1,24 @@
+import {MaestroError, agentNotFound} from './shared/errors.js'
+import {assertAgentName} from './shared/names.js'
+import {DEFAULT_GRANT_EXPIRY, type Grant, type GrantRole, createGrant, parseExpiry} from './store/grants.js'
+import type {Tmux} from './tmux/client.js'
+import {listSessions} from './tmux/sessions.js'
+
+export interface ShareOptions {
+  agents: string[]
+  role: GrantRole
+  /** `30m`, `24h`, `7d`; 24 h when left out. */
+  expires?: string
+  label?: string
+}
+
+/** A share link's grant for existing agents; the token is returned once and stored only as a hash. */
+export async function shareAgents(tmux: Tmux, options: ShareOptions): Promise<{grant: Grant; token: string}> {
+  if (options.agents.length === 0) throw new MaestroError('INVALID_ARGUMENT', 'name at least one agent to share')
+  for (const name of options.agents) assertAgentName(name)
+  const expiresInMs = parseExpiry(options.expires ?? DEFAULT_GRANT_EXPIRY)
+  const existing = new Set((await listSessions(tmux)).map((session) => session.name))
+  const missing = options.agents.find((name) => !existing.has(name))
+  if (missing) throw agentNotFound(missing)
+  return createGrant({agents: options.agents, role: options.role, expiresInMs, label: options.label})
+}

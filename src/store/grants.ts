@@ -1,0 +1,143 @@
+import {createHash, randomBytes, timingSafeEqual} from 'node:crypto'
+import {readFileSync} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {MaestroError} from '../shared/errors.js'
+import {stateDir, writePrivateFile} from './files.js'
+
+/** viewer: watches its agents and reads their notes; operator: also types and edits their notes. */
+export type GrantRole = 'viewer' | 'operator'
+
+/** A share link's grant as stored: the token itself is never kept, only its SHA-256. */
+export interface Grant {
+  id: string
+  agents: string[]
+  role: GrantRole
+  label?: string
+  createdAt: string
+  expiresAt: string
+}
+
+interface StoredGrant extends Grant {
+  hash: string
+}
+
+export const DEFAULT_GRANT_EXPIRY = '24h'
+const UNITS: Record<string, number> = {m: 60_000, h: 3_600_000, d: 86_400_000}
+
+/** `30m`, `24h`, `7d` as milliseconds; anything else, or more than a year, is refused. */
+export function parseExpiry(text: string): number {
+  const match = /^(\d+)([mhd])$/.exec(text.trim())
+  const ms = match ? Number(match[1]) * UNITS[match[2]] : Number.NaN
+  if (!(ms > 0 && ms <= 366 * UNITS.d)) {
+    throw new MaestroError('INVALID_ARGUMENT', `--expires takes minutes, hours or days such as 30m, 24h or 7d (at most a year), not "${text}"`)
+  }
+  return ms
+}
+
+export function assertRole(role: string): asserts role is GrantRole {
+  if (role !== 'viewer' && role !== 'operator') throw new MaestroError('INVALID_ARGUMENT', `the role is viewer or operator, not "${role}"`)
+}
+
+export function grantsPath(): string {
+  return join(stateDir(), 'grants.json')
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+async function load(): Promise<StoredGrant[]> {
+  const text = await readFile(grantsPath(), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '[]'
+    throw error
+  })
+  return parse(text)
+}
+
+function parse(text: string): StoredGrant[] {
+  try {
+    const grants = JSON.parse(text) as unknown
+    if (!Array.isArray(grants)) throw new Error('not a list')
+    return grants as StoredGrant[]
+  } catch {
+    throw new MaestroError('INVALID_ARGUMENT', `share file ${grantsPath()} is not valid; fix or move it aside (nothing was changed)`)
+  }
+}
+
+function publicGrant({hash: _hash, ...grant}: StoredGrant): Grant {
+  return grant
+}
+
+/** The grants not yet expired, without their hashes. */
+export async function listGrants(now = Date.now()): Promise<Grant[]> {
+  return (await load()).filter((grant) => Date.parse(grant.expiresAt) > now).map(publicGrant)
+}
+
+/** Creates a grant and returns its token: 256 random bits, shown once and stored only as a hash. */
+export async function createGrant(options: {agents: string[]; role: GrantRole; expiresInMs: number; label?: string}): Promise<{grant: Grant; token: string}> {
+  const token = randomBytes(32).toString('base64url')
+  const now = Date.now()
+  const stored: StoredGrant = {
+    id: randomBytes(6).toString('hex'),
+    agents: [...new Set(options.agents)],
+    role: options.role,
+    ...(options.label ? {label: options.label} : {}),
+    createdAt: new Date(now).toISOString(),
+    expiresAt: new Date(now + options.expiresInMs).toISOString(),
+    hash: hashToken(token),
+  }
+  // Expired grants are dropped whenever the file is written.
+  const kept = (await load()).filter((grant) => Date.parse(grant.expiresAt) > now)
+  await writePrivateFile(grantsPath(), `${JSON.stringify([...kept, stored], null, 2)}\n`)
+  return {grant: publicGrant(stored), token}
+}
+
+/** Removes the grants with these ids (every grant for `all`); an unknown id removes nothing. */
+export async function revokeGrants(ids: string[] | 'all'): Promise<Grant[]> {
+  const grants = await load()
+  if (ids !== 'all') {
+    const unknown = ids.filter((id) => !grants.some((grant) => grant.id === id))
+    if (unknown.length > 0) {
+      throw new MaestroError('GRANT_NOT_FOUND', `no share ${unknown.map((id) => `"${id}"`).join(', ')}; nothing was revoked (maestro share ls lists them)`, {ids: unknown})
+    }
+  }
+  const revoked = ids === 'all' ? grants : grants.filter((grant) => ids.includes(grant.id))
+  await writePrivateFile(grantsPath(), `${JSON.stringify(grants.filter((grant) => !revoked.includes(grant)), null, 2)}\n`)
+  return revoked.map(publicGrant)
+}
+
+/** The grants as the server holds them: matched by token hash in constant time. */
+export class GrantTable {
+  constructor(private readonly grants: StoredGrant[]) {}
+
+  static async read(): Promise<GrantTable> {
+    return new GrantTable(await load())
+  }
+
+  /** For a token check, which is synchronous: the file is small and read only when it changed. */
+  static readSync(): GrantTable {
+    try {
+      return new GrantTable(parse(readFileSync(grantsPath(), 'utf8')))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new GrantTable([])
+      throw error
+    }
+  }
+
+  byToken(token: string, now = Date.now()): Grant | undefined {
+    const hash = Buffer.from(hashToken(token), 'hex')
+    let found: StoredGrant | undefined
+    // Every grant is compared, so the time taken says nothing about which one matched.
+    for (const grant of this.grants) {
+      if (timingSafeEqual(hash, Buffer.from(grant.hash, 'hex')) && Date.parse(grant.expiresAt) > now) found = grant
+    }
+    return found && publicGrant(found)
+  }
+
+  byId(id: string, now = Date.now()): Grant | undefined {
+    const grant = this.grants.find((candidate) => candidate.id === id)
+    return grant && Date.parse(grant.expiresAt) > now ? publicGrant(grant) : undefined
+  }
+}

@@ -1,0 +1,143 @@
+// Share links: a grant sees only its agents, with the role it was given, until revoked or expired.
+import assert from 'node:assert/strict'
+import {readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {createGrant, grantsPath} from '../src/store/grants.js'
+import {sandbox, waitFor} from './helpers.js'
+import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath, useSandboxEnv} from './server-helpers.js'
+
+const box = sandbox('server-share')
+useSandboxEnv(box)
+let t: TestServer
+
+before(async () => {
+  await newAgent(box, 'shared', 'cat')
+  await newAgent(box, 'private', 'cat')
+  t = await serve(box)
+})
+after(async () => {
+  await t?.server.close()
+  box.cleanup()
+})
+
+/** `maestro share …` through the real CLI; returns the grant and the token of its link. */
+async function share(args: string[]): Promise<{id: string; token: string; url: string; role: string; expiresAt: string}> {
+  const result = await box.cli(['share', ...args, '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  const grant = JSON.parse(result.stdout)
+  return {...grant, token: new URL(grant.url).searchParams.get('token')!}
+}
+
+const as = (token: string): TestServer => ({...t, token})
+const auditText = () => readFileSync(join(box.env.MAESTRO_STATE_DIR!, 'audit.log'), 'utf8')
+
+test('a grant sees only its agents: the list, notes, events and terminals of others are invisible', async () => {
+  const grant = await share(['shared', '--role', 'operator', '--label', 'colleague'])
+  assert.match(grant.url, new RegExp(`^http://localhost:${t.port}/\\?token=[A-Za-z0-9_-]{43}$`))
+  assert.equal(statSync(grantsPath()).mode & 0o777, 0o600)
+  assert.ok(!readFileSync(grantsPath(), 'utf8').includes(grant.token), 'the token is stored in clear')
+  const g = as(grant.token)
+  assert.deepEqual((await api(g, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['shared'])
+  assert.equal((await api(g, 'GET', '/api/agents/private/note')).status, 404)
+  assert.equal((await api(g, 'PUT', '/api/agents/private/note', {text: 'x', revision: 0})).status, 404)
+  assert.equal((await api(g, 'GET', '/api/agents/shared/note')).status, 200)
+  const session = (await api(g, 'GET', '/api/session')).json
+  assert.deepEqual(session.grant, {id: grant.id, role: 'operator', agents: ['shared'], label: 'colleague', expiresAt: grant.expiresAt})
+
+  const events = await openSocket(g, '/api/events')
+  await waitFor(() => events.notices.length > 0, 10_000, 'the first list')
+  assert.deepEqual(events.notices[0].agents.map((agent: {name: string}) => agent.name), ['shared'])
+  await events.close()
+  const other = await openSocket(g, terminalPath('private'))
+  assert.equal((await other.closedPromise).code, 4004)
+})
+
+test('a grant cannot reach admin operations: create, kill, rename, share', async () => {
+  const grant = await share(['shared', '--role', 'operator'])
+  const g = as(grant.token)
+  const refused = [
+    await api(g, 'POST', '/api/agents', {name: 'intruder', cmd: 'cat'}),
+    await api(g, 'DELETE', '/api/agents/shared'),
+    await api(g, 'POST', '/api/agents/shared/rename', {name: 'moved'}),
+    await api(g, 'POST', '/api/shares', {agents: ['private']}),
+    await api(g, 'GET', '/api/shares'),
+    await api(g, 'DELETE', `/api/shares/${grant.id}`),
+  ]
+  assert.deepEqual(refused.map((reply) => [reply.status, reply.json.error.code]), Array(6).fill([403, 'FORBIDDEN']))
+  assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).trim().split('\n').sort(), ['private', 'shared'])
+})
+
+test('an operator types and edits notes; a viewer can neither type, resize nor edit', async () => {
+  const operator = as((await share(['shared', '--role', 'operator'])).token)
+  const typing = await openSocket(operator, terminalPath('shared'))
+  typing.send({type: 'input', data: 'operator-was-here\r'})
+  await typing.waitForText('operator-was-here', 10_000)
+  await typing.close()
+  const revision = (await api(operator, 'GET', '/api/agents/shared/note')).json.revision
+  assert.equal((await api(operator, 'PUT', '/api/agents/shared/note', {text: 'from the operator', revision})).status, 200)
+
+  const viewer = as((await share(['shared'])).token)
+  assert.equal((await api(viewer, 'GET', '/api/session')).json.readonly, true)
+  const size = box.tmux(['display-message', '-p', '-t', '=shared:', '#{window_width}x#{window_height}']).trim()
+  const watching = await openSocket(viewer, terminalPath('shared', 50, 10))
+  await waitFor(() => watching.notices.some((notice) => notice.type === 'size'), 10_000, 'the size notice')
+  watching.send({type: 'input', data: 'viewer-typed-this\r'})
+  watching.send({type: 'resize', cols: 40, rows: 8})
+  // A later operator keystroke arrives; the viewer's never did.
+  const after = await openSocket(operator, terminalPath('shared'))
+  after.send({type: 'input', data: 'marker-after\r'})
+  await watching.waitForText('marker-after', 10_000)
+  assert.ok(!box.tmux(['capture-pane', '-p', '-t', '=shared:']).includes('viewer-typed-this'))
+  assert.equal(box.tmux(['display-message', '-p', '-t', '=shared:', '#{window_width}x#{window_height}']).trim(), size)
+  await Promise.all([watching.close(), after.close()])
+  const note = await api(viewer, 'PUT', '/api/agents/shared/note', {text: 'from the viewer', revision: revision + 1})
+  assert.deepEqual([note.status, note.json.error.code], [403, 'READ_ONLY'])
+})
+
+test('share revoke closes open sockets at once and refuses the token; expiry does the same', async () => {
+  const grant = await share(['shared', '--role', 'operator'])
+  const g = as(grant.token)
+  const cookie = String((await call(`${t.base}/?token=${grant.token}`)).headers['set-cookie']).split(';')[0]
+  const events = await openSocket(g, '/api/events')
+  const terminal = await openSocket(g, terminalPath('shared'))
+  const started = Date.now()
+  const revoked = await box.cli(['share', 'revoke', grant.id])
+  assert.equal(revoked.code, 0, revoked.stderr)
+  assert.equal((await events.closedPromise).code, 4003)
+  assert.equal((await terminal.closedPromise).code, 4003)
+  console.log(`# sockets closed ${Date.now() - started} ms after share revoke was started (CLI start-up included)`)
+  assert.equal((await api(g, 'GET', '/api/agents')).status, 401)
+  assert.equal((await call(`${t.base}/api/agents`, {headers: {cookie}})).status, 401)
+  const unknown = await box.cli(['share', 'revoke', grant.id])
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /\[GRANT_NOT_FOUND\]/)
+
+  const {token} = await createGrant({agents: ['shared'], role: 'viewer', expiresInMs: 1500})
+  const short = await openSocket(as(token), '/api/events')
+  assert.equal((await short.closedPromise).code, 4003)
+  assert.equal((await api(as(token), 'GET', '/api/agents')).status, 401)
+})
+
+test('grants survive a restart; Host and Origin checks apply to them; the audit log names grant ids only', async () => {
+  const grant = await share(['shared'])
+  const cookie = String((await call(`${t.base}/?token=${grant.token}`)).headers['set-cookie']).split(';')[0]
+  const port = t.port
+  await t.server.close()
+  t = await serve(box, {port})
+  assert.deepEqual((await api(as(grant.token), 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['shared'])
+  assert.deepEqual(JSON.parse((await call(`${t.base}/api/agents`, {headers: {cookie}})).body).map((agent: {name: string}) => agent.name), ['shared'])
+  assert.equal((await call(`${t.base}/api/agents`, {headers: {authorization: `Bearer ${grant.token}`, host: 'rebind.example'}})).status, 403)
+  await assert.rejects(openSocket(as(grant.token), '/api/events', {origin: 'http://evil.example'}), {status: 403})
+  await api(as(grant.token), 'DELETE', '/api/agents/shared')
+
+  const text = auditText()
+  assert.ok(!text.includes(grant.token))
+  const entries = text.trim().split('\n').map((line) => JSON.parse(line))
+  assert.ok(entries.some((entry) => entry.event === 'grant_create' && entry.grant === grant.id))
+  assert.ok(entries.some((entry) => entry.event === 'auth_ok' && entry.grant === grant.id))
+  assert.ok(entries.some((entry) => entry.event === 'refused' && entry.reason === 'outside share' && entry.grant === grant.id))
+  assert.ok(entries.some((entry) => entry.event === 'grant_revoke'))
+  assert.ok(entries.some((entry) => entry.event === 'grant_refused'))
+})
