@@ -4,7 +4,7 @@
 // each run (see tripwire.ts and deferred.ts).
 import {check} from './tripwire.js'
 
-import {statSync} from 'node:fs'
+import {realpathSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {dirname, join, resolve} from 'node:path'
 import {fileURLToPath, pathToFileURL} from 'node:url'
@@ -31,7 +31,7 @@ declare const __filename: string
 /** What oclif's logger does when DEBUG is unset, without loading `debug`. */
 const SILENT: Logger = {namespace: 'oclif', child: () => SILENT, debug() {}, error() {}, info() {}, trace() {}, warn() {}}
 
-const buildRoot = resolve(__filename, '..', '..', '..')
+const buildRoot = realpathSync(resolve(__filename, '..', '..', '..'))
 /** What oclif reads of the environment while it loads plugins; the plugins are loaded for these values. */
 const PLUGIN_ENV = ['NODE_ENV', 'OCLIF_DISABLE_RC', 'OCLIF_NEXT_VERSION']
 
@@ -89,7 +89,8 @@ function main(plugins: Plugins, streamListeners: Array<{name: 'stdout' | 'stderr
   // The launcher passes bin/run.js first, as `node bin/run.js` would have it.
   const bin = resolve(process.argv[1])
   process.argv[1] = bin
-  const root = dirname(dirname(bin))
+  // The real directory, as `node bin/run.js` gives oclif (import.meta.url) through npm's links.
+  const root = dirname(dirname(realpathSync(bin)))
   for (const {name, error} of streamListeners) for (const listener of error) process[name].on('error', listener as (error: Error) => void)
   const real = createRequire(join(root, 'package.json'))
   const target = join(root, __COMMANDS_TARGET__)
