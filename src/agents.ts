@@ -59,7 +59,7 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agen
   return sessions
     .map((session) => {
       const reading = classify(table, session, screens.get(session.name), now)
-      return toAgent(session, notes[session.name]?.text ?? '', memory ? memory.recall(session.paneId, reading) : reading, now)
+      return toAgent(session, notes[session.name]?.text ?? '', memory ? memory.recall(session.paneId, reading, screens.get(session.name)) : reading, now)
     })
     .sort((a, b) => compareNames(a.name, b.name))
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {execFileSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {parseJson, startAgent} from './cli-helpers.js'
-import {sandbox, waitFor} from './helpers.js'
+import {BIN, sandbox, waitFor} from './helpers.js'
 import {codexBinary, stopCodex} from './real-agents.js'
 
 const box = sandbox('attention-real')
@@ -14,6 +14,7 @@ after(() => box.cleanup())
 interface Listed {
   name: string
   state: string
+  stateSince: string
   stateSource: string
   stateMessage: string | null
 }
@@ -80,4 +81,44 @@ test('the real Codex from npm, signed out and offline: each screen reads right a
   await lsShows('codex', 'waiting', 'asks whether to trust this folder')
   assert.equal((await box.cli(['send', 'codex'])).code, 0)
   await lsShows('codex', 'idle', null)
+})
+
+test('a quiet agent stays idle while a viewer opens, resizes its window three times and closes', async () => {
+  // Like an agent program, this one redraws its screen whenever its window changes size.
+  const redraws = `trap 'clear; echo approve the migration?' WINCH; clear; echo approve the migration?; while :; do sleep 0.2; done`
+  await startAgent(box, 'quiet', `bash -c "${redraws}"`)
+  const watch = spawn(process.execPath, [BIN, 'ls', '--watch', '--json'], {env: box.env, stdio: ['ignore', 'pipe', 'inherit']})
+  const lists: Listed[][] = []
+  let pending = ''
+  watch.stdout.on('data', (chunk) => {
+    pending += chunk
+    for (let end = pending.indexOf('\n'); end >= 0; end = pending.indexOf('\n')) {
+      lists.push(JSON.parse(pending.slice(0, end)))
+      pending = pending.slice(end + 1)
+    }
+  })
+  const quiet = (list: Listed[]) => list.find((agent) => agent.name === 'quiet')
+  try {
+    await waitFor(() => quiet(lists.at(-1) ?? [])?.state === 'idle', 20_000, 'the agent to fall quiet')
+    const seen = lists.length
+    const since = quiet(lists.at(-1)!)!.stateSince
+    // A viewer: a tmux client of its own that attaches, sizes the window three times and leaves.
+    const viewer = spawn('tmux', ['-L', box.socket, '-C', 'attach', '-t', '=quiet'], {stdio: ['pipe', 'ignore', 'ignore']})
+    for (const size of ['100x30', '61x17', '120x40']) {
+      viewer.stdin.write(`refresh-client -C ${size}\n`)
+      await waitFor(() => box.tmux(['display-message', '-p', '-t', '=quiet:', '#{window_width}x#{window_height}']).trim() === size, 10_000, `the window at ${size}`)
+    }
+    viewer.stdin.end()
+    await new Promise((resolve) => viewer.on('exit', resolve))
+    // A later change of another agent shows that the watch read the list after every redraw.
+    await startAgent(box, 'marker', 'sleep 0.5; exit 7')
+    await waitFor(() => lists.some((list) => list.some((agent) => agent.name === 'marker' && agent.state === 'exited')), 20_000, 'the marker to exit')
+    for (const list of lists.slice(seen)) {
+      assert.equal(quiet(list)?.state, 'idle', JSON.stringify(quiet(list)))
+      assert.equal(quiet(list)?.stateSince, since)
+    }
+    assert.match(box.tmux(['capture-pane', '-p', '-t', '=quiet:']), /approve the migration\?/)
+  } finally {
+    watch.kill()
+  }
 })

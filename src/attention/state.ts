@@ -126,12 +126,24 @@ export function exitMessage(code: number | null): string | null {
  * wait) keeps the time it first saw that state. Keyed by pane, which a rename keeps.
  */
 export class StateMemory {
-  readonly #seen = new Map<string, {state: AgentState; since: Date}>()
+  readonly #seen = new Map<string, {reading: StateReading; screen: string | undefined}>()
 
-  recall(paneId: string, reading: StateReading): StateReading {
+  /**
+   * Output that leaves the screen saying what it said is not work: a viewer attaching, resizing or
+   * detaching makes the program redraw the same text at another size. Such an agent keeps the
+   * reading it had, and its time.
+   */
+  recall(paneId: string, reading: StateReading, screen?: string): StateReading {
     const seen = this.#seen.get(paneId)
-    if (seen?.state === reading.state) return {...reading, since: seen.since < reading.since ? seen.since : reading.since}
-    this.#seen.set(paneId, {state: reading.state, since: reading.since})
+    const fingerprint = screen === undefined ? undefined : screenFingerprint(screen)
+    const redrawn = reading.source === 'activity' && reading.state === 'working' && fingerprint !== undefined && seen?.screen === fingerprint
+    if (seen && redrawn && seen.reading.state !== 'working') return seen.reading
+    if (seen?.reading.state === reading.state) {
+      const kept = {...reading, since: seen.reading.since < reading.since ? seen.reading.since : reading.since}
+      this.#seen.set(paneId, {reading: kept, screen: fingerprint})
+      return kept
+    }
+    this.#seen.set(paneId, {reading, screen: fingerprint})
     return reading
   }
 
