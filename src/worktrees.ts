@@ -102,7 +102,7 @@ export async function makeWorktree(name: string, dir: string, request: WorktreeR
   try {
     await addWorktree(repo.root, path, branch, base)
   } catch (error) {
-    await rm(path, {recursive: true, force: true})
+    // git cleans up what it began; the folder may be another maestro's that won a race for the name.
     throw gitFailed(error)
   }
   const undo = async () => {

@@ -233,12 +233,24 @@ test('kill of an agent whose worktree was deleted outside maestro still ends it,
   git(repo, 'branch', '-q', '-D', 'maestro/gone')
 })
 
+test('two new --worktree of one name at once: one agent starts, the other fails and takes nothing of it away', async () => {
+  const results = await Promise.all([1, 2].map(() => box.cli(['new', 'race', '--cmd', 'sleep 1000', '--dir', repo, '--worktree'])))
+  // The loser meets the winner's session, branch or folder first, depending on timing.
+  assert.deepEqual(results.map((result) => result.code === 0).sort(), [false, true], results.map((result) => result.stderr).join('\n'))
+  assert.match(results.find((result) => result.code !== 0)!.stderr, /\[(AGENT_EXISTS|BRANCH_EXISTS|GIT_FAILED)\]/)
+  const {worktree} = await listed('race')
+  assert.ok(existsSync(join(worktree.path, 'app.txt')), 'the winner keeps its worktree')
+  assert.equal(git(worktree.path, 'rev-parse', '--abbrev-ref', 'HEAD').trim(), 'maestro/race')
+  assert.equal(parseJson(await box.cli(['kill', 'race', '--json']))[0].worktree.kept, false)
+})
+
 test('every refused new --worktree creates nothing: no session, branch, worktree or folder', async () => {
   const plainDir = join(box.home, 'plain-dir')
   mkdirSync(plainDir)
   const bare = join(box.home, 'bare.git')
   execFileSync('git', ['init', '-q', '--bare', bare])
   const state = () => ({sessions: sessionNames(box), branches: branches(), worktrees: worktreePaths(), trees: readdirSync(worktreeRoot).flatMap((folder) => readdirSync(join(worktreeRoot, folder)))})
+  await startAgent(box, 'taken', 'sleep 1000')
   const before = state()
   const cases: [string[], string, number, RegExp][] = [
     [['--dir', plainDir, '--worktree'], 'NOT_A_REPOSITORY', 2, /not in a git repository/],
@@ -257,7 +269,7 @@ test('every refused new --worktree creates nothing: no session, branch, worktree
   }
   assertJsonError(await box.cli(['new', 'refused', '--cmd', 'sleep 1000', '--dir', plainDir, '--worktree', '--json']), 'NOT_A_REPOSITORY', 2)
   // A taken name is refused before any worktree is made.
-  assertHumanError(await box.cli(['new', 'plain', '--cmd', 'sleep 1000', '--dir', repo, '--worktree']), 'AGENT_EXISTS', 1)
+  assertHumanError(await box.cli(['new', 'taken', '--cmd', 'sleep 1000', '--dir', repo, '--worktree']), 'AGENT_EXISTS', 1)
   assert.deepEqual(state(), before)
 })
 
