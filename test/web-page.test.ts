@@ -330,3 +330,24 @@ test('when the server restarts on the same port the page says so, reconnects and
   await page.screenshot({path: screenshotPath('desktop.png')})
   console.log(`screenshots: ${SCREENSHOTS}`)
 })
+
+test('the terminal shows no tmux status bar, and 24-bit colour reaches it unrounded', async () => {
+  await open('ops')
+  const marker = `rgb-${randomBytes(3).toString('hex')}`
+  await typeCommand(page, `echo "$COLORTERM"; printf '\\033[38;2;255;0;128m%s\\033[0m\\n' ${marker}`)
+  await waitForLine(page, marker)
+  await waitForLine(page, 'truecolor')
+  // The window takes every row of the viewer's tmux client: no row is left to a status line.
+  await waitFor(() => sizesAgree(page, box.tmux, 'ops'), 5000, 'the terminal and its tmux client to have one size')
+  const [clientRows, windowRows] = box.tmux(['list-clients', '-t', '=ops', '-F', '#{client_height} #{window_height}']).trim().split(' ')
+  assert.equal(windowRows, clientRows)
+  const lines = await screenLines(page)
+  assert.ok(!lines.some((line) => /\[ops\]|^\[\w+\] \d+:/.test(line)), `a status line: ${lines.filter(Boolean).at(-1)}`)
+  // xterm's DOM renderer draws an RGB foreground as an inline colour; a 256-colour one by class.
+  const colour = await page.evaluate((text) => {
+    const span = [...document.querySelectorAll('.term:not([hidden]) .xterm-rows span')].find((each) => each.textContent === text)
+    return span ? getComputedStyle(span).color : 'missing'
+  }, marker)
+  assert.equal(colour, 'rgb(255, 0, 128)')
+  await page.screenshot({path: screenshotPath('terminal-no-status-bar.png')})
+})

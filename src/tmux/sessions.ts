@@ -172,7 +172,15 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     ['set-option', '-g', 'history-limit', String(HISTORY_LIMIT)],
     ['set-option', '-g', 'mouse', 'off'],
     ['set-option', '-gw', 'remain-on-exit', 'on'],
-    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, ...(command ? recordingExit(command) : [])],
+    // No status bar: the page has its own header, and a bar inside every terminal cut names
+    // short. A terminal that `maestro attach` took over shows the agent's name in its title.
+    ['set-option', '-g', 'status', 'off'],
+    ['set-option', '-g', 'set-titles', 'on'],
+    ['set-option', '-g', 'set-titles-string', 'maestro: #{session_name}'],
+    // 24-bit colour: the agents are told so, and tmux passes RGB on to xterm-like clients (the
+    // page's terminal is one) instead of rounding it to 256 colours. A fixed index keeps this idempotent.
+    ['set-option', '-s', 'terminal-features[90]', 'xterm*:RGB'],
+    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, '-e', 'COLORTERM=truecolor', ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
     ...Object.entries(options.options ?? {}).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
