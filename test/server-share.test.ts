@@ -141,3 +141,22 @@ test('grants survive a restart; Host and Origin checks apply to them; the audit 
   assert.ok(entries.some((entry) => entry.event === 'grant_revoke'))
   assert.ok(entries.some((entry) => entry.event === 'grant_refused'))
 })
+
+test('the page opened with a share link shows only its agents, with a badge naming the role and the expiry', async () => {
+  const {agentRow, launchBrowser, screenshotPath} = await import('./web-helpers.js')
+  const grant = await share(['shared', '--label', 'phone'])
+  const browser = await launchBrowser()
+  try {
+    const page = await browser.newPage()
+    await page.goto(grant.url)
+    await agentRow(page, 'shared').waitFor({timeout: 15_000})
+    const badge = page.locator('.badge.grant')
+    assert.match((await badge.textContent()) ?? '', /^viewer · until /)
+    assert.match((await badge.getAttribute('title')) ?? '', /Share link "phone": you can watch these agents/)
+    assert.equal(await agentRow(page, 'private').count(), 0)
+    assert.equal(await page.locator('button.new-agent').isVisible(), false)
+    await page.screenshot({path: screenshotPath('share-viewer.png')})
+  } finally {
+    await browser.close()
+  }
+})

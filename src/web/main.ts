@@ -51,9 +51,11 @@ class App {
   private listed = false
 
   constructor(private readonly session: SessionInfo) {
-    const {readonly} = session
+    const {readonly, grant} = session
+    // A share link reaches its agents only: it never creates, renames or kills.
+    const manages = !readonly && !grant
     const newButton = iconButton(ICONS.plus, 'New agent (n)', 'new-agent')
-    newButton.hidden = readonly
+    newButton.hidden = !manages
     newButton.addEventListener('click', () => this.createAgent())
     const bell = iconButton(ICONS.bell, 'Notify me when an agent waits for input')
     bell.hidden = !this.notifier.supported
@@ -65,7 +67,7 @@ class App {
       'header',
       {class: 'sidebar-head'},
       h('span', {class: 'brand'}, 'maestro'),
-      readonly ? h('span', {class: 'badge readonly', title: 'This server was started with --readonly: you can watch, not type or change anything.'}, 'read-only') : null,
+      grant ? grantBadge(grant) : readonly ? h('span', {class: 'badge readonly', title: 'This server was started with --readonly: you can watch, not type or change anything.'}, 'read-only') : null,
       h('span', {class: 'spacer'}),
       bell,
       help,
@@ -79,7 +81,7 @@ class App {
     )
     this.keybar.element.hidden = readonly
 
-    this.agentBar = new AgentBar(readonly, {
+    this.agentBar = new AgentBar(!manages, {
       toggleDrawer: () => this.toggleDrawer(),
       toggleNotes: () => this.toggleNotes(),
       toggleChanges: () => this.toggleChanges(),
@@ -334,3 +336,14 @@ async function boot(): Promise<void> {
 }
 
 void boot()
+
+/** Signed in with a share link: which role, and until when it works. */
+function grantBadge(grant: NonNullable<SessionInfo['grant']>): HTMLElement {
+  const until = new Date(grant.expiresAt)
+  const what = grant.role === 'viewer' ? 'you can watch these agents and read their notes' : 'you can watch, type into and edit the notes of these agents'
+  return h(
+    'span',
+    {class: `badge grant ${grant.role}`, title: `Share link${grant.label ? ` "${grant.label}"` : ''}: ${what}, until ${until.toLocaleString()}.`},
+    `${grant.role} · until ${until.toLocaleString([], {month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit'})}`,
+  )
+}
