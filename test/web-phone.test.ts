@@ -103,12 +103,13 @@ test('a read-only server shows the badge, offers no changes, and typing reaches 
   await page.context().close()
 })
 
-test('a server restarted with another token tells the page to sign in again', async () => {
+// A plain restart keeps the page signed in (server-session); --sign-out-all ends its session.
+test('a server restarted with --sign-out-all tells the page to sign in again', async () => {
   const page = await openPage(server.url, DESKTOP)
   try {
     await agentRow(page, 'phone-worker').waitFor()
     await server.stop()
-    server = await startServer({...box.env, MAESTRO_TOKEN: randomBytes(24).toString('base64url')}, ['--port', String(server.port)])
+    server = await startServer({...box.env, MAESTRO_TOKEN: randomBytes(24).toString('base64url')}, ['--port', String(server.port), '--sign-out-all'])
     await page.locator('.banner[data-kind="signed-out"]', {hasText: 'open the link maestro serve printed'}).waitFor({timeout: 15_000})
     await page.screenshot({path: screenshotPath('signed-out.png')})
   } finally {
