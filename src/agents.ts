@@ -8,7 +8,7 @@ import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName, compareNames, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
 import type {Settings} from './store/settings.js'
-import {type Note, appendNote, moveNote, readAllNotes, readNote, takeNote, writeNote} from './store/notes.js'
+import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {
   type SessionInfo,
@@ -46,13 +46,19 @@ function toAgent(session: SessionInfo, note: string, reading: StateReading, now:
   }
 }
 
+export interface ListOptions {
+  /** Told when the notes cannot be read: the agents are listed without them. */
+  onNotesProblem?: (problem: MaestroError) => void
+}
+
 /**
  * Every agent, read without writing anything: one tmux call lists the sessions, one more reads
  * the screens that classification needs. A process that lists again and again passes its
  * `memory` so that each state keeps the time it began.
  */
-export async function listAgents(tmux: Tmux, memory?: StateMemory): Promise<Agent[]> {
-  const [sessions, notes, table] = await Promise.all([listSessions(tmux), readAllNotes(), screenTable()])
+export async function listAgents(tmux: Tmux, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
+  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(), screenTable()])
+  if (problem) options.onNotesProblem?.(problem)
   const screens = await captureScreens(tmux, screensNeeded(sessions))
   const now = Date.now()
   memory?.keep(sessions.map((session) => session.paneId))
@@ -70,8 +76,8 @@ export interface ListedAgent extends Agent {
 }
 
 /** Like listAgents, with each worktree's changes summarised ("clean", "1 commit, 2 files (+3 -0)"). */
-export async function listAgentsWithChanges(tmux: Tmux): Promise<ListedAgent[]> {
-  const agents = await listAgents(tmux)
+export async function listAgentsWithChanges(tmux: Tmux, options: ListOptions = {}): Promise<ListedAgent[]> {
+  const agents = await listAgents(tmux, undefined, options)
   return Promise.all(
     agents.map(async (agent) => {
       if (!agent.worktree) return {...agent, worktree: null}
@@ -84,10 +90,11 @@ export async function listAgentsWithChanges(tmux: Tmux): Promise<ListedAgent[]> 
 /** One agent, read with one targeted tmux call whatever the number of agents. */
 export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   assertAgentName(name)
-  const [found, note, table] = await Promise.all([readSession(tmux, name), readNote(name), screenTable()])
+  // Unreadable notes must not stop a kill: the agent is shown without its note.
+  const [found, {notes}, table] = await Promise.all([readSession(tmux, name), readNotesForListing(), screenTable()])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
-  return toAgent(found.session, note.text, classify(table, found.session, found.screen, now), now)
+  return toAgent(found.session, notes[name]?.text ?? '', classify(table, found.session, found.screen, now), now)
 }
 
 /** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
@@ -141,6 +148,8 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
       name: options.name,
     })
   }
+  // A note that could not be saved must not leave an agent behind: find out before starting it.
+  if (options.note) await readAllNotes()
   await archiveOrphanNote(options.name)
   // conf is heavy to load: a plain agent with its command given never reads settings.
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
@@ -171,10 +180,11 @@ async function readSettings(): Promise<Settings> {
  * restarted). A new agent of that name starts empty, so the old note goes to the archive first.
  */
 async function archiveOrphanNote(name: string): Promise<void> {
-  const orphan = await readNote(name)
-  if (!orphan.text) return
-  await archiveAgent({name, scrollback: '', note: orphan.text})
-  await takeNote(name)
+  const orphan = await readNotesForListing()
+  if (!orphan.notes[name]?.text) return
+  await takeNote(name, async (note) => {
+    if (note?.text) await archiveAgent({name, scrollback: '', note: note.text})
+  })
 }
 
 export interface KilledAgent {
@@ -192,15 +202,18 @@ export interface KillOptions {
 /**
  * Archives the agent's scrollback and note, then ends its session; then settles its worktree:
  * its changes are archived as changes.patch, and it is removed when clean (or discarded).
+ * The note is archived and removed under the notes lock with the session ended in between, so
+ * a save either lands before (and is archived) or after (and fails with AGENT_NOT_FOUND).
  */
 export async function killAgent(tmux: Tmux, name: string, options: KillOptions = {}): Promise<KilledAgent> {
   const agent = await getAgent(tmux, name)
   const scrollback = await captureScrollback(tmux, name)
-  const note = await readNote(name)
   const {note: _text, ...facts} = agent
-  const archive = await archiveAgent({name, scrollback, note: note.text, agent: facts})
-  await killSession(tmux, name)
-  await takeNote(name)
+  const archive = await takeNote(name, async (note) => {
+    const folder = await archiveAgent({name, scrollback, note: note?.text ?? '', agent: {...facts, noteUnavailable: note === undefined}})
+    await killSession(tmux, name)
+    return folder
+  })
   const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: name, discard: options.discardWorktree}))
   return {name, archive, worktree}
 }
@@ -227,8 +240,7 @@ export async function renameAgent(tmux: Tmux, from: string, to: string): Promise
   assertAgentName(to)
   if (from === to) return getAgent(tmux, from)
   if (!(await hasSession(tmux, from))) throw agentNotFound(from)
-  await renameSession(tmux, from, to)
-  await moveNote(from, to)
+  await moveNote(from, to, () => renameSession(tmux, from, to))
   return getAgent(tmux, to)
 }
 
@@ -242,12 +254,13 @@ export async function getAgentNote(tmux: Tmux, name: string): Promise<Note> {
   return readNote(name)
 }
 
+/** The agent's existence is checked again under the notes lock: a kill may end it meanwhile. */
 export async function setAgentNote(tmux: Tmux, name: string, text: string, options: {expectedRevision?: number} = {}): Promise<Note> {
   await assertExists(tmux, name)
-  return writeNote(name, text, options)
+  return writeNote(name, text, {...options, check: () => assertExists(tmux, name)})
 }
 
 export async function appendAgentNote(tmux: Tmux, name: string, line: string): Promise<Note> {
   await assertExists(tmux, name)
-  return appendNote(name, line)
+  return appendNote(name, line, {check: () => assertExists(tmux, name)})
 }

@@ -135,19 +135,34 @@ test('20 concurrent note --append calls leave 20 lines', async () => {
   assert.equal(mode(notesFile), 0o600)
 })
 
-test('a corrupt notes file gives NOTES_CORRUPT everywhere and is left byte-identical', async () => {
+test('a corrupt notes file: agents still list, start, show and end; note writes refuse; the last good copy is kept', async () => {
+  await box.cli(['note', 'writer', 'the last good text'])
   const corrupt = Buffer.from('{"version": 1, "notes": {"writer": {"text": "half wri')
   writeFileSync(notesFile, corrupt)
-  const results = await Promise.all([
-    box.cli(['ls']),
-    box.cli(['note', 'writer']),
+  const lastGood = `${notesFile}.last-good`
+
+  const listed = await box.cli(['ls'])
+  assert.equal(listed.code, 0, listed.stderr)
+  assert.match(listed.stdout, /^writer /m)
+  assert.match(listed.stderr, new RegExp(`^Warning: notes unavailable: notes file ${notesFile} is not valid; .*the last good version is ${lastGood} \\[NOTES_CORRUPT\\]\n$`))
+  assert.ok(parseJson(await box.cli(['ls', '--json'])).some((agent: {name: string}) => agent.name === 'writer'))
+
+  await startAgent(box, 'survivor', "sh -c 'echo still here; exec sleep 1000'")
+  assert.equal((await box.cli(['capture', 'survivor'])).code, 0)
+  const [write, append, created] = await Promise.all([
     box.cli(['note', 'writer', 'new text']),
     box.cli(['note', 'writer', '--append', 'more']),
-    box.cli(['kill', 'writer']),
+    box.cli(['new', 'noted', '--cmd', 'sleep 1000', '--note', 'lost?']),
   ])
-  for (const result of results) assertHumanError(result, 'NOTES_CORRUPT', 1, new RegExp(`notes file ${notesFile} is not valid; fix or move it aside`))
-  assertJsonError(await box.cli(['ls', '--json']), 'NOTES_CORRUPT', 1)
+  for (const result of [write, append, created]) assertHumanError(result, 'NOTES_CORRUPT', 1, new RegExp(`the last good version is ${lastGood}`))
+  assert.ok(!sessionNames(box).includes('noted'), 'an agent whose note cannot be saved is not started')
+  const killed = await box.cli(['kill', 'survivor'])
+  assert.equal(killed.code, 0, killed.stderr)
+  assert.ok(!sessionNames(box).includes('survivor'))
+
   assert.deepEqual(readFileSync(notesFile), corrupt)
-  assert.ok(sessionNames(box).includes('writer'), 'kill refused to end an agent whose note it cannot archive')
-  assert.ok(!existsSync(join(box.env.MAESTRO_STATE_DIR!, 'archive', 'writer')))
+  assert.match(readFileSync(lastGood, 'utf8'), /"the last good text"/)
+  // The repair the message points to loses nothing.
+  writeFileSync(notesFile, readFileSync(lastGood))
+  assert.equal((await box.cli(['note', 'writer'])).stdout, 'the last good text\n')
 })

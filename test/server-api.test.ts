@@ -165,3 +165,38 @@ test('--open hands the URL with its token to the browser', async () => {
     assert.equal(await exitOf(served.child), 0)
   }
 })
+
+test('a 300 KB note saves from the API; one byte over 1 MiB is refused with 413 NOTE_TOO_LARGE', async () => {
+  await newAgent(box, 'long-note', 'cat')
+  const text = `${'line of a long plan\n'.repeat(16_000)}end`
+  assert.ok(Buffer.byteLength(text) > 300 * 1024)
+  const saved = await api(t, 'PUT', '/api/agents/long-note/note', {text, revision: 0})
+  assert.equal(saved.status, 200, JSON.stringify(saved.json))
+  assert.equal((await box.cli(['note', 'long-note'])).stdout, `${text}\n`)
+  const over = await api(t, 'PUT', '/api/agents/long-note/note', {text: `${'\u0001'.repeat(1024 * 1024)}x`, revision: saved.json.revision})
+  assert.equal(over.status, 413)
+  assert.equal(over.json.error.code, 'NOTE_TOO_LARGE')
+  assert.equal((await api(t, 'GET', '/api/agents/long-note/note')).json.revision, saved.json.revision)
+})
+
+test('note saves racing a kill are in its archive or refused with AGENT_NOT_FOUND, never acknowledged and lost', async () => {
+  await newAgent(box, 'doomed', 'cat')
+  let revision = 0
+  let lastSaved = ''
+  let refusal: {status: number; json: any} | undefined
+  // Saves follow each other as fast as they are answered while the kill runs.
+  const saving = (async () => {
+    for (let index = 0; !refusal; index++) {
+      const reply = await api(t, 'PUT', '/api/agents/doomed/note', {text: `save ${index}`, revision})
+      if (reply.status === 200) ({revision, text: lastSaved} = reply.json)
+      else refusal = reply
+    }
+  })()
+  await waitFor(() => revision >= 3, 10_000, 'the first saves')
+  const killed = await api(t, 'DELETE', '/api/agents/doomed')
+  await saving
+  assert.equal(killed.status, 200, JSON.stringify(killed.json))
+  assert.equal(refusal!.status, 404, JSON.stringify(refusal!.json))
+  assert.equal(refusal!.json.error.code, 'AGENT_NOT_FOUND')
+  assert.equal(readFileSync(join(killed.json.archive, 'note.md'), 'utf8'), lastSaved, 'the last acknowledged save is the archived note')
+})

@@ -391,8 +391,10 @@ test('malformed request lines, headers, URLs and JSON get a 4xx, never a crash',
     const reply = await call(`${t.base}/api/agents`, {method: 'POST', body, headers})
     assert.equal(reply.status, 400, body)
   }
-  const big = await call(`${t.base}/api/agents/sec/note`, {method: 'PUT', body: JSON.stringify({text: 'z'.repeat(300 * 1024), revision: 0}), headers})
+  // Past the body cap (room for a 1 MiB note with every byte escaped), before any parsing.
+  const big = await call(`${t.base}/api/agents/sec/note`, {method: 'PUT', body: JSON.stringify({text: 'z'.repeat(7 * 1024 * 1024), revision: 0}), headers})
   assert.equal(big.status, 413)
+  assert.equal(JSON.parse(big.body).error.code, 'PAYLOAD_TOO_LARGE')
   assert.equal((await api(t, 'GET', '/api/session')).status, 200)
 })
 

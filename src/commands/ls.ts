@@ -25,9 +25,18 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const agents = await listAgentsWithChanges(this.tmux)
+    const agents = await listAgentsWithChanges(this.tmux, {onNotesProblem: (problem) => this.warnOnce(problem.message)})
     if (!this.jsonEnabled()) this.log(this.render(agents))
     return agents
+  }
+
+  #warned = false
+
+  /** Notes that cannot be read do not stop the listing: one line on stderr says they are missing. */
+  private warnOnce(message: string): void {
+    if (this.#warned) return
+    this.#warned = true
+    this.logToStderr(`Warning: notes unavailable: ${message} [NOTES_CORRUPT]`)
   }
 
   private render(agents: Shown[]): string {

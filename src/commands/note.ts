@@ -16,19 +16,28 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
     '<%= config.bin %> <%= command.id %> backend-api "owns the orders API"',
     '<%= config.bin %> <%= command.id %> backend-api --append "switched to the v2 schema"',
     '<%= config.bin %> <%= command.id %> backend-api --edit',
+    '<%= config.bin %> <%= command.id %> backend-api --file plan.md',
   ]
   static args = {
-    name: Args.string({description: 'Agent name', required: true}),
-    text: Args.string({description: 'New note text'}),
+    name: Args.string({description: 'Agent name', required: true, ignoreStdin: true}),
+    // oclif would otherwise take a missing text from stdin: a note is replaced only when asked (--file -).
+    text: Args.string({description: 'New note text', ignoreStdin: true}),
   }
   static flags = {
     append: Flags.boolean({summary: 'Add the text as a new timestamped line.', exclusive: ['clear', 'edit']}),
     clear: Flags.boolean({summary: 'Empty the note.', exclusive: ['append', 'edit']}),
-    edit: Flags.boolean({char: 'e', summary: 'Edit the note in $EDITOR.', exclusive: ['append', 'clear']}),
+    edit: Flags.boolean({char: 'e', summary: 'Edit the note in $EDITOR.', exclusive: ['append', 'clear', 'file']}),
+    file: Flags.string({
+      char: 'f',
+      summary: 'Take the text from a file (- reads standard input), for notes too long for an argument.',
+      exclusive: ['clear', 'edit'],
+    }),
   }
 
   async run(): Promise<{name: string} & Note> {
-    const {name, text} = this.args
+    const {name} = this.args
+    if (this.flags.file !== undefined && this.args.text !== undefined) throw usage('--file takes the text from the file; give no text argument')
+    const text = this.flags.file === undefined ? this.args.text : await readText(this.flags.file)
     const note = await this.change(name, text)
     if (!this.jsonEnabled()) {
       if (text === undefined && !this.flags.clear && !this.flags.edit) {
@@ -65,6 +74,15 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
     }
     if (text === undefined) return getAgentNote(this.tmux, name)
     return setAgentNote(this.tmux, name, text)
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  const {readFileSync} = await import('node:fs')
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (error) {
+    throw usage(`cannot read ${file === '-' ? 'standard input' : file}: ${(error as Error).message}`)
   }
 }
 

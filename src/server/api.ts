@@ -3,6 +3,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
 import {type ErrorCode, MaestroError, agentNotFound} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
+import {MAX_NOTE_BYTES} from '../store/notes.js'
 import type {Tmux} from '../tmux/client.js'
 import {shareAgents} from '../shares.js'
 import type {Agent} from '../shared/agent.js'
@@ -21,8 +22,11 @@ export interface ApiContext {
   renamed(from: string, to: string): void
 }
 
-/** Notes are the largest body the API takes; a generous cap still stops a memory flood. */
-export const MAX_BODY_BYTES = 256 * 1024
+/**
+ * Notes are the largest body the API takes: room for the largest note even with every byte
+ * escaped in JSON (`\u00XX`), and still a cap against a memory flood.
+ */
+export const MAX_BODY_BYTES = 6 * MAX_NOTE_BYTES + 64 * 1024
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AGENT_EXISTS: 409,
@@ -34,6 +38,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOTE_CONFLICT: 409,
   NO_WORKTREE: 409,
   WORKTREE_NOT_FOUND: 404,
+  NOTE_TOO_LARGE: 413,
+  NOTES_CORRUPT: 503,
+  STORAGE_FAILED: 507,
   STORE_LOCKED: 503,
 }
 

@@ -24,10 +24,13 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NO_WORKTREE'
   | 'NOT_A_REPOSITORY'
+  | 'KILL_FAILED'
   | 'NOTE_CONFLICT'
   | 'NOTES_CORRUPT'
+  | 'NOTE_TOO_LARGE'
   | 'PORT_IN_USE'
   | 'SETTINGS_CORRUPT'
+  | 'STORAGE_FAILED'
   | 'STORE_LOCKED'
   | 'TIMEOUT'
   | 'TLS_REQUIRED'
@@ -36,6 +39,7 @@ export type ErrorCode =
   | 'TMUX_TOO_OLD'
   | 'WORKTREE_IN_USE'
   | 'WORKTREE_NOT_FOUND'
+  | 'UNKNOWN_COMMAND'
 
 const exitFor: Record<ErrorCode, number> = {
   AGENT_EXISTS: ExitCode.failure,
@@ -52,10 +56,13 @@ const exitFor: Record<ErrorCode, number> = {
   INVALID_NAME: ExitCode.usage,
   NO_WORKTREE: ExitCode.usage,
   NOT_A_REPOSITORY: ExitCode.usage,
+  KILL_FAILED: ExitCode.failure,
   NOTE_CONFLICT: ExitCode.failure,
   NOTES_CORRUPT: ExitCode.failure,
+  NOTE_TOO_LARGE: ExitCode.usage,
   PORT_IN_USE: ExitCode.failure,
   SETTINGS_CORRUPT: ExitCode.failure,
+  STORAGE_FAILED: ExitCode.failure,
   STORE_LOCKED: ExitCode.failure,
   TIMEOUT: ExitCode.failure,
   TLS_REQUIRED: ExitCode.usage,
@@ -64,6 +71,7 @@ const exitFor: Record<ErrorCode, number> = {
   TMUX_TOO_OLD: ExitCode.tmuxMissing,
   WORKTREE_IN_USE: ExitCode.failure,
   WORKTREE_NOT_FOUND: ExitCode.failure,
+  UNKNOWN_COMMAND: ExitCode.usage,
 }
 
 /** The one error type library code throws; commands and the HTTP API render it. */

@@ -18,6 +18,8 @@ interface NoteState {
   /** The server's version after a save was refused because it changed elsewhere. */
   conflict?: Note
   error?: string
+  /** The server will refuse this text whatever happens: retrying cannot help, editing can. */
+  refused?: boolean
   timer?: ReturnType<typeof setTimeout>
 }
 
@@ -161,7 +163,10 @@ export class NotesPanel {
     } catch (error) {
       if (error instanceof ApiError && error.code === 'NOTE_CONFLICT' && error.details.current) {
         state.conflict = error.details.current as Note
-      } else state.error = error instanceof ApiError ? error.message : String(error)
+      } else {
+        state.error = error instanceof ApiError ? error.message : String(error)
+        state.refused = error instanceof ApiError && error.code === 'NOTE_TOO_LARGE'
+      }
     } finally {
       state.saving = false
     }
@@ -213,7 +218,7 @@ export class NotesPanel {
     if (this.readonly) return 'Read-only server: notes cannot be changed here.'
     if (!state.loaded) return state.error ? `Could not load the note: ${state.error}` : 'Loading…'
     if (state.conflict) return 'Not saved: choose how to combine the two versions.'
-    if (state.error) return `Not saved: ${state.error}. It will be retried.`
+    if (state.error) return state.refused ? `Not saved: ${state.error}. Shorten it to save.` : `Not saved: ${state.error}. It will be retried.`
     if (state.saving) return 'Saving…'
     if (dirty(state)) return 'Editing…'
     return state.savedAt ? `Saved at ${clock(state.savedAt)}` : 'Notes save on their own as you type.'
