@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {Command} from '@oclif/core/command'
 import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
-import {MaestroError} from './shared/errors.js'
+import {MaestroError, storageFailure} from './shared/errors.js'
 import {Tmux, socketName} from './tmux/client.js'
 
 export type BaseFlags<T extends typeof Command> = InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -46,12 +46,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
    * INVALID_ARGUMENT: either is shown as one line on stderr (oclif's own renderer wraps long
    * messages and adds the whole usage text), or as JSON.
    */
-  protected async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    const error = storageFailure(thrown) as typeof thrown
     const failure = error instanceof MaestroError ? error : error.oclif?.exit === 2 ? this.usageError(error.message) : undefined
     if (!failure) return super.catch(error)
     process.exitCode = failure.exit
     if (this.jsonEnabled()) {
-      this.logJson({error: {code: failure.code, message: failure.message, exitCode: failure.exit, ...failure.details}})
+      // Details never replace the three fields every error has.
+      this.logJson({error: {...failure.details, code: failure.code, message: failure.message, exitCode: failure.exit}})
       return
     }
     this.logToStderr(`Error: ${failure.message} [${failure.code}]`)

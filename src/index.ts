@@ -26,6 +26,7 @@ import WorktreeLs from './commands/worktree/ls.js'
 import WorktreeRm from './commands/worktree/rm.js'
 
 export {execute} from '@oclif/core/execute'
+export {commandNotFound} from './unknown-command.js'
 
 export const COMMANDS = {
   attach: Attach,

@@ -23,7 +23,7 @@ const names = async () => (await api(t, 'GET', '/api/agents')).json.map((agent: 
 
 test('GET /api/session tells whether the server is read-only and its version', async () => {
   const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version
-  assert.deepEqual((await api(t, 'GET', '/api/session')).json, {readonly: false, version})
+  assert.deepEqual((await api(t, 'GET', '/api/session')).json, {readonly: false, version, storage: {failures: 0, last: null}})
 })
 
 test('agents are created, listed, renamed and killed with the CLI shapes', async () => {

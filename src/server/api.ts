@@ -1,13 +1,14 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
-import {type ErrorCode, MaestroError, agentNotFound} from '../shared/errors.js'
+import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
 import type {Tmux} from '../tmux/client.js'
 import {shareAgents} from '../shares.js'
 import type {Agent} from '../shared/agent.js'
 import {type Grant, assertRole, listGrants, revokeGrants} from '../store/grants.js'
+import type {StorageFailures} from '../store/failures.js'
 import type {AuditLog} from './audit.js'
 import type {Identity} from './auth.js'
 import {sendError, sendJson} from './respond.js'
@@ -17,6 +18,7 @@ export interface ApiContext {
   readonly: boolean
   version: string
   audit: AuditLog
+  storage: StorageFailures
   /** Called after every change, so that listeners hear of it before the next poll. */
   changed(): void
   renamed(from: string, to: string): void
@@ -58,7 +60,7 @@ class Refusal extends Error {
 type Route = (context: ApiContext, request: IncomingMessage, address: string, name?: string) => Promise<[number, unknown]>
 
 const routes: Record<string, Route> = {
-  'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version} satisfies SessionInfo],
+  'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version, storage: context.storage.health} satisfies SessionInfo],
   'GET /api/agents': async (context) => [200, await listAgents(context.tmux)],
   'POST /api/agents': async (context, request, address) => {
     const body = await readJson(request)
@@ -138,8 +140,10 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
     const [status, body] = await route(context, request, address, name)
     if (method !== 'GET') context.changed()
     sendJson(res, status, grant ? narrowed(grant, key, body) : body)
-  } catch (error) {
+  } catch (thrown) {
+    const error = storageFailure(thrown)
     if (error instanceof Refusal) return sendError(res, error.status, error.code, error.message)
+    if (error instanceof MaestroError && error.code === 'STORAGE_FAILED') context.storage.record(`${method} ${url.pathname}`, thrown)
     if (error instanceof MaestroError) return sendError(res, STATUS[error.code] ?? 500, error.code, error.message, error.details)
     context.audit.write('error', {address, method, path: url.pathname, message: (error as Error).message})
     sendError(res, 500, 'INTERNAL', 'internal error (see the audit log)')

@@ -1,6 +1,7 @@
 import {chmodSync, closeSync, fstatSync, openSync, renameSync, writeSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 
+import type {StorageFailures} from '../store/failures.js'
 import {ensurePrivateDir, stateDir} from '../store/files.js'
 
 export function auditPath(): string {
@@ -41,28 +42,42 @@ interface Repeat {
  * request land in order even when the process dies right after. Callers pass facts only: never a
  * token, cookie, header set, URL query or anything typed into a terminal. What unauthenticated
  * clients cause is coalesced per address and the files are rotated, so that a flood of requests
- * cannot fill the disk.
+ * cannot fill the disk. A full or unwritable state directory must not stop the server either:
+ * a write that fails is counted in `failures`, never thrown.
  */
 export class AuditLog {
   #fd: number | undefined
   #size: number
+  /** The log could not even be opened: every entry is a failed write. */
+  #unopened = false
   readonly #repeats = new Map<string, Repeat>()
 
   private constructor(
-    fd: number,
+    fd: number | undefined,
     private readonly path: string,
     private readonly limits: AuditLimits,
+    private readonly failures?: StorageFailures,
   ) {
     this.#fd = fd
-    this.#size = fstatSync(fd).size
+    this.#size = fd === undefined ? 0 : fstatSync(fd).size
   }
 
-  static async open(path = auditPath(), limits: Partial<AuditLimits> = {}): Promise<AuditLog> {
-    await ensurePrivateDir(dirname(path))
-    return new AuditLog(openPrivate(path), path, {...DEFAULT_AUDIT_LIMITS, ...limits})
+  static async open(path = auditPath(), limits: Partial<AuditLimits> = {}, failures?: StorageFailures): Promise<AuditLog> {
+    const settled = {...DEFAULT_AUDIT_LIMITS, ...limits}
+    try {
+      await ensurePrivateDir(dirname(path))
+      return new AuditLog(openPrivate(path), path, settled, failures)
+    } catch (error) {
+      if (!failures) throw error
+      failures.record(`audit log ${path}`, error)
+      const log = new AuditLog(undefined, path, settled, failures)
+      log.#unopened = true
+      return log
+    }
   }
 
   write(event: string, fields: Fields = {}): void {
+    if (this.#unopened) return this.failures?.record('audit log', new Error('the audit log could not be opened'))
     if (this.#fd === undefined) return
     if (!REPEATABLE.has(event)) return this.#append(event, fields)
     // The first of a run is written at once; the rest are counted and written as one record.
@@ -105,9 +120,14 @@ export class AuditLog {
     }
     const line = `${JSON.stringify(entry)}\n`
     const bytes = Buffer.byteLength(line)
-    if (this.#size > 0 && this.#size + bytes > this.limits.maxBytes) this.#rotate()
-    writeSync(this.#fd, line)
-    this.#size += bytes
+    try {
+      if (this.#size > 0 && this.#size + bytes > this.limits.maxBytes) this.#rotate()
+      writeSync(this.#fd, line)
+      this.#size += bytes
+    } catch (error) {
+      if (!this.failures) throw error
+      this.failures.record('audit log', error)
+    }
   }
 
   /** audit.log → audit.log.1 → … → audit.log.(files-1); the oldest is overwritten. */

@@ -6,6 +6,7 @@ import type {AddressInfo, Socket} from 'node:net'
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
+import {StorageFailures} from '../store/failures.js'
 import {AgentWatcher} from '../watch.js'
 import {forgetAddress, recordAddress} from './address.js'
 import {type AuditLimits, AuditLog, auditPath} from './audit.js'
@@ -106,7 +107,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const secret = await loadSessionSecret({rotate: options.rotateSessionSecret})
   const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
   const files = await loadWebFiles()
-  const audit = await AuditLog.open(auditPath(), options.auditLimits)
+  // A full or unwritable config or state directory is counted and shown, never fatal.
+  const storage = new StorageFailures((line) => process.stderr.write(`${line}
+`))
+  const audit = await AuditLog.open(auditPath(), options.auditLimits, storage)
 
   const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key, ...TLS_OPTIONS}) : createServer()
   // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
@@ -143,6 +147,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     readonly,
     version: VERSION,
     audit,
+    storage,
     changed: () => void watcher.refresh(),
     renamed: (from: string, to: string) => sockets.renamed(from, to),
   }

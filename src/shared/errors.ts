@@ -92,3 +92,22 @@ export class MaestroError extends Error {
 
 export const agentNotFound = (name: string) =>
   new MaestroError('AGENT_NOT_FOUND', `agent "${name}" not found (maestro ls lists agents)`, {name})
+
+/** What the file system says when a write cannot happen: a full disk, no permission, a file where a folder should be. */
+const STORAGE_ERRNOS = new Set(['EACCES', 'EDQUOT', 'EEXIST', 'EFBIG', 'EIO', 'EISDIR', 'ELOOP', 'EMFILE', 'ENAMETOOLONG', 'ENFILE', 'ENOENT', 'ENOSPC', 'ENOTDIR', 'EPERM', 'EROFS'])
+
+/**
+ * A file-system error as STORAGE_FAILED, keeping the errno and path in the message and
+ * details; anything else is returned unchanged.
+ */
+export function storageFailure(error: unknown): unknown {
+  const system = error as {code?: unknown; syscall?: unknown; path?: unknown; message?: unknown}
+  if (!(error instanceof Error) || typeof system.code !== 'string' || typeof system.syscall !== 'string' || !STORAGE_ERRNOS.has(system.code)) {
+    return error
+  }
+  return new MaestroError('STORAGE_FAILED', `could not use the disk: ${error.message}`, {
+    errno: system.code,
+    syscall: system.syscall,
+    path: typeof system.path === 'string' ? system.path : null,
+  })
+}

@@ -27,6 +27,8 @@ export interface SessionInfo {
   version: string
   /** Present when the page was opened with a share link: what it may see and until when. */
   grant?: {id: string; role: 'viewer' | 'operator'; agents: string[]; label?: string; expiresAt: string}
+  /** Writes the server could not make (a full or unwritable config or state directory). */
+  storage: {failures: number; last: string | null}
 }
 
 export type ServerEvent = {type: 'agents'; agents: Agent[]}

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import {execFileSync} from 'node:child_process'
+import {mkdirSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, before, test} from 'node:test'
+
+import {assertHumanError, assertJsonError, parseJson, startAgent} from './cli-helpers.js'
+import {sandbox, waitFor} from './helpers.js'
+import {call, serveChild} from './server-helpers.js'
+
+const box = sandbox('storage')
+const full = join(box.home, 'full')
+let mounted = false
+
+/** A real full disk: a tmpfs of 64 KB, filled to the last block. Needs root (these machines have it). */
+before(async () => {
+  await startAgent(box, 'keeper')
+  mkdirSync(full)
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', full], {stdio: 'ignore'})
+    mounted = true
+  } catch {
+    return
+  }
+  mkdirSync(join(full, 'config'), {mode: 0o700})
+  mkdirSync(join(full, 'state'), {mode: 0o700})
+  try {
+    writeFileSync(join(full, 'filler'), Buffer.alloc(1024 * 1024))
+  } catch {
+    // ENOSPC: the disk is full now, which is the point
+  }
+})
+after(() => {
+  if (mounted) execFileSync('umount', ['-l', full])
+  box.cleanup()
+})
+
+const onFullDisk = {MAESTRO_CONFIG_DIR: join(full, 'config'), MAESTRO_STATE_DIR: join(full, 'state')}
+
+test('a full config disk is one STORAGE_FAILED line with the errno, and --json has code, message and exitCode', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  const human = await box.cli(['note', 'keeper', 'x'.repeat(4096)], {env: onFullDisk})
+  assertHumanError(human, 'STORAGE_FAILED', 1, /ENOSPC: no space left on device/)
+  const error = assertJsonError(await box.cli(['note', 'keeper', 'x'.repeat(4096), '--json'], {env: onFullDisk}), 'STORAGE_FAILED', 1)
+  assert.equal((error as unknown as {errno: string}).errno, 'ENOSPC')
+})
+
+test('a config directory under a file is STORAGE_FAILED (ENOTDIR), not a stack trace', async () => {
+  const file = join(box.home, 'plain-file')
+  writeFileSync(file, '')
+  const result = await box.cli(['note', 'keeper', 'text', '--json'], {env: {MAESTRO_CONFIG_DIR: join(file, 'config')}})
+  const error = assertJsonError(result, 'STORAGE_FAILED', 1)
+  assert.match(error.message, /ENOTDIR/)
+})
+
+test('an unknown command is UNKNOWN_COMMAND, exit 2', async () => {
+  assertHumanError(await box.cli(['frobnicate']), 'UNKNOWN_COMMAND', 2, /"frobnicate" is not a maestro command/)
+  assertJsonError(await box.cli(['frobnicate', '--json']), 'UNKNOWN_COMMAND', 2)
+})
+
+test('serve keeps serving on a full state disk: failures are counted, reported once on stderr and shown to the page', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  const {child, stderr, t: server} = await serveChild(box, [], onFullDisk)
+  try {
+    const headers = {authorization: `Bearer ${server.token}`}
+    // Every request is audited, and every audit write fails: far more than the ~27 that crashed it.
+    for (let index = 0; index < 60; index++) assert.equal((await call(`${server.base}/api/agents`, {headers})).status, 200)
+    const session = JSON.parse((await call(`${server.base}/api/session`, {headers})).body)
+    assert.ok(session.storage.failures >= 60, JSON.stringify(session))
+    assert.match(session.storage.last, /ENOSPC/)
+    assert.equal(child.exitCode, null, 'the server is still running')
+    const reports = stderr().split('\n').filter((line) => line.includes('[STORAGE_FAILED]'))
+    assert.equal(reports.length, 1, stderr())
+    assert.match(reports[0], /audit log.*ENOSPC/)
+    const listed = parseJson({code: 0, stdout: (await call(`${server.base}/api/agents`, {headers})).body, stderr: ''})
+    assert.ok(listed.some((agent: {name: string}) => agent.name === 'keeper'))
+  } finally {
+    child.kill('SIGTERM')
+    await waitFor(() => child.exitCode !== null || child.signalCode !== null, 10_000, 'serve to stop')
+  }
+})
