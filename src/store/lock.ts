@@ -4,8 +4,8 @@ import {basename, dirname, join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
 
-/** How long a writer waits for a live holder before giving up with STORE_LOCKED. */
-const WAIT_MS = 10_000
+/** How long a writer waits for a live holder (a slow disk, a loaded machine) before giving up with STORE_LOCKED. */
+const WAIT_MS = 30_000
 
 /**
  * Who holds a lock: the process id and, on Linux, its start time, so that a dead holder whose
@@ -90,7 +90,7 @@ const queues = new Map<string, Promise<unknown>>()
 
 /**
  * Runs `work` while holding `<path>.lock`, shared with every other maestro process. A lock whose
- * holder died is taken over at once; a live holder is waited for up to 10 s (STORE_LOCKED).
+ * holder died is taken over at once; a live holder is waited for up to 30 s (STORE_LOCKED).
  * Callers in one process queue here first, so they never poll the file against each other.
  */
 export async function withLock<T>(path: string, work: () => Promise<T>): Promise<T> {
@@ -107,20 +107,24 @@ async function holdingLock<T>(path: string, work: () => Promise<T>): Promise<T> 
   const deadline = Date.now() + WAIT_MS
   let delay = 1
   for (;;) {
-    if (await place(lock)) break
+    // Reading first keeps waiters cheap: a loaded machine's time goes to the holder.
     const current = await holder(lock)
-    if (current !== undefined && !holderAlive(current)) {
+    if (current === undefined) {
+      if (await place(lock)) break
+      continue
+    }
+    if (!holderAlive(current)) {
       await takeOver(lock, current)
       continue
     }
     if (Date.now() > deadline) {
-      throw new MaestroError('STORE_LOCKED', `${path} stayed locked by process ${current?.split(' ')[0] ?? '?'} for ${WAIT_MS / 1000} s; try again`, {
+      throw new MaestroError('STORE_LOCKED', `${path} stayed locked by process ${current.split(' ')[0]} for ${WAIT_MS / 1000} s; try again`, {
         path,
         lock,
       })
     }
     await new Promise((resolve) => setTimeout(resolve, delay))
-    delay = Math.min(delay * 2, 25)
+    delay = Math.min(delay * 2, 50)
   }
   try {
     await removeLeftovers(path)
