@@ -473,7 +473,11 @@ test('the audit log is a 0600 JSON-lines file that records without tokens, cooki
 test('--readonly refuses every change through the API with 403 READ_ONLY', async () => {
   const ro = await serve(box, {readonly: true})
   try {
-    assert.deepEqual((await api(ro, 'GET', '/api/session')).json, {readonly: true, version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version})
+    assert.deepEqual((await api(ro, 'GET', '/api/session')).json, {
+      readonly: true,
+      version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+      storage: {failures: 0, last: null},
+    })
     const attempts = [
       await api(ro, 'POST', '/api/agents', {name: 'nope', cmd: 'cat'}),
       await api(ro, 'DELETE', '/api/agents/sec'),

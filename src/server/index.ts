@@ -104,12 +104,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const names = ['localhost', '127.0.0.1', '::1', ...allowHosts, ...(isWildcard(host) ? [] : [host])]
     tls = await selfSignedTls([...new Set(names.map((name) => name.replace(/^\[(.*)\]$/, '$1')))])
   }
-  const secret = await loadSessionSecret({rotate: options.rotateSessionSecret})
+  // A full or unwritable config or state directory is counted and shown, never fatal.
+  const storage = new StorageFailures((line) => process.stderr.write(`${line}\n`))
+  const secret = await loadSessionSecret({rotate: options.rotateSessionSecret, failures: storage})
   const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
   const files = await loadWebFiles()
-  // A full or unwritable config or state directory is counted and shown, never fatal.
-  const storage = new StorageFailures((line) => process.stderr.write(`${line}
-`))
   const audit = await AuditLog.open(auditPath(), options.auditLimits, storage)
 
   const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key, ...TLS_OPTIONS}) : createServer()

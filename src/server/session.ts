@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {chmod, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {StorageFailures} from '../store/failures.js'
 import {stateDir, writePrivateFile} from '../store/files.js'
 
 /** How long a browser stays signed in unless the setting sessionDays says otherwise. */
@@ -16,7 +17,7 @@ export function sessionSecretPath(): string {
  * so that a restarted server (with a new token) still knows the browsers it signed in. `rotate`
  * replaces it, which signs every browser out.
  */
-export async function loadSessionSecret(options: {rotate?: boolean} = {}): Promise<Buffer> {
+export async function loadSessionSecret(options: {rotate?: boolean; failures?: StorageFailures} = {}): Promise<Buffer> {
   const path = sessionSecretPath()
   if (!options.rotate) {
     const existing = await readFile(path, 'utf8').catch(() => undefined)
@@ -28,6 +29,12 @@ export async function loadSessionSecret(options: {rotate?: boolean} = {}): Promi
     }
   }
   const secret = randomBytes(32)
-  await writePrivateFile(path, `${secret.toString('base64url')}\n`)
+  try {
+    await writePrivateFile(path, `${secret.toString('base64url')}\n`)
+  } catch (error) {
+    // A full or unwritable state disk costs the sign-ins of a restart, never the server.
+    if (!options.failures) throw error
+    options.failures.record(`session secret ${path}`, error)
+  }
   return secret
 }
