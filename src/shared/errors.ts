@@ -24,7 +24,6 @@ export type ErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NO_WORKTREE'
   | 'NOT_A_REPOSITORY'
-  | 'KILL_FAILED'
   | 'NOTE_CONFLICT'
   | 'NOTES_CORRUPT'
   | 'NOTE_TOO_LARGE'
@@ -56,7 +55,6 @@ const exitFor: Record<ErrorCode, number> = {
   INVALID_NAME: ExitCode.usage,
   NO_WORKTREE: ExitCode.usage,
   NOT_A_REPOSITORY: ExitCode.usage,
-  KILL_FAILED: ExitCode.failure,
   NOTE_CONFLICT: ExitCode.failure,
   NOTES_CORRUPT: ExitCode.failure,
   NOTE_TOO_LARGE: ExitCode.usage,
