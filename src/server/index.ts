@@ -158,7 +158,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
-  await recordAddress(`${scheme}://${isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host}:${boundPort}`)
+  // Without it `maestro share` prints a link to the default address: worth a count, not a stop.
+  await recordAddress(`${scheme}://${isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host}:${boundPort}`).catch((error) => storage.record('server address', error))
 
   // On a wildcard address the first --allow-host name is how the user reaches the machine.
   const shownHost = isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host
