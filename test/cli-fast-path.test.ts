@@ -61,7 +61,8 @@ test('output off a terminal is the same with and without the snapshot, coloured 
 })
 
 test('output on a terminal is the same with and without the snapshot: colour, width, --json', async () => {
-  const env = envWith({NO_COLOR: undefined, TERM: 'xterm-256color'})
+  // A person at a terminal: CI=true (set by CI runners) turns colour off in supports-color.
+  const env = envWith({NO_COLOR: undefined, CI: undefined, TERM: 'xterm-256color'})
   const script = (start: string) => `${start} --help; ${start} note fast-one --json; ${start} note 'bad!name'; echo __done__`
   const screens: string[] = []
   for (const [name, start] of [
