@@ -91,13 +91,13 @@ test('closing a viewer detaches its tmux client and never ends the agent', async
   assert.equal(box.tmux(['list-clients', '-t', '=stays']).trim(), '')
 })
 
-// The window is a row shorter than the client: tmux's status line takes the last one.
+// The window is as tall as the client: maestro's tmux shows no status line.
 test('a writable viewer sizes the window; the first screen is drawn at the size in the URL', async () => {
   await newAgent(box, 'sized', 'cat')
   const viewer = await attached(t, 'sized', 100, 30)
-  await waitFor(() => windowSize('sized') === '100x29', 3000, 'the window to take the viewer size')
+  await waitFor(() => windowSize('sized') === '100x30', 3000, 'the window to take the viewer size')
   viewer.send({type: 'resize', cols: 90, rows: 20})
-  await waitFor(() => windowSize('sized') === '90x19', 3000, 'the resize')
+  await waitFor(() => windowSize('sized') === '90x20', 3000, 'the resize')
   await viewer.close()
 })
 
@@ -109,8 +109,8 @@ test('a read-only viewer cannot type and does not resize the window', async () =
     const viewer = await attached(ro, 'watched', 50, 10)
     // Its tmux client has the window's size, not the one asked for, and the page is told so first.
     const [cols, rows] = before.split('x').map(Number)
-    assert.deepEqual(viewer.notices[0], {type: 'size', cols, rows: rows + 1})
-    assert.equal(box.tmux(['list-clients', '-t', '=watched', '-F', '#{client_width}x#{client_height}']).trim(), `${cols}x${rows + 1}`)
+    assert.deepEqual(viewer.notices[0], {type: 'size', cols, rows})
+    assert.equal(box.tmux(['list-clients', '-t', '=watched', '-F', '#{client_width}x#{client_height}']).trim(), `${cols}x${rows}`)
     viewer.send({type: 'input', data: 'READONLY-TYPED\r'})
     viewer.send({type: 'resize', cols: 60, rows: 12})
     box.tmux(['send-keys', '-t', '=watched:', '-l', 'AFTER-READONLY'])
