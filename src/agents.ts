@@ -4,12 +4,13 @@ import {resolve} from 'node:path'
 import {screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
-import {MaestroError, agentNotFound} from './shared/errors.js'
-import {assertAgentName, compareNames, groupOf} from './shared/names.js'
+import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
+import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
 import {archiveAgent} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
+import {RemoteTmux} from './tmux/remote.js'
 import {
   type SessionInfo,
   captureScreens,
@@ -26,8 +27,18 @@ import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWork
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
-function toAgent(session: SessionInfo, note: string, reading: StateReading, now: number): Agent {
+/**
+ * Notes and archives of every agent are kept on this machine, under the agent's id: a remote
+ * agent's never mix with those of a local agent of the same name.
+ */
+function keyOf(tmux: Tmux, name: string): string {
+  return formatAgentId(tmux.host, name)
+}
+
+function toAgent(tmux: Tmux, session: SessionInfo, note: string, reading: StateReading, now: number): Agent {
   return {
+    id: keyOf(tmux, session.name),
+    host: tmux.host,
     name: session.name,
     group: groupOf(session.name),
     status: session.dead ? 'exited' : printedRecently(session.lastActivityAt, now) ? 'active' : 'idle',
@@ -65,7 +76,7 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory, options: List
   return sessions
     .map((session) => {
       const reading = classify(table, session, screens.get(session.name), now)
-      return toAgent(session, notes[session.name]?.text ?? '', memory ? memory.recall(session.paneId, reading, screens.get(session.name)) : reading, now)
+      return toAgent(tmux, session, notes[keyOf(tmux, session.name)]?.text ?? '', memory ? memory.recall(session.paneId, reading, screens.get(session.name)) : reading, now)
     })
     .sort((a, b) => compareNames(a.name, b.name))
 }
@@ -94,7 +105,7 @@ export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   const [found, {notes}, table] = await Promise.all([readSession(tmux, name), readNotesForListing(), screenTable()])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
-  return toAgent(found.session, notes[name]?.text ?? '', classify(table, found.session, found.screen, now), now)
+  return toAgent(tmux, found.session, notes[keyOf(tmux, name)]?.text ?? '', classify(table, found.session, found.screen, now), now)
 }
 
 /** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
@@ -138,11 +149,9 @@ export interface CreateAgentOptions {
 
 export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Promise<Agent> {
   assertAgentName(options.name)
-  const dir = resolve(options.dir ?? process.cwd())
-  const info = await stat(dir).catch(() => undefined)
-  // Said in words that fit the page as well as the CLI: no flag names.
-  if (!info) throw new MaestroError('DIR_NOT_FOUND', `directory ${dir} does not exist`, {dir})
-  if (!info.isDirectory()) throw new MaestroError('DIR_NOT_FOUND', `${dir} is not a directory`, {dir})
+  // Worktrees are made with this machine's git, in this machine's repositories.
+  if (options.worktree && tmux.host) throw new MaestroError('INVALID_ARGUMENT', '--worktree works for agents on this machine only')
+  const dir = await directory(tmux, options.dir)
   if (await hasSession(tmux, options.name)) {
     throw new MaestroError('AGENT_EXISTS', `agent "${options.name}" already exists (pick another name, or maestro kill ${options.name})`, {
       name: options.name,
@@ -150,7 +159,7 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   }
   // A note that could not be saved must not leave an agent behind: find out before starting it.
   if (options.note) await readAllNotes()
-  await archiveOrphanNote(options.name)
+  await archiveOrphanNote(keyOf(tmux, options.name))
   // conf is heavy to load: a plain agent with its command given never reads settings.
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
   const command = options.command ?? (settings.defaultCommand || undefined)
@@ -166,8 +175,19 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
     await worktree?.undo()
     throw error
   }
-  if (options.note) await writeNote(options.name, options.note)
+  if (options.note) await writeNote(keyOf(tmux, options.name), options.note)
   return getAgent(tmux, options.name)
+}
+
+/** The agent's directory, checked where it will run; a remote host checks its own. */
+async function directory(tmux: Tmux, given: string | undefined): Promise<string> {
+  if (tmux instanceof RemoteTmux) return tmux.directory(given)
+  const dir = resolve(given ?? process.cwd())
+  const info = await stat(dir).catch(() => undefined)
+  // Said in words that fit the page as well as the CLI: no flag names.
+  if (!info) throw new MaestroError('DIR_NOT_FOUND', `directory ${dir} does not exist`, {dir})
+  if (!info.isDirectory()) throw new MaestroError('DIR_NOT_FOUND', `${dir} is not a directory`, {dir})
+  return dir
 }
 
 async function readSettings(): Promise<Settings> {
@@ -188,6 +208,8 @@ async function archiveOrphanNote(name: string): Promise<void> {
 }
 
 export interface KilledAgent {
+  id: string
+  host: string | null
   name: string
   archive: string
   /** What became of the agent's worktree (kept when it held work), or null without one. */
@@ -209,13 +231,14 @@ export async function killAgent(tmux: Tmux, name: string, options: KillOptions =
   const agent = await getAgent(tmux, name)
   const scrollback = await captureScrollback(tmux, name)
   const {note: _text, ...facts} = agent
-  const archive = await takeNote(name, async (note) => {
-    const folder = await archiveAgent({name, scrollback, note: note?.text ?? '', agent: {...facts, noteUnavailable: note === undefined}})
+  const id = keyOf(tmux, name)
+  const archive = await takeNote(id, async (note) => {
+    const folder = await archiveAgent({name: id, scrollback, note: note?.text ?? '', agent: {...facts, noteUnavailable: note === undefined}})
     await killSession(tmux, name)
     return folder
   })
-  const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: name, discard: options.discardWorktree}))
-  return {name, archive, worktree}
+  const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: id, discard: options.discardWorktree}))
+  return {id, host: tmux.host, name, archive, worktree}
 }
 
 /** Ends exactly the named agents; when any name is unknown or invalid, ends none. */
@@ -223,13 +246,7 @@ export async function killAgents(tmux: Tmux, names: string[], options: KillOptio
   for (const name of names) assertAgentName(name)
   const existing = new Set((await listSessions(tmux)).map((session) => session.name))
   const missing = names.filter((name) => !existing.has(name))
-  if (missing.length > 0) {
-    throw new MaestroError(
-      'AGENT_NOT_FOUND',
-      `agent${missing.length > 1 ? 's' : ''} ${missing.map((name) => `"${name}"`).join(', ')} not found; nothing was killed (maestro ls lists agents)`,
-      {names: missing},
-    )
-  }
+  if (missing.length > 0) throw agentsNotFound(missing)
   const killed: KilledAgent[] = []
   for (const name of new Set(names)) killed.push(await killAgent(tmux, name, options))
   return killed
@@ -240,7 +257,7 @@ export async function renameAgent(tmux: Tmux, from: string, to: string): Promise
   assertAgentName(to)
   if (from === to) return getAgent(tmux, from)
   if (!(await hasSession(tmux, from))) throw agentNotFound(from)
-  await moveNote(from, to, () => renameSession(tmux, from, to))
+  await moveNote(keyOf(tmux, from), keyOf(tmux, to), () => renameSession(tmux, from, to))
   return getAgent(tmux, to)
 }
 
@@ -251,16 +268,16 @@ async function assertExists(tmux: Tmux, name: string): Promise<void> {
 
 export async function getAgentNote(tmux: Tmux, name: string): Promise<Note> {
   await assertExists(tmux, name)
-  return readNote(name)
+  return readNote(keyOf(tmux, name))
 }
 
 /** The agent's existence is checked again under the notes lock: a kill may end it meanwhile. */
 export async function setAgentNote(tmux: Tmux, name: string, text: string, options: {expectedRevision?: number} = {}): Promise<Note> {
   await assertExists(tmux, name)
-  return writeNote(name, text, {...options, check: () => assertExists(tmux, name)})
+  return writeNote(keyOf(tmux, name), text, {...options, check: () => assertExists(tmux, name)})
 }
 
 export async function appendAgentNote(tmux: Tmux, name: string, line: string): Promise<Note> {
   await assertExists(tmux, name)
-  return appendNote(name, line, {check: () => assertExists(tmux, name)})
+  return appendNote(keyOf(tmux, name), line, {check: () => assertExists(tmux, name)})
 }

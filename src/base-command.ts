@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {Command} from '@oclif/core/command'
 import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
+import {locateAgent} from './hosts.js'
 import {MaestroError, storageFailure} from './shared/errors.js'
 import {Tmux, socketName} from './tmux/client.js'
 
@@ -41,6 +42,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return new Tmux(socketName(this.flags.socket))
   }
 
+  /** The tmux server an agent id (`NAME`, or `HOST:NAME` for a remote host) points at, and its name there. */
+  protected locate(id: string): Promise<{tmux: Tmux; name: string}> {
+    return locateAgent(this.tmux, id)
+  }
+
   /**
    * Library errors carry a stable code and exit code, and oclif's usage errors become
    * INVALID_ARGUMENT: either is shown as one line on stderr (oclif's own renderer wraps long
@@ -68,6 +74,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       .filter(Boolean)
       .join(' ')
       .replace(/\s+/g, ' ')
-    return new MaestroError('INVALID_ARGUMENT', `${text} (maestro ${this.id} --help shows usage)`)
+    return new MaestroError('INVALID_ARGUMENT', `${text} (maestro ${this.id?.replaceAll(':', ' ')} --help shows usage)`)
   }
 }

@@ -9,6 +9,10 @@ import Doctor from './commands/doctor.js'
 import HooksInstall from './commands/hooks/install.js'
 import HooksStatus from './commands/hooks/status.js'
 import HooksUninstall from './commands/hooks/uninstall.js'
+import HostAdd from './commands/host/add.js'
+import HostCheck from './commands/host/check.js'
+import HostLs from './commands/host/ls.js'
+import HostRm from './commands/host/rm.js'
 import KillAll from './commands/kill-all.js'
 import Kill from './commands/kill.js'
 import Ls from './commands/ls.js'
@@ -37,6 +41,10 @@ export const COMMANDS = {
   'hooks:install': HooksInstall,
   'hooks:status': HooksStatus,
   'hooks:uninstall': HooksUninstall,
+  'host:add': HostAdd,
+  'host:check': HostCheck,
+  'host:ls': HostLs,
+  'host:rm': HostRm,
   'kill-all': KillAll,
   kill: Kill,
   ls: Ls,

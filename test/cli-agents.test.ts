@@ -168,7 +168,7 @@ test('send types text literally, then Enter as its own key; --no-enter leaves th
   const text = `hello $(touch x) 'quoted' Enter C-c ;`
   const sent = await box.cli(['send', 'echo', text, '--json'])
   assert.equal(sent.code, 0, sent.stderr)
-  assert.deepEqual(parseJson(sent), {name: 'echo', text, enter: true, keys: ['Enter']})
+  assert.deepEqual(parseJson(sent), {id: 'echo', host: null, name: 'echo', text, enter: true, keys: ['Enter']})
   await waitFor(async () => (await box.cli(['capture', 'echo'])).stdout === `${text}\n${text}\n`, 5000, 'the line and its echo')
 
   const partial = await box.cli(['send', 'echo', '--no-enter', 'draft', 'words'])
@@ -201,7 +201,7 @@ test('capture prints the whole scrollback; --lines and the logs alias keep the l
   ])
   assert.equal(all.stdout, `${Array.from({length: 200}, (_, index) => index + 1).join('\n')}\n`)
   assert.equal(last.stdout, '198\n199\n200\n')
-  assert.deepEqual(parseJson(json), {name: 'counter', text: '199\n200\n'})
+  assert.deepEqual(parseJson(json), {id: 'counter', host: null, name: 'counter', text: '199\n200\n'})
 })
 
 test('capture --lines refuses a number below 1 with a usage error', async () => {

@@ -70,7 +70,7 @@ test('killing the same name twice: the second exits 1 with AGENT_NOT_FOUND', asy
 
 test('new with the name of a killed agent starts with an empty note', async () => {
   await startAgent(box, 'api')
-  assert.deepEqual(parseJson(await box.cli(['note', 'api', '--json'])), {name: 'api', text: '', revision: 0, updatedAt: null})
+  assert.deepEqual(parseJson(await box.cli(['note', 'api', '--json'])), {id: 'api', host: null, name: 'api', text: '', revision: 0, updatedAt: null})
 })
 
 test('kill with one unknown name kills nothing and names it', async () => {

@@ -13,8 +13,11 @@ mkdirSync(dir)
 before(() => startAgent(box, 'api'))
 after(() => box.cleanup())
 
-/** Names tmux would read as targets, patterns, options or shell words, and names out of bounds. */
-const INVALID = ['a:b', 'a.b', '-t', '$(touch x)', '', 'a'.repeat(65), 'héllo', '日本', '=api', 'ap*', '%0', '@0', 'a b', '../x', '_lead', 'semi;']
+/**
+ * Names tmux would read as targets, patterns, options or shell words, and names out of bounds.
+ * `host:name` is an agent on a remote host, so only ids that split badly are here.
+ */
+const INVALID = [':b', 'a:', 'a:b:c', '-t:b', 'a.b', '-t', '$(touch x)', '', 'a'.repeat(65), 'héllo', '日本', '=api', 'ap*', '%0', '@0', 'a b', '../x', '_lead', 'semi;']
 const LONGEST = 'b'.repeat(64)
 
 test('new refuses every invalid name with exit 2 and INVALID_NAME, creating nothing', async () => {
@@ -51,7 +54,7 @@ test('every command that takes a name refuses target-like names before touching 
     (name: string) => ['rename', '--json', '--', 'api', name],
   ]
   // Two names per command, so every kind of name meets several commands without 32 processes.
-  const names = ['a:b', '-t', '=api', 'ap*']
+  const names = ['a:b:c', '-t', '=api', 'ap*']
   const runs = commands.flatMap((command, index) => [names[index % 4], names[(index + 1) % 4]].map((name) => box.cli(command(name))))
   for (const result of await Promise.all(runs)) assertJsonError(result, 'INVALID_NAME', 2)
   assert.deepEqual(sessionNames(box), ['api'])

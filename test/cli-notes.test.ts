@@ -31,7 +31,7 @@ test('a new agent has an empty note', async () => {
   const [human, json] = await Promise.all([box.cli(['note', 'writer']), box.cli(['note', 'writer', '--json'])])
   assert.equal(human.code, 0, human.stderr)
   assert.equal(human.stdout, '')
-  assert.deepEqual(parseJson(json), {name: 'writer', text: '', revision: 0, updatedAt: null})
+  assert.deepEqual(parseJson(json), {id: 'writer', host: null, name: 'writer', text: '', revision: 0, updatedAt: null})
 })
 
 test('note with text replaces it, and the note file and its folder are private', async () => {

@@ -27,7 +27,7 @@ test('send submits a prompt to a program that reads an Enter right after pasted 
 
   const sent = await box.cli(['send', 'burst', 'fix the failing test', '--json'])
   assert.equal(sent.code, 0, sent.stderr)
-  assert.deepEqual(parseJson(sent), {name: 'burst', text: 'fix the failing test', enter: true, keys: ['Enter']})
+  assert.deepEqual(parseJson(sent), {id: 'burst', host: null, name: 'burst', text: 'fix the failing test', enter: true, keys: ['Enter']})
   await waitFor(() => screen('burst').includes('SUBMITTED: "fix the failing test"'), 10_000, 'the prompt submitted')
   // A multi-line prompt arrives as one paste and is submitted whole.
   assert.equal((await box.cli(['send', 'burst', 'line one\nline two'])).code, 0)
@@ -38,7 +38,7 @@ test('send --key presses tmux keys in order, after the text and instead of Enter
   await startPrompt('keys')
   const sent = await box.cli(['send', 'keys', 'draft', '--key', 'Escape', '--key', 'Up', '-k', 'C-c', '--key', 'Tab', '--json'])
   assert.equal(sent.code, 0, sent.stderr)
-  assert.deepEqual(parseJson(sent), {name: 'keys', text: 'draft', enter: false, keys: ['Escape', 'Up', 'C-c', 'Tab']})
+  assert.deepEqual(parseJson(sent), {id: 'keys', host: null, name: 'keys', text: 'draft', enter: false, keys: ['Escape', 'Up', 'C-c', 'Tab']})
   await waitFor(() => /KEY: 1b\nKEY: 1b5b41\nKEY: 03\nKEY: 09\n> draft$/m.test(screen('keys')), 10_000, 'Escape, Up, Ctrl-C and Tab after the draft')
   assert.ok(!screen('keys').includes('SUBMITTED'), 'no Enter was pressed')
   assert.equal((await box.cli(['send', 'keys', '--key', 'Enter'])).code, 0)

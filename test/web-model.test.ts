@@ -12,6 +12,8 @@ import {buildModel, describeState, groupColour, newlyWaiting, visibleOrder} from
 
 function agent(name: string, extra: Partial<Agent> = {}): Agent {
   return {
+    id: name,
+    host: null,
     name,
     group: groupOf(name),
     status: 'idle',

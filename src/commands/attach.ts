@@ -2,21 +2,20 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {assertAgentName} from '../shared/names.js'
 import {attachTerminal} from '../tmux/attach.js'
 
 export default class Attach extends BaseCommand<typeof Attach> {
   static summary = 'Attach this terminal to an agent (detach with the tmux prefix, then d).'
   static description = 'Inside a maestro tmux client it switches that client to the agent instead of nesting.'
   static examples = ['<%= config.bin %> <%= command.id %> backend-api', '<%= config.bin %> <%= command.id %> backend-api --readonly']
-  static args = {name: Args.string({description: 'Agent name', required: true})}
+  static args = {name: Args.string({description: 'Agent name (HOST:NAME on a remote host)', required: true})}
   static flags = {
     readonly: Flags.boolean({char: 'r', summary: 'Watch without being able to type.'}),
   }
 
-  async run(): Promise<{name: string; readonly: boolean}> {
-    assertAgentName(this.args.name)
-    await attachTerminal(this.tmux, this.args.name, {readonly: this.flags.readonly})
-    return {name: this.args.name, readonly: this.flags.readonly}
+  async run(): Promise<{id: string; host: string | null; name: string; readonly: boolean}> {
+    const {tmux, name} = await this.locate(this.args.name)
+    await attachTerminal(tmux, name, {readonly: this.flags.readonly})
+    return {id: this.args.name, host: tmux.host, name, readonly: this.flags.readonly}
   }
 }

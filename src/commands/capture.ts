@@ -2,22 +2,21 @@ import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
-import {assertAgentName} from '../shared/names.js'
 import {captureScrollback} from '../tmux/sessions.js'
 
 export default class Capture extends BaseCommand<typeof Capture> {
   static aliases = ['logs']
   static summary = "Print an agent's scrollback as plain text."
   static examples = ['<%= config.bin %> <%= command.id %> backend-api', '<%= config.bin %> <%= command.id %> backend-api --lines 50']
-  static args = {name: Args.string({description: 'Agent name', required: true})}
+  static args = {name: Args.string({description: 'Agent name (HOST:NAME on a remote host)', required: true})}
   static flags = {
     lines: Flags.integer({char: 'l', summary: 'Only the last N lines.', min: 1}),
   }
 
-  async run(): Promise<{name: string; text: string}> {
-    assertAgentName(this.args.name)
-    const text = await captureScrollback(this.tmux, this.args.name, {lines: this.flags.lines})
+  async run(): Promise<{id: string; host: string | null; name: string; text: string}> {
+    const {tmux, name} = await this.locate(this.args.name)
+    const text = await captureScrollback(tmux, name, {lines: this.flags.lines})
     if (!this.jsonEnabled()) process.stdout.write(text)
-    return {name: this.args.name, text}
+    return {id: this.args.name, host: tmux.host, name, text}
   }
 }

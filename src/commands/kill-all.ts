@@ -2,33 +2,38 @@ import * as Flags from '@oclif/core/flags'
 
 import {type KilledAgent, killAgent, listAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
-import {describeSettled} from './kill.js'
+import {listEveryAgent} from '../hosts.js'
+import type {Agent} from '../shared/agent.js'
 import {MaestroError} from '../shared/errors.js'
+import {describeSettled} from './kill.js'
 
 export default class KillAll extends BaseCommand<typeof KillAll> {
   static summary = "End every agent on maestro's tmux server, archiving each first."
-  static description = 'Asks for confirmation on a terminal; elsewhere (scripts, --json) it needs --yes.'
-  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes']
+  static description =
+    'Asks for confirmation on a terminal; elsewhere (scripts, --json) it needs --yes. Remote hosts are left alone unless --all-hosts is given; a host that does not answer is named on stderr.'
+  static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --yes', '<%= config.bin %> <%= command.id %> --all-hosts --yes']
   static flags = {
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (needed when not on a terminal).'}),
+    'all-hosts': Flags.boolean({summary: 'End the agents of every remote host too.'}),
   }
 
   async run(): Promise<KilledAgent[]> {
-    const agents = await listAgents(this.tmux)
+    const agents = await this.targets()
     if (agents.length === 0) {
       if (!this.jsonEnabled()) this.log('no agents to kill')
       return []
     }
-    if (!this.flags.yes) await this.confirm(agents.map((agent) => agent.name))
+    if (!this.flags.yes) await this.confirm(agents.map((agent) => agent.id))
     const killed: KilledAgent[] = []
     const {Listr} = await import('listr2')
     const tasks = new Listr(
       agents.map((agent) => ({
-        title: agent.name,
+        title: agent.id,
         task: async (_context: unknown, task: {title: string}) => {
-          const result = await killAgent(this.tmux, agent.name)
+          const {tmux, name} = await this.locate(agent.id)
+          const result = await killAgent(tmux, name)
           killed.push(result)
-          task.title = `${agent.name}: archived to ${result.archive}${result.worktree ? `; ${describeSettled(result.worktree)}` : ''}`
+          task.title = `${agent.id}: archived to ${result.archive}${result.worktree ? `; ${describeSettled(result.worktree)}` : ''}`
         },
       })),
       {concurrent: false, exitOnError: false, renderer: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'default' : 'simple'},
@@ -37,6 +42,13 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
     const failed = tasks.errors
     if (failed.length > 0) throw failed[0].error
     return killed
+  }
+
+  private async targets(): Promise<Agent[]> {
+    if (!this.flags['all-hosts']) return listAgents(this.tmux)
+    const {agents, unreachable} = await listEveryAgent(this.tmux)
+    for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable, its agents were left alone: ${message}\n`)
+    return agents
   }
 
   private async confirm(names: string[]): Promise<void> {

@@ -1,8 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {type KilledAgent, killAgents} from '../agents.js'
+import type {KilledAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {killAgentIds} from '../hosts.js'
 import type {SettledWorktree} from '../worktrees.js'
 
 export default class Kill extends BaseCommand<typeof Kill> {
@@ -13,17 +14,17 @@ export default class Kill extends BaseCommand<typeof Kill> {
     'Either way its changes are archived as changes.patch (git am or git apply on the base replays them).'
   static examples = ['<%= config.bin %> <%= command.id %> shop-frontend-cart', '<%= config.bin %> <%= command.id %> api worker-1 worker-2']
   static strict = false
-  static args = {name: Args.string({description: 'Agent names', required: true})}
+  static args = {name: Args.string({description: 'Agent names (HOST:NAME on a remote host)', required: true})}
   static flags = {
     'discard-worktree': Flags.boolean({summary: 'Remove the agents\' worktrees and branches even when they hold work (archived as changes.patch first).'}),
   }
 
   async run(): Promise<KilledAgent[]> {
     const {argv} = await this.parse(Kill)
-    const killed = await killAgents(this.tmux, argv as string[], {discardWorktree: this.flags['discard-worktree']})
+    const killed = await killAgentIds(this.tmux, argv as string[], {discardWorktree: this.flags['discard-worktree']})
     if (!this.jsonEnabled()) {
-      for (const {name, archive, worktree} of killed) {
-        this.log(`killed ${name}; archived to ${archive}`)
+      for (const {id, archive, worktree} of killed) {
+        this.log(`killed ${id}; archived to ${archive}`)
         if (worktree) this.log(`  ${describeSettled(worktree)}`)
       }
     }

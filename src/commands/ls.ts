@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {listEveryAgent} from '../hosts.js'
 import {configuredNotifier} from '../notify.js'
 import {age, firstLine, shortPath, table} from '../render.js'
 import type {Agent} from '../shared/agent.js'
@@ -25,8 +26,10 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const agents = await listAgentsWithChanges(this.tmux, {onNotesProblem: (problem) => this.warnOnce(problem.message)})
-    if (!this.jsonEnabled()) this.log(this.render(agents))
+    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem.message)}))
+    // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
+    for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
+    if (!this.jsonEnabled()) this.log(this.render(agents, hosts.length > 0))
     return agents
   }
 
@@ -39,11 +42,13 @@ export default class Ls extends BaseCommand<typeof Ls> {
     this.logToStderr(`Warning: notes unavailable: ${message} [NOTES_CORRUPT]`)
   }
 
-  private render(agents: Shown[]): string {
+  private render(agents: Shown[], withHosts: boolean): string {
     if (agents.length === 0) return 'no agents yet; start one with: maestro new <name> --cmd <program>'
     const rows = this.flags.tree ? treeRows(agents) : agents.map((agent) => row(agent))
-    // Without any worktree, BRANCH and CHANGES would only be empty.
-    const shown = agents.some((agent) => agent.worktree) ? HEADER : HEADER.filter((column) => !WORKTREE_COLUMNS.includes(column))
+    // Without any worktree, BRANCH and CHANGES would only be empty; without hosts, HOST would be.
+    const shown = HEADER.filter(
+      (column) => (column !== 'HOST' || withHosts) && (!WORKTREE_COLUMNS.includes(column) || agents.some((agent) => agent.worktree)),
+    )
     const pick = (cells: string[]) => cells.filter((_, index) => shown.includes(HEADER[index]))
     return table(shown, rows.map(pick), fit(shown))
   }
@@ -60,15 +65,15 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const notify = await configuredNotifier()
     let latest: Agent[] | undefined
     // In place, SINCE keeps counting even while nothing changes.
-    if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest)}\n`), 1000)
+    if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, false)}\n`), 1000)
     return new Promise<Agent[]>((_resolve, reject) => {
       watcher.subscribe(
         (agents) => {
           latest = agents
           notify?.(agents)
           const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
-          if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents)}\n`)
-          else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents)}\n\n`)
+          if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents, false)}\n`)
+          else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents, false)}\n\n`)
           previous = states
         },
         (error) => {
@@ -82,12 +87,14 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
 type Shown = Agent | ListedAgent
 
-const HEADER = ['NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'BRANCH', 'CHANGES', 'COMMAND', 'NOTE']
+const HEADER = ['HOST', 'NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'BRANCH', 'CHANGES', 'COMMAND', 'NOTE']
 const WORKTREE_COLUMNS = ['BRANCH', 'CHANGES']
 
 function row(agent: Shown, name = agent.name): string[] {
   const state = agent.state === 'exited' ? `exited (${agent.exitCode ?? '?'})` : agent.state
   return [
+    // `-` is this machine.
+    agent.host ?? '-',
     name,
     state,
     age(agent.stateSince),
@@ -112,11 +119,15 @@ function fit(columns: string[]): {width: number; shrink: number[]} | undefined {
 function treeRows(agents: Shown[]): string[][] {
   const rows: string[][] = []
   let previous: string[] = []
+  let previousHost: string | null | undefined
   for (const agent of agents) {
+    // Each host's agents form trees of their own.
+    if (agent.host !== previousHost) previous = []
+    previousHost = agent.host
     let shared = 0
     while (shared < previous.length && shared < agent.group.length && previous[shared] === agent.group[shared]) shared++
     for (let depth = shared; depth < agent.group.length; depth++) {
-      rows.push([`${'  '.repeat(depth)}${agent.group[depth]}/`])
+      rows.push([agent.host ?? '-', `${'  '.repeat(depth)}${agent.group[depth]}/`])
     }
     rows.push(row(agent, `${'  '.repeat(agent.group.length)}${agent.name}`))
     previous = agent.group

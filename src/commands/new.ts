@@ -18,9 +18,9 @@ export default class New extends BaseCommand<typeof New> {
     '<%= config.bin %> <%= command.id %> api --dir ~/src/shop --worktree --cmd claude',
     '<%= config.bin %> <%= command.id %> cart --dir ~/src/shop --worktree --branch fix/cart --base main --copy .env',
   ]
-  static args = {name: Args.string({description: 'Agent name', required: true})}
+  static args = {name: Args.string({description: 'Agent name (HOST:NAME starts it on a remote host)', required: true})}
   static flags = {
-    dir: Flags.directory({char: 'd', summary: 'Working directory of the agent (must exist).'}),
+    dir: Flags.string({char: 'd', summary: 'Working directory of the agent (must exist; on a remote host, relative to its home).'}),
     cmd: Flags.string({char: 'c', summary: 'Command line the agent runs.'}),
     note: Flags.string({char: 'n', summary: 'Initial note.'}),
     attach: Flags.boolean({char: 'a', summary: 'Attach this terminal to the agent once it started.'}),
@@ -42,15 +42,16 @@ export default class New extends BaseCommand<typeof New> {
   }
 
   async run(): Promise<Agent> {
-    const agent = await createAgent(this.tmux, {
-      name: this.args.name,
+    const {tmux, name} = await this.locate(this.args.name)
+    const agent = await createAgent(tmux, {
+      name,
       dir: this.flags.dir,
       command: this.flags.cmd,
       note: this.flags.note,
       worktree: this.flags.worktree ? {branch: this.flags.branch, base: this.flags.base, copy: this.flags.copy} : undefined,
     })
-    if (!this.jsonEnabled()) this.log(`started ${agent.name} in ${agent.dir}${agent.worktree ? ` on branch ${agent.worktree.branch}` : ''}`)
-    if (this.flags.attach) await attachTerminal(this.tmux, agent.name)
+    if (!this.jsonEnabled()) this.log(`started ${agent.id} in ${agent.dir}${agent.worktree ? ` on branch ${agent.worktree.branch}` : ''}`)
+    if (this.flags.attach) await attachTerminal(tmux, agent.name)
     return agent
   }
 }

@@ -6,6 +6,7 @@ import {BaseCommand} from '../base-command.js'
 import {editText} from '../editor.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Note} from '../store/notes.js'
+import type {Tmux} from '../tmux/client.js'
 
 export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
   static summary = "Show or change an agent's note."
@@ -19,7 +20,7 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
     '<%= config.bin %> <%= command.id %> backend-api --file plan.md',
   ]
   static args = {
-    name: Args.string({description: 'Agent name', required: true, ignoreStdin: true}),
+    name: Args.string({description: 'Agent name (HOST:NAME on a remote host)', required: true, ignoreStdin: true}),
     // oclif would otherwise take a missing text from stdin: a note is replaced only when asked (--file -).
     text: Args.string({description: 'New note text', ignoreStdin: true}),
   }
@@ -34,35 +35,36 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
     }),
   }
 
-  async run(): Promise<{name: string} & Note> {
-    const {name} = this.args
+  async run(): Promise<{id: string; host: string | null; name: string} & Note> {
+    const {name: id} = this.args
     if (this.flags.file !== undefined && this.args.text !== undefined) throw usage('--file takes the text from the file; give no text argument')
     const text = this.flags.file === undefined ? this.args.text : await readText(this.flags.file)
-    const note = await this.change(name, text)
+    const {tmux, name} = await this.locate(id)
+    const note = await this.change(tmux, name, text)
     if (!this.jsonEnabled()) {
       if (text === undefined && !this.flags.clear && !this.flags.edit) {
         if (note.text) this.log(note.text)
-      } else this.log(`note of ${name} saved`)
+      } else this.log(`note of ${id} saved`)
     }
-    return {name, ...note}
+    return {id, host: tmux.host, name, ...note}
   }
 
-  private async change(name: string, text: string | undefined): Promise<Note> {
+  private async change(tmux: Tmux, name: string, text: string | undefined): Promise<Note> {
     if (this.flags.clear) {
       if (text !== undefined) throw usage('--clear takes no text')
-      return setAgentNote(this.tmux, name, '')
+      return setAgentNote(tmux, name, '')
     }
     if (this.flags.append) {
       if (!text) throw usage('--append needs the text to add')
-      return appendAgentNote(this.tmux, name, text)
+      return appendAgentNote(tmux, name, text)
     }
     if (this.flags.edit) {
       if (text !== undefined) throw usage('--edit takes no text')
-      const current = await getAgentNote(this.tmux, name)
+      const current = await getAgentNote(tmux, name)
       // A text file ends with a newline; it is taken off again when the edit is saved.
       const edited = await editText(current.text ? `${current.text}\n` : '', name)
       try {
-        const saved = await setAgentNote(this.tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
+        const saved = await setAgentNote(tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
         await edited.discard()
         return saved
       } catch (error) {
@@ -72,8 +74,8 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
         throw error
       }
     }
-    if (text === undefined) return getAgentNote(this.tmux, name)
-    return setAgentNote(this.tmux, name, text)
+    if (text === undefined) return getAgentNote(tmux, name)
+    return setAgentNote(tmux, name, text)
   }
 }
 

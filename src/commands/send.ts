@@ -3,7 +3,6 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
 import {assertKeyName} from '../shared/keys.js'
-import {assertAgentName} from '../shared/names.js'
 import {sendInput} from '../tmux/sessions.js'
 
 export default class Send extends BaseCommand<typeof Send> {
@@ -18,7 +17,7 @@ export default class Send extends BaseCommand<typeof Send> {
     '<%= config.bin %> <%= command.id %> backend-api --key C-c',
   ]
   static strict = false
-  static args = {name: Args.string({description: 'Agent name', required: true}), text: Args.string({description: 'Text to type'})}
+  static args = {name: Args.string({description: 'Agent name (HOST:NAME on a remote host)', required: true}), text: Args.string({description: 'Text to type'})}
   static flags = {
     enter: Flags.boolean({summary: 'Press Enter after the text (unless --key is given).', default: true, allowNo: true}),
     key: Flags.string({
@@ -29,16 +28,16 @@ export default class Send extends BaseCommand<typeof Send> {
     }),
   }
 
-  async run(): Promise<{name: string; text: string; enter: boolean; keys: string[]}> {
+  async run(): Promise<{id: string; host: string | null; name: string; text: string; enter: boolean; keys: string[]}> {
     const {argv} = await this.parse(Send)
-    const [name, ...words] = argv as string[]
-    assertAgentName(name)
+    const [id, ...words] = argv as string[]
+    const {tmux, name} = await this.locate(id)
     const given = this.flags.key ?? []
     for (const key of given) assertKeyName(key)
     const text = words.join(' ')
     const enter = given.length === 0 && this.flags.enter
     const keys = enter ? ['Enter'] : given
-    await sendInput(this.tmux, name, {text, keys})
-    return {name, text, enter, keys}
+    await sendInput(tmux, name, {text, keys})
+    return {id, host: tmux.host, name, text, enter, keys}
   }
 }

@@ -1,5 +1,9 @@
 /** The shape `maestro ls --json` prints and `GET /api/agents` returns. Fields are only ever added. */
 export interface Agent {
+  /** How commands name the agent: `name` here, `host:name` on a remote host. */
+  id: string
+  /** The remote host it runs on, by its maestro name; null for this machine. */
+  host: string | null
   name: string
   group: string[]
   status: AgentStatus

@@ -20,6 +20,10 @@ export type ErrorCode =
   | 'EDITOR_FAILED'
   | 'GIT_FAILED'
   | 'GRANT_NOT_FOUND'
+  | 'HOST_EXISTS'
+  | 'HOSTS_CORRUPT'
+  | 'HOST_NOT_FOUND'
+  | 'HOST_UNREACHABLE'
   | 'INVALID_NAME'
   | 'INVALID_ARGUMENT'
   | 'NO_WORKTREE'
@@ -30,6 +34,7 @@ export type ErrorCode =
   | 'PORT_IN_USE'
   | 'SETTINGS_CORRUPT'
   | 'STORAGE_FAILED'
+  | 'SSH_MISSING'
   | 'STORE_LOCKED'
   | 'TIMEOUT'
   | 'TLS_REQUIRED'
@@ -51,6 +56,10 @@ const exitFor: Record<ErrorCode, number> = {
   EDITOR_FAILED: ExitCode.failure,
   GIT_FAILED: ExitCode.failure,
   GRANT_NOT_FOUND: ExitCode.failure,
+  HOST_EXISTS: ExitCode.failure,
+  HOSTS_CORRUPT: ExitCode.failure,
+  HOST_NOT_FOUND: ExitCode.failure,
+  HOST_UNREACHABLE: ExitCode.failure,
   INVALID_ARGUMENT: ExitCode.usage,
   INVALID_NAME: ExitCode.usage,
   NO_WORKTREE: ExitCode.usage,
@@ -61,6 +70,7 @@ const exitFor: Record<ErrorCode, number> = {
   PORT_IN_USE: ExitCode.failure,
   SETTINGS_CORRUPT: ExitCode.failure,
   STORAGE_FAILED: ExitCode.failure,
+  SSH_MISSING: ExitCode.tmuxMissing,
   STORE_LOCKED: ExitCode.failure,
   TIMEOUT: ExitCode.failure,
   TLS_REQUIRED: ExitCode.usage,
@@ -109,3 +119,10 @@ export function storageFailure(error: unknown): unknown {
     path: typeof system.path === 'string' ? system.path : null,
   })
 }
+/** Several agents asked for at once were missing, so none of them was touched. */
+export const agentsNotFound = (names: string[]) =>
+  new MaestroError(
+    'AGENT_NOT_FOUND',
+    `agent${names.length > 1 ? 's' : ''} ${names.map((name) => `"${name}"`).join(', ')} not found; nothing was killed (maestro ls lists agents)`,
+    {names},
+  )

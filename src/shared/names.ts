@@ -35,3 +35,35 @@ export function compareNames(a: string, b: string): number {
 export function groupOf(name: string): string[] {
   return name.split('-').filter(Boolean).slice(0, -1)
 }
+
+/** Host names follow the agent name rule, so `HOST:NAME` splits at its only ":". */
+export function assertHostName(host: string): void {
+  if (!NAME_PATTERN.test(host)) {
+    const shown = JSON.stringify(host.length > 80 ? `${host.slice(0, 80)}…` : host)
+    throw new MaestroError('INVALID_NAME', `invalid host name ${shown}: use ${NAME_RULE}`, {host})
+  }
+}
+
+/** Where an agent lives: `api` is on this machine, `build:api` on the host named build. */
+export interface AgentId {
+  host: string | null
+  name: string
+}
+
+/** Splits and checks an agent id (`NAME` or `HOST:NAME`). */
+export function parseAgentId(id: string): AgentId {
+  const colon = id.indexOf(':')
+  if (colon === -1) {
+    assertAgentName(id)
+    return {host: null, name: id}
+  }
+  const host = id.slice(0, colon)
+  const name = id.slice(colon + 1)
+  assertHostName(host)
+  assertAgentName(name)
+  return {host, name}
+}
+
+export function formatAgentId(host: string | null, name: string): string {
+  return host ? `${host}:${name}` : name
+}

@@ -12,7 +12,8 @@ import {hasSession} from './sessions.js'
  */
 export async function attachTerminal(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
   if (!(await hasSession(tmux, name))) throw agentNotFound(name)
-  const client = await clientOfServer(tmux)
+  // A remote server has no client on this machine to switch.
+  const client = tmux.host ? undefined : await clientOfServer(tmux)
   if (client) {
     // switch-client -r toggles: a client that is read-only already must not be made writable.
     const toggle = options.readonly && !client.readonly

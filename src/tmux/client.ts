@@ -26,6 +26,11 @@ export function isNoServer(stderr: string): boolean {
 export class Tmux {
   constructor(readonly socket: string = socketName()) {}
 
+  /** The remote host this server runs on, by its maestro name; null for this machine. */
+  get host(): string | null {
+    return null
+  }
+
   /** argv (after the tmux binary) that addresses this server. */
   serverArgs(): string[] {
     return ['-L', this.socket]
@@ -55,7 +60,7 @@ export class Tmux {
     return result
   }
 
-  private call(args: string[], input: string | undefined): Promise<TmuxResult> {
+  protected call(args: string[], input: string | undefined): Promise<TmuxResult> {
     return new Promise((resolve, reject) => {
       const child = execFile(
         'tmux',

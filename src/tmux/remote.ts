@@ -1,0 +1,81 @@
+import {MaestroError} from '../shared/errors.js'
+import {RemoteCommandError, type SshConnection} from '../ssh.js'
+import {Tmux, type TmuxResult, TmuxCommandError} from './client.js'
+
+/** On a remote host maestro always uses its own tmux server there, as it does here by default. */
+export const REMOTE_SOCKET = 'maestro'
+
+/** How long one remote tmux call may take before its host counts as unreachable. */
+export const REMOTE_CALL_TIMEOUT_MS = 30_000
+
+/**
+ * maestro's tmux server on a remote host, reached over ssh. The same tmux commands run there as
+ * here, each one a command line quoted word by word for the remote shell.
+ */
+export class RemoteTmux extends Tmux {
+  constructor(
+    private readonly hostName: string,
+    private readonly ssh: SshConnection,
+    private readonly timeoutMs = REMOTE_CALL_TIMEOUT_MS,
+  ) {
+    super(REMOTE_SOCKET)
+  }
+
+  override get host(): string {
+    return this.hostName
+  }
+
+  /**
+   * -u: a non-interactive ssh session often has no UTF-8 locale, and tmux would then print the
+   * control characters of maestro's list formats, and any non-ASCII text, as "_".
+   */
+  override serverArgs(): string[] {
+    return ['-u', ...super.serverArgs()]
+  }
+
+  /** The same tmux command as here, on a terminal that ssh allocates on the host. */
+  override attachCommand(name: string, options: {readonly?: boolean} = {}): {file: string; args: string[]} {
+    const local = super.attachCommand(name, options)
+    return this.ssh.terminal([local.file, ...local.args])
+  }
+
+  /** A copy of this handle whose calls give up sooner, for listings that must not wait long. */
+  withTimeout(timeoutMs: number): RemoteTmux {
+    return new RemoteTmux(this.hostName, this.ssh, timeoutMs)
+  }
+
+  /**
+   * The absolute path of a directory on the host, checked there: relative paths (and `~/…`)
+   * start from the remote user's home, where ssh starts; no directory means the home itself.
+   */
+  async directory(dir: string | undefined): Promise<string> {
+    const relative = dir === undefined || dir === '~' ? '.' : dir.startsWith('~/') ? dir.slice(2) || '.' : dir
+    try {
+      const {stdout} = await this.ssh.run(['sh', '-c', 'cd -- "$1" && pwd', 'sh', relative], {timeoutMs: this.timeoutMs})
+      return stdout.trim()
+    } catch (error) {
+      if (!(error instanceof RemoteCommandError)) throw error
+      throw new MaestroError('DIR_NOT_FOUND', `directory ${dir} does not exist on host "${this.hostName}"`, {
+        dir,
+        host: this.hostName,
+      })
+    }
+  }
+
+  disconnect(): Promise<void> {
+    return this.ssh.disconnect()
+  }
+
+  protected override async call(args: string[], input: string | undefined): Promise<TmuxResult> {
+    try {
+      return await this.ssh.run(['tmux', ...this.serverArgs(), ...args], {input, timeoutMs: this.timeoutMs})
+    } catch (error) {
+      if (!(error instanceof RemoteCommandError)) throw error
+      // 127: the remote shell found no tmux on its PATH.
+      if (error.code === 127) {
+        throw new MaestroError('TMUX_MISSING', `tmux is not installed on host "${this.hostName}" (install tmux 3.2 or newer there)`, {host: this.hostName})
+      }
+      throw new TmuxCommandError(args, error.stderr || `exit ${error.code}`)
+    }
+  }
+}
