@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
-import {screenTable} from './attention/screens.js'
+import {type ScreenTable, screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
@@ -22,6 +22,7 @@ import {
   readSession,
   renameSession,
   setAgentOptions,
+  wakeWatchersCommands,
 } from './tmux/sessions.js'
 import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWorktreeDir, makeWorktree, parseWorktreeOption, settleWorktree, summarize, worktreeChanges, worktreeDiff} from './worktrees.js'
 
@@ -64,14 +65,30 @@ export interface ListOptions {
 
 /**
  * Every agent, read without writing anything: one tmux call lists the sessions, one more reads
- * the screens that classification needs. A process that lists again and again passes its
- * `memory` so that each state keeps the time it began.
+ * the screens that classification needs.
  */
 export async function listAgents(tmux: Tmux, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
   const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(), screenTable()])
   if (problem) options.onNotesProblem?.(problem)
   const screens = await captureScreens(tmux, screensNeeded(sessions))
-  const now = Date.now()
+  return agentsFrom({sessions, notes, table, screens, now: Date.now()}, memory)
+}
+
+/** What one reading of the agents is made of; `screens` holds those `screensNeeded` asked for. */
+export interface Snapshot {
+  sessions: SessionInfo[]
+  notes: Record<string, {text: string}>
+  table: ScreenTable
+  screens: ReadonlyMap<string, string>
+  now: number
+}
+
+/**
+ * The agents a snapshot shows, sorted by name. A process that reads again and again passes its
+ * `memory`, so that each state keeps the time it began.
+ */
+export function agentsFrom(snapshot: Snapshot, memory?: StateMemory): Agent[] {
+  const {sessions, notes, table, screens, now} = snapshot
   memory?.keep(sessions.map((session) => session.paneId))
   return sessions
     .map((session) => {
@@ -114,7 +131,7 @@ export async function reportAgentState(tmux: Tmux, name: string, state: Reportab
   const found = await readSession(tmux, name)
   if (!found) throw agentNotFound(name)
   const report = makeReport(state, message, found.screen)
-  await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]))
+  await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]), wakeWatchersCommands())
   return report
 }
 

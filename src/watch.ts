@@ -1,46 +1,69 @@
-import {listAgents} from './agents.js'
-import {StateMemory} from './attention/state.js'
-import type {Agent, AgentState} from './shared/agent.js'
+import {agentsFrom} from './agents.js'
+import {screenTable} from './attention/screens.js'
+import {StateMemory, screensNeeded} from './attention/state.js'
+import {ACTIVE_WINDOW_MS, type Agent, type AgentState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName} from './shared/names.js'
+import {readAllNotes} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
+import {ControlClient} from './tmux/control.js'
+import {type SessionInfo, captureScreens, listSessions} from './tmux/sessions.js'
 
 type Listener = (agents: Agent[]) => void
 type ErrorListener = (error: Error) => void
+type RenameListener = (from: string, to: string) => void
+
+/** How often the list is read anyway while tmux tells of changes: a safety net, and notes edited elsewhere. */
+const SAFETY_POLL_MS = 10_000
+/** How often the list is read while there is no tmux server to tell of changes (none running yet). */
+const OFFLINE_POLL_MS = 1000
 
 /**
  * Keeps the agent list current for whoever listens (serve, ls --watch, wait), and only while
- * someone does. Each listener hears the list when it subscribes and afterwards only when the
- * list changed since it last heard it. It remembers since when each agent is in its state.
+ * someone does. tmux itself says when something changed, through one control-mode client
+ * (ControlClient): screens are read only for agents whose output changed, and the list is read
+ * again only on a structural change, a report, or the slow safety poll. When the tmux server
+ * ends, the list empties and the watcher connects again once agents exist.
+ * Each listener hears the list when it subscribes and afterwards only when it changed since it
+ * last heard it. It remembers since when each agent is in its state.
  */
 export class AgentWatcher {
   readonly #listeners = new Map<Listener, string>()
   readonly #errorListeners = new Set<ErrorListener>()
+  readonly #renameListeners = new Set<RenameListener>()
   readonly #memory = new StateMemory()
-  #timer: NodeJS.Timeout | undefined
-  #polling: Promise<void> | undefined
-  #again = false
+  /** The last screen read of each pane, and the output time (tmux's, whole seconds) it shows. */
+  readonly #screens = new Map<string, {activity: number; readAt: number; screen: string}>()
+  #control: ControlClient | undefined
+  #poll: NodeJS.Timeout | undefined
+  #expiry: NodeJS.Timeout | undefined
+  #sessions: SessionInfo[] = []
+  #next: SessionInfo[] | 'list' | undefined
+  #running: Promise<void> | undefined
   #latest: Agent[] = []
 
-  constructor(
-    private readonly tmux: Tmux,
-    private readonly intervalMs = 1000,
-  ) {}
+  constructor(private readonly tmux: Tmux) {}
 
-  /** `onError` hears reads that failed; the watcher itself tries again on its next tick. */
+  /** `onError` hears reads that failed; the watcher itself tries again. */
   subscribe(listener: Listener, onError?: ErrorListener): () => void {
     this.#listeners.set(listener, '')
     if (onError) this.#errorListeners.add(onError)
-    this.#timer ??= setInterval(() => void this.refresh(), this.intervalMs)
+    if (!this.#poll) this.#schedulePoll()
     void this.refresh()
     return () => {
       this.#listeners.delete(listener)
       if (onError) this.#errorListeners.delete(onError)
-      if (this.#listeners.size === 0 && this.#timer) {
-        clearInterval(this.#timer)
-        this.#timer = undefined
-      }
+      if (this.#listeners.size === 0) void this.stop()
     }
+  }
+
+  /**
+   * Hears agents renamed anywhere (the page, the CLI, tmux itself), told apart from an agent that
+   * ended and another that began by their pane, before the list that shows the new name.
+   */
+  onRename(listener: RenameListener): () => void {
+    this.#renameListeners.add(listener)
+    return () => this.#renameListeners.delete(listener)
   }
 
   get latest(): readonly Agent[] {
@@ -49,31 +72,47 @@ export class AgentWatcher {
 
   /**
    * Reads the list now (after a change made through the API, say) and tells whoever has not
-   * heard it. A call during a read gets one more read after it, which sees the change.
+   * heard it; resolves once that is done.
    */
   refresh(): Promise<void> {
-    if (this.#polling) {
-      this.#again = true
-      return this.#polling
-    }
-    this.#polling = this.#poll().finally(() => {
-      this.#polling = undefined
-      if (this.#again) {
-        this.#again = false
-        void this.refresh()
-      }
-    })
-    return this.#polling
+    return this.#request('list')
   }
 
-  async #poll(): Promise<void> {
-    if (this.#listeners.size === 0) return
-    try {
-      this.#latest = await listAgents(this.tmux, this.#memory)
-    } catch (error) {
-      for (const onError of this.#errorListeners) onError(error as Error)
-      return
+  #request(source: SessionInfo[] | 'list'): Promise<void> {
+    // Requests that pile up while one is applied collapse into the newest; a list beats a snapshot.
+    this.#next = source === 'list' || this.#next === 'list' ? 'list' : source
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#next && this.#listeners.size > 0) {
+      const source = this.#next
+      this.#next = undefined
+      try {
+        await this.#apply(source === 'list' ? await listSessions(this.tmux) : source)
+      } catch (error) {
+        for (const onError of this.#errorListeners) onError(error as Error)
+      }
     }
+    this.#next = undefined
+  }
+
+  async #apply(sessions: SessionInfo[]): Promise<void> {
+    const before = new Map(this.#sessions.map((session) => [session.paneId, session.name]))
+    this.#sessions = sessions
+    for (const session of sessions) {
+      const from = before.get(session.paneId)
+      if (from !== undefined && from !== session.name) for (const listener of this.#renameListeners) listener(from, session.name)
+    }
+    if (!this.#control && sessions.length > 0) this.#connect()
+    const [notes, table] = await Promise.all([readAllNotes(), screenTable()])
+    const screens = await this.#readScreens(screensNeeded(sessions))
+    const now = Date.now()
+    this.#latest = agentsFrom({sessions, notes, table, screens, now}, this.#memory)
+    this.#scheduleExpiry(now)
     const json = JSON.stringify(this.#latest)
     for (const [listener, heard] of this.#listeners) {
       if (heard === json) continue
@@ -82,11 +121,78 @@ export class AgentWatcher {
     }
   }
 
-  stop(): void {
+  /**
+   * The screens of these agents, read again only for those that printed since their last read.
+   * tmux keeps output times in whole seconds, so a screen read within the second of its last
+   * output may have changed since: it is read again.
+   */
+  async #readScreens(names: string[]): Promise<Map<string, string>> {
+    const byName = new Map(this.#sessions.map((session) => [session.name, session]))
+    const stale = names.filter((name) => {
+      const session = byName.get(name)!
+      const cached = this.#screens.get(session.paneId)
+      const activity = session.lastActivityAt.getTime()
+      return !cached || cached.activity !== activity || cached.readAt < activity + 1000
+    })
+    const readAt = Date.now()
+    const fresh = await captureScreens(this.tmux, stale)
+    for (const [name, screen] of fresh) {
+      const session = byName.get(name)!
+      this.#screens.set(session.paneId, {activity: session.lastActivityAt.getTime(), readAt, screen})
+    }
+    const live = new Set(this.#sessions.map((session) => session.paneId))
+    for (const paneId of this.#screens.keys()) if (!live.has(paneId)) this.#screens.delete(paneId)
+    const screens = new Map<string, string>()
+    for (const name of names) {
+      const cached = this.#screens.get(byName.get(name)!.paneId)
+      if (cached) screens.set(name, cached.screen)
+    }
+    return screens
+  }
+
+  /** An agent that printed recently turns idle ACTIVE_WINDOW_MS after its last output, with no event to say so. */
+  #scheduleExpiry(now: number): void {
+    clearTimeout(this.#expiry)
+    const ends = this.#sessions
+      .filter((session) => !session.dead)
+      .map((session) => session.lastActivityAt.getTime() + ACTIVE_WINDOW_MS)
+      .filter((end) => end > now)
+    if (ends.length === 0) return
+    this.#expiry = setTimeout(() => void this.#request(this.#sessions), Math.min(...ends) - now + 50)
+  }
+
+  #connect(): void {
+    const control = new ControlClient(this.tmux, {
+      snapshot: (sessions) => void this.#request(sessions),
+      changed: () => void this.#request('list'),
+      closed: () => {
+        if (this.#control !== control) return
+        this.#control = undefined
+        // The tmux server ended (or restarted): show what is true now, then poll until it is back.
+        this.#schedulePoll()
+        if (this.#listeners.size > 0) void this.#request('list')
+      },
+    })
+    this.#control = control
+    this.#schedulePoll()
+  }
+
+  #schedulePoll(): void {
+    clearInterval(this.#poll)
+    this.#poll = setInterval(() => void this.#request('list'), this.#control ? SAFETY_POLL_MS : OFFLINE_POLL_MS)
+  }
+
+  /** Stops watching; resolves once the control client (and its session) are gone. */
+  async stop(): Promise<void> {
     this.#listeners.clear()
     this.#errorListeners.clear()
-    clearInterval(this.#timer)
-    this.#timer = undefined
+    this.#renameListeners.clear()
+    clearInterval(this.#poll)
+    clearTimeout(this.#expiry)
+    this.#poll = undefined
+    const control = this.#control
+    this.#control = undefined
+    await control?.close()
   }
 }
 
@@ -101,11 +207,13 @@ export function waitForStates(tmux: Tmux, names: string[], states: AgentState[],
   return new Promise<Agent[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
     let latest: Agent[] = []
+    let done = false
     const finish = (error: Error | undefined, agents?: Agent[]) => {
+      if (done) return
+      done = true
       clearTimeout(timer)
-      watcher.stop()
-      if (error) reject(error)
-      else resolve(agents!)
+      // The watcher's tmux session is gone before wait returns.
+      void watcher.stop().then(() => (error ? reject(error) : resolve(agents!)))
     }
     const timeOut = () => {
       const pending = names.flatMap((name) => latest.filter((agent) => agent.name === name && !states.includes(agent.state)))

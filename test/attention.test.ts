@@ -125,7 +125,8 @@ test('an agent reports its own state from inside its session, under the name it 
 test('ls, ls --watch and wait read without writing anything to tmux', async () => {
   // Every option of every scope: a listing that remembered anything in tmux would show here.
   const options = () => {
-    const names = box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean)
+    // A watcher's own session (ls --watch, wait) comes and goes with it and is not an agent.
+    const names = box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name && !name.startsWith('_maestro-'))
     return [box.tmux(['show-options', '-g']), box.tmux(['show-options', '-gw']), ...names.flatMap((name) => [
       box.tmux(['show-options', '-t', `=${name}:`]),
       box.tmux(['show-options', '-w', '-t', `=${name}:`]),

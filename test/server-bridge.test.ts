@@ -135,13 +135,19 @@ test('when the agent program exits, viewers get its exit code and a clean close'
   await noAttachLeft()
 })
 
-test('a viewer follows an agent renamed from the CLI, and still hears how it ended', {timeout: 20_000}, async () => {
+test('a viewer and the page follow an agent renamed from the CLI, and the viewer still hears how it ended', {timeout: 20_000}, async () => {
   await newAgent(box, 'old-name', `sh -c 'read x; exit 4'`)
   const viewer = await attached(t, 'old-name')
-  const renamed = await box.cli(['rename', 'old-name', 'new-name'])
-  assert.equal(renamed.code, 0, renamed.stderr)
-  // Past one poll of the agent list, which is when the server notices the new name.
-  await new Promise((resolve) => setTimeout(resolve, 1500))
+  const events = await openSocket(t, '/api/events')
+  try {
+    await waitFor(() => events.notices.some((event) => event.type === 'agents' && event.agents.some((agent: {name: string}) => agent.name === 'old-name')), 5000, 'the list')
+    const renamed = await box.cli(['rename', 'old-name', 'new-name'])
+    assert.equal(renamed.code, 0, renamed.stderr)
+    // The page hears of the rename as such (and keeps its terminal), before the list that shows it.
+    await waitFor(() => events.notices.some((event) => event.type === 'renamed' && event.from === 'old-name' && event.to === 'new-name'), 5000, 'the rename event')
+  } finally {
+    await events.close()
+  }
   viewer.send({type: 'input', data: '\r'})
   assert.equal((await viewer.closedPromise).code, CloseCode.agentExited)
   assert.deepEqual(viewer.notices, [{type: 'exit', code: 4}])

@@ -178,7 +178,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     close: () =>
       (closing ??= (async () => {
         await sockets.close()
-        watcher.stop()
+        await watcher.stop()
         grants.stop()
         await new Promise<void>((resolve) => {
           server.close(() => resolve())

@@ -65,6 +65,7 @@ export class Sockets {
   constructor(private readonly options: SocketOptions) {
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs)
     this.#heartbeat.unref()
+    options.watcher.onRename((from, to) => this.renamed(from, to))
     options.grants.onChange(() => this.#checkGrants())
   }
 
@@ -167,6 +168,7 @@ export class Sockets {
    */
   #events(ws: WebSocket, grant: Grant | undefined): void {
     let held: Agent[] | undefined
+    const rename = (from: string, to: string) => ws.readyState === ws.OPEN && (!grant || grant.agents.includes(from)) && ws.send(JSON.stringify({type: 'renamed', from, to} satisfies ServerEvent))
     const send = (all: Agent[]) => {
       const agents = grant ? all.filter((agent) => grant.agents.includes(agent.name)) : all
       if (ws.readyState !== ws.OPEN) return
@@ -183,8 +185,10 @@ export class Sockets {
       })
     }
     this.#streams.add(ws)
+    const unrename = this.options.watcher.onRename(rename)
     const unsubscribe = this.options.watcher.subscribe(send)
     ws.on('close', () => {
+      unrename()
       unsubscribe()
       this.#streams.delete(ws)
     })

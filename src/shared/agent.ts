@@ -68,7 +68,7 @@ export const AGENT_STATES: readonly AgentState[] = ['working', 'waiting', 'idle'
 export type StateSource = 'report' | 'screen' | 'activity' | 'exit'
 
 /** An agent that printed output this recently counts as active. */
-const ACTIVE_WINDOW_MS = 5000
+export const ACTIVE_WINDOW_MS = 5000
 
 export function printedRecently(lastOutput: Date, now: number): boolean {
   return now - lastOutput.getTime() < ACTIVE_WINDOW_MS

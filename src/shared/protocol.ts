@@ -31,7 +31,8 @@ export interface SessionInfo {
   storage: {failures: number; last: string | null}
 }
 
-export type ServerEvent = {type: 'agents'; agents: Agent[]}
+/** renamed: an agent got a new name (anywhere), sent before the list that shows it; its terminals stay open. */
+export type ServerEvent = {type: 'agents'; agents: Agent[]} | {type: 'renamed'; from: string; to: string}
 
 /**
  * exit: the agent ended (then the socket closes with 4000); error: the viewer cannot go on;

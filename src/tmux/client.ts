@@ -155,3 +155,14 @@ export function exact(name: string): string {
 export function exactPane(name: string): string {
   return `=${name}:`
 }
+
+/**
+ * Quotes one argument for tmux's own command parser (control-mode input, like a config line),
+ * where `#` starts a comment, `;` ends a command and `$`, `~` and quotes are special. Inside
+ * single quotes tmux takes everything literally; a quote itself goes outside, escaped. A newline
+ * would end the command line, so it is refused.
+ */
+export function commandQuote(arg: string): string {
+  if (/[\r\n]/.test(arg)) throw new Error('a tmux command line cannot carry a line break')
+  return `'${arg.replaceAll("'", "'\\''")}'`
+}

@@ -42,6 +42,31 @@ const FIELDS = [
   '@maestro-worktree',
 ]
 const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
+// Record separator: ends each session's line in a snapshot that has no line breaks.
+const RS = '\u001E'
+
+/**
+ * Sessions maestro makes for itself (a watcher's control client, a wake-up) start with this; no
+ * agent name can, so listings leave them out.
+ */
+export const OWN_SESSION_PREFIX = '_maestro-'
+
+/**
+ * The format of a control client's subscription (`refresh-client -B`) that carries what
+ * `listSessions` gives, for every session at once: tmux sends it again whenever it changes.
+ */
+export const SNAPSHOT_FORMAT = `#{S:#{P:${LIST_FORMAT}${RS}}}`
+
+/**
+ * The sessions in a SNAPSHOT_FORMAT value, or undefined when it is not one: a value in which
+ * some field carried a line break arrives cut short, and the caller lists the sessions instead.
+ */
+export function parseSnapshot(value: string): SessionInfo[] | undefined {
+  if (value !== '' && !value.endsWith(RS)) return undefined
+  const lines = value.split(RS).slice(0, -1)
+  if (lines.some((line) => line.split(SEP).length !== FIELDS.length)) return undefined
+  return parseSessions(lines.join('\n'))
+}
 
 export const HISTORY_LIMIT = 50_000
 
@@ -112,7 +137,7 @@ function parseSessions(stdout: string): SessionInfo[] {
   for (const line of stdout.split('\n')) {
     if (!line) continue
     const info = parseSessionLine(line)
-    if (seen.has(info.name)) continue
+    if (seen.has(info.name) || info.name.startsWith(OWN_SESSION_PREFIX)) continue
     seen.add(info.name)
     sessions.push(info)
   }
@@ -309,14 +334,27 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
   return screens
 }
 
-/** Sets user options on several agents in one call; `values` maps agent → option → value. */
-export async function setAgentOptions(tmux: Tmux, values: Map<string, Record<string, string>>): Promise<void> {
+/**
+ * Tells every watcher (their control clients) at once that something changed which tmux does not
+ * announce by itself, such as a report: a session of maestro's own that appears and vanishes
+ * makes tmux send `%sessions-changed` to every control client.
+ */
+export function wakeWatchersCommands(): string[][] {
+  const name = `${OWN_SESSION_PREFIX}wake-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  return [
+    ['new-session', '-d', '-s', name, 'true'],
+    ['kill-session', '-t', exact(name)],
+  ]
+}
+
+/** Sets user options on several agents in one call (`values` maps agent → option → value), then runs `then` in it. */
+export async function setAgentOptions(tmux: Tmux, values: Map<string, Record<string, string>>, then: string[][] = []): Promise<void> {
   const commands = [...values].flatMap(([name, options]) =>
     Object.entries(options).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
   )
   if (commands.length === 0) return
   try {
-    await tmux.exec(commands)
+    await tmux.exec([...commands, ...then])
   } catch (error) {
     throw notFoundOr(error, [...values.keys()].join(', '))
   }

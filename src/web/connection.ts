@@ -12,6 +12,8 @@ export type ConnectionStatus =
 
 export interface ConnectionHandlers {
   agents(agents: Agent[]): void
+  /** An agent was renamed, here or elsewhere: the list that shows it follows. */
+  renamed(from: string, to: string): void
   status(status: ConnectionStatus): void
   /** Fired on every successful (re)connection, after the first agents arrived. */
   online(): void
@@ -63,6 +65,7 @@ export class Connection {
         return
       }
       if (event.type === 'agents' && Array.isArray(event.agents)) this.handlers.agents(event.agents)
+      else if (event.type === 'renamed' && typeof event.from === 'string' && typeof event.to === 'string') this.handlers.renamed(event.from, event.to)
     }
     socket.onclose = () => {
       if (this.socket !== socket) return

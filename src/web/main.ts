@@ -100,6 +100,7 @@ class App {
 
     this.connection = new Connection({
       agents: (agents) => this.update(agents),
+      renamed: (from, to) => this.followRename(from, to),
       status: (status) => {
         this.banner.show(status)
         this.root.dataset.connection = status.kind
@@ -285,20 +286,31 @@ class App {
       fields: [{name: 'name', label: 'New name', value: from, required: true, validate: nameProblem, hint: NAME_HINT}],
       submit: async ({name}) => {
         const agent = await api.rename(from, name)
-        const view = this.views.get(from)
-        if (view) {
-          view.renamed(agent.name)
-          this.views.delete(from)
-          this.views.set(agent.name, view)
-        }
-        this.notes.rename(from, agent.name)
-        this.agents.delete(from)
-        // Selected under its new name first, so the update does not announce it gone.
-        this.selected = agent.name
+        this.followRename(from, agent.name)
         this.upsert(agent)
         this.select(agent.name, {focus: true})
       },
     })
+  }
+
+  /** Moves an agent's terminal, note and selection to its new name, so nothing closes. */
+  private followRename(from: string, to: string): void {
+    const view = this.views.get(from)
+    if (view) {
+      view.renamed(to)
+      this.views.delete(from)
+      this.views.set(to, view)
+    }
+    this.notes.rename(from, to)
+    const agent = this.agents.get(from)
+    this.agents.delete(from)
+    if (agent) this.agents.set(to, {...agent, name: to})
+    if (this.selected === from) {
+      // Selected under its new name first, so the next list does not announce it gone.
+      this.selected = to
+      history.replaceState(null, '', `#${encodeURIComponent(to)}`)
+      this.sidebar.setSelected(to)
+    }
   }
 
   private killAgent(): void {

@@ -1,0 +1,74 @@
+import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
+import {createInterface} from 'node:readline'
+
+import {type Tmux, commandQuote, exact, exactPane} from './client.js'
+import {OWN_SESSION_PREFIX, SNAPSHOT_FORMAT, type SessionInfo, parseSnapshot} from './sessions.js'
+
+export interface ControlHandlers {
+  /** Every session as tmux sees it now; tmux checks for changes once a second. */
+  snapshot(sessions: SessionInfo[]): void
+  /** Sessions appeared, vanished or were renamed, or a report woke the watchers: list them now. */
+  changed(): void
+  /** The connection ended (tmux server gone, or `close`). */
+  closed(): void
+}
+
+/** Notifications after which the list of agents is read at once. */
+const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-window-(add|close|renamed)|window-close|pane-mode-changed)\b/
+
+/**
+ * One tmux control-mode client (`tmux -C`) on maestro's server: tmux tells it when sessions come,
+ * go or are renamed, and sends a fresh snapshot of every session whenever one changes (output,
+ * exit, a report), so that watchers never poll. A control client hears about other sessions
+ * only when attached to one, so it makes a session of its own, which tmux destroys once the
+ * client is gone (destroy-unattached) and listings leave out (OWN_SESSION_PREFIX).
+ */
+export class ControlClient {
+  readonly #child: ChildProcessWithoutNullStreams
+  readonly #session = `${OWN_SESSION_PREFIX}watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  readonly closed: Promise<void>
+
+  constructor(tmux: Tmux, handlers: ControlHandlers) {
+    // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
+    this.#child = spawn('tmux', [...tmux.serverArgs(), '-C', 'new-session', '-s', this.#session, 'cat'], {stdio: 'pipe', env: withoutTmux()})
+    this.#child.on('error', () => undefined)
+    this.#child.stdin.on('error', () => undefined)
+    this.closed = new Promise((resolve) => this.#child.on('close', () => resolve()))
+    void this.closed.then(() => handlers.closed())
+    this.#send(['set-option', '-t', exactPane(this.#session), 'destroy-unattached', 'on'])
+    this.#send(['refresh-client', '-f', 'no-output'])
+    this.#send(['refresh-client', '-B', `maestro::${SNAPSHOT_FORMAT}`])
+    let block = false
+    createInterface({input: this.#child.stdout}).on('line', (line) => {
+      // Command replies sit between %begin and %end (or %error); notifications never do.
+      if (block) {
+        block = !/^%(end|error) /.test(line)
+        return
+      }
+      if (line.startsWith('%begin ')) block = true
+      else if (line.startsWith('%subscription-changed maestro ')) {
+        const sessions = parseSnapshot(line.slice(line.indexOf(' : ') + 3))
+        if (sessions) handlers.snapshot(sessions)
+        else handlers.changed()
+      } else if (CHANGES.test(line)) handlers.changed()
+    })
+  }
+
+  #send(args: string[]): void {
+    if (this.#child.stdin.writable) this.#child.stdin.write(`${args.map(commandQuote).join(' ')}\n`)
+  }
+
+  /** Ends the client and its session; resolves once the tmux client has exited. */
+  close(): Promise<void> {
+    this.#send(['kill-session', '-t', exact(this.#session)])
+    this.#child.stdin.end()
+    return this.closed
+  }
+}
+
+/** Outside $TMUX, or tmux refuses to nest when maestro itself runs inside tmux. */
+function withoutTmux(): NodeJS.ProcessEnv {
+  const env = {...process.env}
+  delete env.TMUX
+  return env
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
+import {after, test} from 'node:test'
+
+import type {Agent} from '../src/shared/agent.js'
+import {Tmux, commandQuote} from '../src/tmux/client.js'
+import {AgentWatcher} from '../src/watch.js'
+import {killTmuxServer, sandbox, waitFor} from './helpers.js'
+
+const box = sandbox('control')
+// The watcher reads notes from the config dir the environment names, like the CLI.
+process.env.MAESTRO_CONFIG_DIR = box.env.MAESTRO_CONFIG_DIR
+after(() => box.cleanup())
+
+test('commandQuote passes any one-line string through tmux command parsing unchanged', async () => {
+  box.tmux(['new-session', '-d', '-s', 'quoting', 'sleep 1000'])
+  const values = [`it's`, `'`, `#{session_name} #(touch /tmp/x) # comment`, 'a; kill-server', 'a \\; b;', '$HOME ~ ${X}', '"quoted" \\"', '\u001f\u001e']
+  const lines = values.map((value, index) => `set-option -t =quoting: @v${index} ${commandQuote(value)}`).join('\n')
+  const client = spawn('tmux', ['-L', box.socket, '-C', 'attach', '-t', '=quoting'], {env: box.env})
+  client.stdin.end(`${lines}\n`)
+  await new Promise((resolve) => client.on('close', resolve))
+  values.forEach((value, index) => assert.equal(box.tmux(['show-options', '-v', '-t', '=quoting:', `@v${index}`]).replace(/\n$/, ''), value))
+  assert.throws(() => commandQuote('two\nlines'), /line break/)
+})
+
+test('the watcher follows agents through tmux events, across a tmux server that dies and comes back', async () => {
+  const watcher = new AgentWatcher(new Tmux(box.socket))
+  let latest: Agent[] = []
+  watcher.subscribe((agents) => (latest = agents))
+  try {
+    const names = () => latest.map((agent) => agent.name).join(' ')
+    await waitFor(() => names() === 'quoting', 5000, 'the first list')
+    box.tmux(['new-session', '-d', '-s', 'appears', 'sh -c "echo hello; exec sleep 1000"'])
+    await waitFor(() => names() === 'appears quoting', 5000, 'the new agent')
+    const since = latest.find((agent) => agent.name === 'appears')!.stateSince
+    box.tmux(['rename-session', '-t', '=appears', 'renamed'])
+    await waitFor(() => names() === 'quoting renamed', 5000, 'the rename')
+    assert.equal(latest.find((agent) => agent.name === 'renamed')!.stateSince, since, 'a renamed agent keeps the time its state began')
+    // The watcher's own session is never listed, and nothing else was created.
+    assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name && !name.startsWith('_maestro-watch-')).sort(), ['quoting', 'renamed'])
+
+    killTmuxServer(box.socket)
+    await waitFor(() => latest.length === 0, 5000, 'the empty list once tmux is gone')
+    box.tmux(['new-session', '-d', '-s', 'reborn', 'sleep 1000'])
+    await waitFor(() => names() === 'reborn', 5000, 'the agent on the new tmux server')
+    box.tmux(['new-session', '-d', '-s', 'second', 'sleep 1000'])
+    await waitFor(() => names() === 'reborn second', 5000, 'an agent seen through the new control client')
+  } finally {
+    await watcher.stop()
+  }
+  assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean).sort(), ['reborn', 'second'], 'the watcher leaves no session behind')
+})
