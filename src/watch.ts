@@ -107,7 +107,8 @@ export class AgentWatcher {
       const from = before.get(session.paneId)
       if (from !== undefined && from !== session.name) for (const listener of this.#renameListeners) listener(from, session.name)
     }
-    if (!this.#control && sessions.length > 0) this.#connect()
+    // Only while someone listens: a read still under way when the last listener left must not reconnect.
+    if (!this.#control && sessions.length > 0 && this.#listeners.size > 0) this.#connect()
     const [notes, table] = await Promise.all([readAllNotes(), screenTable()])
     const screens = await this.#readScreens(screensNeeded(sessions))
     const now = Date.now()
@@ -168,9 +169,10 @@ export class AgentWatcher {
       closed: () => {
         if (this.#control !== control) return
         this.#control = undefined
+        if (this.#listeners.size === 0) return
         // The tmux server ended (or restarted): show what is true now, then poll until it is back.
         this.#schedulePoll()
-        if (this.#listeners.size > 0) void this.#request('list')
+        void this.#request('list')
       },
     })
     this.#control = control
