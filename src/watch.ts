@@ -6,7 +6,7 @@ import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName} from './shared/names.js'
 import {readAllNotes} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
-import {ControlClient} from './tmux/control.js'
+import {ControlClient, reapWatchSessions} from './tmux/control.js'
 import {type SessionInfo, captureScreens, listSessions} from './tmux/sessions.js'
 
 type Listener = (agents: Agent[]) => void
@@ -163,6 +163,7 @@ export class AgentWatcher {
   }
 
   #connect(): void {
+    void reapWatchSessions(this.tmux)
     const control = new ControlClient(this.tmux, {
       snapshot: (sessions) => void this.#request(sessions),
       changed: () => void this.#request('list'),

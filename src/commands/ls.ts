@@ -67,6 +67,10 @@ export default class Ls extends BaseCommand<typeof Ls> {
     // In place, SINCE keeps counting even while nothing changes.
     if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, false)}\n`), 1000)
     return new Promise<Agent[]>((_resolve, reject) => {
+      // Ctrl-C or a kill ends the watcher (and its tmux session) before the process.
+      const quit = () => void watcher.stop().then(() => process.exit(0))
+      process.once('SIGINT', quit)
+      process.once('SIGTERM', quit)
       watcher.subscribe(
         (agents) => {
           latest = agents

@@ -1,7 +1,7 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 
-import {type Tmux, commandQuote, exact, exactPane} from './client.js'
+import {type Tmux, commandQuote, exact} from './client.js'
 import {OWN_SESSION_PREFIX, SNAPSHOT_FORMAT, type SessionInfo, parseSnapshot} from './sessions.js'
 
 export interface ControlHandlers {
@@ -13,6 +13,27 @@ export interface ControlHandlers {
   closed(): void
 }
 
+const WATCH_PREFIX = `${OWN_SESSION_PREFIX}watch-`
+
+/** Ends the sessions of watchers whose process is gone (killed before they could end them). */
+export async function reapWatchSessions(tmux: Tmux): Promise<void> {
+  const {stdout} = await tmux.exec(['list-sessions', '-F', '#{session_name}']).catch(() => ({stdout: ''}))
+  const stale = stdout.split('\n').filter((name) => {
+    const pid = Number(/^_maestro-watch-(\d+)-/.exec(name)?.[1])
+    return pid > 0 && !alive(pid)
+  })
+  if (stale.length > 0) await tmux.exec(stale.map((name) => ['kill-session', '-t', exact(name)])).catch(() => undefined)
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
 /** Notifications after which the list of agents is read at once. */
 const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-window-(add|close|renamed)|window-close|pane-mode-changed)\b/
 
@@ -20,12 +41,14 @@ const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-win
  * One tmux control-mode client (`tmux -C`) on maestro's server: tmux tells it when sessions come,
  * go or are renamed, and sends a fresh snapshot of every session whenever one changes (output,
  * exit, a report), so that watchers never poll. A control client hears about other sessions
- * only when attached to one, so it makes a session of its own, which tmux destroys once the
- * client is gone (destroy-unattached) and listings leave out (OWN_SESSION_PREFIX).
+ * only when attached to one, so it makes a session of its own, which listings leave out
+ * (OWN_SESSION_PREFIX). `close` ends it; one left by a killed process is ended by the next
+ * watcher (`reapWatchSessions`). Not destroy-unattached: tmux 3.3 can crash when such a session
+ * goes while its client is being killed (tmux/tmux#5497).
  */
 export class ControlClient {
   readonly #child: ChildProcessWithoutNullStreams
-  readonly #session = `${OWN_SESSION_PREFIX}watch-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
+  readonly #session = `${WATCH_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   readonly closed: Promise<void>
 
   constructor(tmux: Tmux, handlers: ControlHandlers) {
@@ -35,7 +58,6 @@ export class ControlClient {
     this.#child.stdin.on('error', () => undefined)
     this.closed = new Promise((resolve) => this.#child.on('close', () => resolve()))
     void this.closed.then(() => handlers.closed())
-    this.#send(['set-option', '-t', exactPane(this.#session), 'destroy-unattached', 'on'])
     this.#send(['refresh-client', '-f', 'no-output'])
     this.#send(['refresh-client', '-B', `maestro::${SNAPSHOT_FORMAT}`])
     let block = false
