@@ -4,7 +4,7 @@ import {StateMemory, screensNeeded} from './attention/state.js'
 import {ACTIVE_WINDOW_MS, type Agent, type AgentState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName} from './shared/names.js'
-import {readAllNotes} from './store/notes.js'
+import {readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {ControlClient, reapWatchSessions} from './tmux/control.js'
 import {type SessionInfo, captureScreens, listSessions} from './tmux/sessions.js'
@@ -109,7 +109,8 @@ export class AgentWatcher {
     }
     // Only while someone listens: a read still under way when the last listener left must not reconnect.
     if (!this.#control && sessions.length > 0 && this.#listeners.size > 0) this.#connect()
-    const [notes, table] = await Promise.all([readAllNotes(), screenTable()])
+    // A notes file that cannot be read leaves the agents listed without notes, as in ls.
+    const [{notes}, table] = await Promise.all([readNotesForListing(), screenTable()])
     const screens = await this.#readScreens(screensNeeded(sessions))
     const now = Date.now()
     this.#latest = agentsFrom({sessions, notes, table, screens, now}, this.#memory)
