@@ -71,11 +71,13 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory, options: List
   const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(), screenTable()])
   if (problem) options.onNotesProblem?.(problem)
   const screens = await captureScreens(tmux, screensNeeded(sessions))
-  return agentsFrom({sessions, notes, table, screens, now: Date.now()}, memory)
+  return agentsFrom({tmux, sessions, notes, table, screens, now: Date.now()}, memory)
 }
 
 /** What one reading of the agents is made of; `screens` holds those `screensNeeded` asked for. */
 export interface Snapshot {
+  /** The tmux server (local or a host's) the sessions are on. */
+  tmux: Tmux
   sessions: SessionInfo[]
   notes: Record<string, {text: string}>
   table: ScreenTable
@@ -88,7 +90,7 @@ export interface Snapshot {
  * `memory`, so that each state keeps the time it began.
  */
 export function agentsFrom(snapshot: Snapshot, memory?: StateMemory): Agent[] {
-  const {sessions, notes, table, screens, now} = snapshot
+  const {tmux, sessions, notes, table, screens, now} = snapshot
   memory?.keep(sessions.map((session) => session.paneId))
   return sessions
     .map((session) => {

@@ -113,7 +113,7 @@ export class AgentWatcher {
     const [{notes}, table] = await Promise.all([readNotesForListing(), screenTable()])
     const screens = await this.#readScreens(screensNeeded(sessions))
     const now = Date.now()
-    this.#latest = agentsFrom({sessions, notes, table, screens, now}, this.#memory)
+    this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, table, screens, now}, this.#memory)
     this.#scheduleExpiry(now)
     const json = JSON.stringify(this.#latest)
     for (const [listener, heard] of this.#listeners) {
