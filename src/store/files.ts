@@ -2,7 +2,7 @@ import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
 import {homedir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {MaestroError} from '../shared/errors.js'
+import {withLock} from './lock.js'
 
 /** Where notes and settings live: MAESTRO_CONFIG_DIR, else the XDG config dir. */
 export function configDir(): string {
@@ -43,26 +43,10 @@ export async function writePrivateFile(path: string, content: string): Promise<v
 }
 
 /**
- * Runs a read-modify-write of `path` under a lock, so a CLI and a running server writing at once
- * both land. The lock is a directory beside the file; a holder that died is taken over after 10 s.
+ * Runs a read-modify-write of `path` under the store's lock (lock.ts), so a CLI and a running
+ * server writing at once both land, and a holder that died is taken over at once.
  */
-export async function withFileLock<T>(path: string, what: string, work: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
   await ensurePrivateDir(dirname(path))
-  // Loaded here, not at the top: `maestro ls` only reads and should not pay for it.
-  const {default: lockfile} = await import('proper-lockfile')
-  let release: () => Promise<void>
-  try {
-    release = await lockfile.lock(path, {
-      realpath: false,
-      stale: 10_000,
-      retries: {retries: 200, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true},
-    })
-  } catch {
-    throw new MaestroError('STORE_LOCKED', `${what} ${path} stayed locked by another maestro process; try again`)
-  }
-  try {
-    return await work()
-  } finally {
-    await release()
-  }
+  return withLock(path, work)
 }

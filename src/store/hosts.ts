@@ -52,7 +52,7 @@ export async function readHost(name: string): Promise<Host> {
 
 export async function addHost(host: Host): Promise<Host> {
   const path = hostsPath()
-  return withFileLock(path, 'hosts file', async () => {
+  return withFileLock(path, async () => {
     const file = await load(path)
     if (file.hosts[host.name]) {
       throw new MaestroError('HOST_EXISTS', `host "${host.name}" already exists (maestro host rm ${host.name} first)`, {host: host.name})
@@ -66,7 +66,7 @@ export async function addHost(host: Host): Promise<Host> {
 
 export async function removeHost(name: string): Promise<Host> {
   const path = hostsPath()
-  return withFileLock(path, 'hosts file', async () => {
+  return withFileLock(path, async () => {
     const file = await load(path)
     const target = file.hosts[name]
     if (!target) throw hostNotFound(name)
