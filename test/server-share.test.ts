@@ -160,3 +160,40 @@ test('the page opened with a share link shows only its agents, with a badge nami
     await browser.close()
   }
 })
+
+test('the page makes a share link for the selected agent, lists it and revokes it; the link’s page then loses access', async () => {
+  const {agentRow, launchBrowser, screenshotPath} = await import('./web-helpers.js')
+  const browser = await launchBrowser()
+  try {
+    const page = await browser.newPage()
+    await page.goto(`${t.base}/?token=${encodeURIComponent(t.token)}#shared`)
+    await page.locator('.agent-actions button.share').click()
+    const dialog = page.locator('dialog.share')
+    await dialog.locator('select[name=role]').selectOption('operator')
+    await dialog.locator('input[name=expires]').fill('2h')
+    await dialog.locator('input[name=label]').fill('pair')
+    await dialog.locator('button[type=submit]').click()
+    const link = await waitFor(async () => (await dialog.locator('.share-url').inputValue()) || undefined, 15_000, 'the new link')
+    const item = dialog.locator('.share-list li', {hasText: 'operator · pair'})
+    await item.waitFor({timeout: 15_000})
+    await page.screenshot({path: screenshotPath('share-dialog.png')})
+
+    const other = await (await browser.newContext()).newPage()
+    await other.goto(link)
+    await agentRow(other, 'shared').waitFor({timeout: 15_000})
+    assert.equal(await agentRow(other, 'private').count(), 0)
+    assert.match((await other.locator('.badge.grant').textContent()) ?? '', /^operator · until /)
+    assert.equal(await other.locator('.agent-actions').isVisible(), false)
+    // `n` would open the new-agent form; a share link cannot create, so nothing opens.
+    await other.locator('.brand').click()
+    await other.keyboard.press('n')
+    assert.equal(await other.locator('dialog').count(), 0)
+
+    await item.locator('button.revoke').click()
+    await item.waitFor({state: 'detached', timeout: 15_000})
+    assert.equal((await call(`${t.base}/api/agents`, {headers: {authorization: `Bearer ${new URL(link).searchParams.get('token')}`}})).status, 401)
+    await other.locator('.app[data-connection="signed-out"]').waitFor({timeout: 15_000})
+  } finally {
+    await browser.close()
+  }
+})

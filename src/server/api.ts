@@ -22,6 +22,8 @@ export interface ApiContext {
   /** Called after every change, so that listeners hear of it before the next poll. */
   changed(): void
   renamed(from: string, to: string): void
+  /** Called after a revoke through the API, so the grant ends before the answer, not on the next poll. */
+  sharesChanged(): Promise<void>
 }
 
 /**
@@ -101,6 +103,7 @@ const routes: Record<string, Route> = {
   },
   'DELETE /api/shares/:id': async (context, _request, address, id) => {
     const [revoked] = await revokeGrants([id!])
+    await context.sharesChanged()
     context.audit.write('grant_revoke', {address, grant: revoked.id})
     return [200, revoked]
   },

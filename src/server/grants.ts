@@ -59,17 +59,27 @@ export class GrantBook {
     if (this.#busy) return
     this.#busy = true
     try {
-      const stamp = await fileStamp()
-      if (stamp !== this.#stamp) {
-        this.#table = await GrantTable.read()
-        this.#stamp = stamp
-      }
+      await this.#read()
     } catch {
       // A file being replaced or briefly invalid: the table in hand stands until the next tick.
     } finally {
       this.#busy = false
     }
     for (const listener of this.#listeners) listener()
+  }
+
+  /** Re-reads at once, whatever tick is under way: the server itself has just changed the file. */
+  async reload(): Promise<void> {
+    await this.#read()
+    for (const listener of this.#listeners) listener()
+  }
+
+  async #read(): Promise<void> {
+    const stamp = await fileStamp()
+    if (stamp !== this.#stamp) {
+      this.#table = await GrantTable.read()
+      this.#stamp = stamp
+    }
   }
 
   stop(): void {

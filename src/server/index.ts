@@ -149,6 +149,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     storage,
     changed: () => void watcher.refresh(),
     renamed: (from: string, to: string) => sockets.renamed(from, to),
+    sharesChanged: () => grants.reload(),
   }
   // Past listen, a server error (out of file descriptors, say) is logged rather than fatal.
   server.on('error', (error) => audit.write('error', {message: error.message}))

@@ -7,6 +7,7 @@ export interface AgentBarActions {
   toggleNotes(): void
   toggleChanges(): void
   rename(): void
+  share(): void
   kill(): void
 }
 
@@ -33,9 +34,11 @@ export class AgentBar {
     this.changesToggle.addEventListener('click', () => act.toggleChanges())
     const rename = h('button', {type: 'button', class: 'rename', title: 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
     rename.addEventListener('click', () => act.rename())
+    const share = h('button', {type: 'button', class: 'share', title: 'Make or revoke links that show only this agent'}, icon(ICONS.link), h('span', {class: 'label'}, 'Share'))
+    share.addEventListener('click', () => act.share())
     const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
     kill.addEventListener('click', () => act.kill())
-    this.actions = h('div', {class: 'agent-actions'}, rename, kill)
+    this.actions = h('div', {class: 'agent-actions'}, share, rename, kill)
     this.element = h('header', {class: 'agent-bar'}, menu, this.title, this.state, this.meta, h('span', {class: 'spacer'}), this.changesToggle, this.notesToggle, this.actions)
   }
 

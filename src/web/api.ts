@@ -1,5 +1,6 @@
 import type {Agent, AgentChanges} from '../shared/agent.js'
 import type {ApiError as ApiErrorBody, SessionInfo} from '../shared/protocol.js'
+import type {Grant} from '../store/grants.js'
 
 export interface Note {
   text: string
@@ -56,6 +57,9 @@ export const api = {
   /** `keepalive` lets a save started while the page unloads still reach the server. */
   saveNote: (name: string, text: string, revision: number, keepalive = false) =>
     request<Note>('PUT', `${agentPath(name)}/note`, {text, revision}, keepalive),
+  shares: () => request<Grant[]>('GET', '/api/shares'),
+  share: (body: {agents: string[]; role: string; expires: string; label?: string}) => request<{grant: Grant; token: string}>('POST', '/api/shares', body),
+  revokeShare: (id: string) => request<Grant>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
 }
 
 /** The WebSocket URL for a same-origin path; the browser sends the cookie and the page's Origin. */

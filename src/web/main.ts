@@ -14,6 +14,7 @@ import {KeyBar} from './keybar.js'
 import {NotesPanel} from './notes.js'
 import {Notifier} from './notify.js'
 import {installShortcuts, toggleHelp} from './shortcuts.js'
+import {shareDialog} from './share.js'
 import {Sidebar} from './sidebar.js'
 import {TerminalView} from './terminal.js'
 
@@ -50,10 +51,13 @@ class App {
   /** Whether a list arrived yet: before it, an unknown agent in the URL is no news to announce. */
   private listed = false
 
+  /** A share link reaches its agents only: it never creates, renames, kills or shares. */
+  private readonly manages: boolean
+
   constructor(private readonly session: SessionInfo) {
     const {readonly, grant} = session
-    // A share link reaches its agents only: it never creates, renames or kills.
     const manages = !readonly && !grant
+    this.manages = manages
     const newButton = iconButton(ICONS.plus, 'New agent (n)', 'new-agent')
     newButton.hidden = !manages
     newButton.addEventListener('click', () => this.createAgent())
@@ -87,6 +91,9 @@ class App {
       toggleChanges: () => this.toggleChanges(),
       rename: () => this.renameAgent(),
       kill: () => this.killAgent(),
+      share: () => {
+        if (this.manages && this.selected) shareDialog(this.selected)
+      },
     })
     this.placeholder = h('div', {class: 'placeholder'})
     this.stage = h('div', {class: 'stage'}, this.placeholder, this.changes.element)
@@ -259,7 +266,7 @@ class App {
   }
 
   private createAgent(): void {
-    if (this.session.readonly) return
+    if (!this.manages) return
     formDialog({
       title: 'New agent',
       action: 'Start',
@@ -279,7 +286,7 @@ class App {
 
   private renameAgent(): void {
     const from = this.selected
-    if (!from || this.session.readonly) return
+    if (!from || !this.manages) return
     formDialog({
       title: `Rename ${from}`,
       action: 'Rename',
@@ -315,7 +322,7 @@ class App {
 
   private killAgent(): void {
     const name = this.selected
-    if (!name || this.session.readonly) return
+    if (!name || !this.manages) return
     formDialog({
       title: `Kill ${name}?`,
       body: 'This ends its session. Its scrollback and note are saved to the archive first.',
