@@ -6,6 +6,7 @@ import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
+import {DEFAULT_KILL_GRACE_SECONDS, agentProcesses, endProcesses} from './processes.js'
 import {archiveAgent} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
@@ -13,6 +14,7 @@ import type {Tmux} from './tmux/client.js'
 import {RemoteTmux} from './tmux/remote.js'
 import {
   type SessionInfo,
+  agentProcessRoot,
   captureScreens,
   captureScrollback,
   hasSession,
@@ -209,6 +211,10 @@ async function directory(tmux: Tmux, given: string | undefined): Promise<string>
   return dir
 }
 
+async function killGraceSeconds(): Promise<number> {
+  return (await readSettings()).killGraceSeconds ?? DEFAULT_KILL_GRACE_SECONDS
+}
+
 async function readSettings(): Promise<Settings> {
   const settings = await import('./store/settings.js')
   return settings.readSettings()
@@ -231,6 +237,8 @@ export interface KilledAgent {
   host: string | null
   name: string
   archive: string
+  /** How many of the agent's processes were ended (its pane's tree and, on Linux, every process carrying its id). */
+  processesEnded: number
   /** What became of the agent's worktree (kept when it held work), or null without one. */
   worktree: SettledWorktree | null
 }
@@ -251,13 +259,17 @@ export async function killAgent(tmux: Tmux, name: string, options: KillOptions =
   const scrollback = await captureScrollback(tmux, name)
   const {note: _text, ...facts} = agent
   const id = keyOf(tmux, name)
+  // Processes are this machine's to find and signal; a remote host's agent ends with its session.
+  const root = tmux.host ? undefined : await agentProcessRoot(tmux, name)
+  const processes = root && (await agentProcesses(root))
   const archive = await takeNote(id, async (note) => {
     const folder = await archiveAgent({name: id, scrollback, note: note?.text ?? '', agent: {...facts, noteUnavailable: note === undefined}})
     await killSession(tmux, name)
     return folder
   })
+  const processesEnded = root && processes ? await endProcesses(processes, await killGraceSeconds(), () => agentProcesses({...root, panePid: 0})) : 0
   const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: id, discard: options.discardWorktree}))
-  return {id, host: tmux.host, name, archive, worktree}
+  return {id, host: tmux.host, name, archive, processesEnded, worktree}
 }
 
 /** Ends exactly the named agents; when any name is unknown or invalid, ends none. */

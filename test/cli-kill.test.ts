@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -121,4 +122,52 @@ test('kill-all --yes --json returns the archive of each agent', async () => {
   assert.equal(killed.name, 'solo')
   assert.ok(existsSync(join(killed.archive, 'agent.json')))
   assert.deepEqual(sessionNames(box), [])
+})
+
+/** Alive as a user would check it: a zombie waiting to be reaped has already ended. */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+test('kill ends every process the agent started (SIGHUP and SIGTERM ignored, setsid, nohup, double fork), and no other', async () => {
+  assert.equal((await box.cli(['config', 'killGraceSeconds', 'soon'])).code, 2)
+  assert.equal((await box.cli(['config', 'killGraceSeconds', '0.3'])).code, 0)
+  const dir = join(box.home, 'orphans')
+  mkdirSync(dir)
+  const script = join(dir, 'start.sh')
+  writeFileSync(
+    script,
+    [
+      `cd ${dir}`,
+      `sh -c 'trap "" HUP TERM; echo $$ > stubborn; while :; do sleep 1; done' &`,
+      'setsid sleep 1002 & echo $! > setsid',
+      'nohup sleep 1003 >/dev/null 2>&1 & echo $! > nohup',
+      '(setsid sleep 1004 & echo $! > daemon) &',
+      'exec sleep 1001',
+    ].join('\n'),
+  )
+  const outsider = spawn('sleep', ['1002'], {detached: true, stdio: 'ignore'})
+  after(() => outsider.kill('SIGKILL'))
+  await startAgent(box, 'spawner', `sh ${script}`)
+  const files = ['stubborn', 'setsid', 'nohup', 'daemon']
+  const pids = await waitFor(
+    () => files.every((file) => existsSync(join(dir, file)) && readFileSync(join(dir, file), 'utf8').endsWith('\n')) && files.map((file) => Number(readFileSync(join(dir, file), 'utf8'))),
+    10_000,
+    'the agent starting its processes',
+  )
+  // A failing kill must not leave them running for the rest of the suite.
+  after(() => pids.forEach((pid) => running(pid) && process.kill(pid, 'SIGKILL')))
+  for (const pid of pids) assert.ok(running(pid), `process ${pid} runs before the kill`)
+
+  const result = await box.cli(['kill', 'spawner', '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  const [killed] = parseJson(result)
+  for (const pid of pids) assert.equal(running(pid), false, `process ${pid} still runs after kill`)
+  // The pane's shell, sleep 1001, the stubborn loop (and its sleep) and the three children.
+  assert.ok(killed.processesEnded >= 7, `processesEnded ${killed.processesEnded}`)
+  assert.ok(running(outsider.pid!), 'a sleep outside the agent was killed')
 })

@@ -10,9 +10,11 @@ export interface Settings {
   worktreeDir?: string
   /** A program and its arguments, run when an agent starts waiting or exits (see src/notify.ts). */
   onStateChange?: string[]
+  /** How long `kill` waits after SIGHUP, then after SIGTERM, before the next signal. */
+  killGraceSeconds?: number
 }
 
-export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange'] as const
+export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange', 'killGraceSeconds'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 // conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
@@ -25,7 +27,7 @@ async function open() {
       cwd: configDir(),
       configName: 'settings',
       configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}},
+      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}, killGraceSeconds: {type: 'number', minimum: 0, maximum: 600}},
     })
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)
@@ -45,6 +47,11 @@ export async function writeSetting(key: SettingKey, value: string | undefined): 
 
 function parse(key: SettingKey, value: string): string | number | string[] {
   if (key === 'onStateChange') return parseCommand(value)
+  if (key === 'killGraceSeconds') {
+    const seconds = Number(value)
+    if (!(value.trim() !== '' && seconds >= 0 && seconds <= 600)) throw new MaestroError('INVALID_ARGUMENT', `killGraceSeconds must be a number of seconds from 0 to 600, not "${value}"`)
+    return seconds
+  }
   if (key !== 'sessionDays') return value
   const days = Number(value)
   if (!(days > 0 && days <= 3650)) throw new MaestroError('INVALID_ARGUMENT', `sessionDays must be a number of days above 0 and at most 3650, not "${value}"`)

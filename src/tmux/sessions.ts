@@ -1,3 +1,5 @@
+import {randomUUID} from 'node:crypto'
+
 import {MaestroError, agentNotFound} from '../shared/errors.js'
 import {Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 
@@ -205,7 +207,7 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     // 24-bit colour: the agents are told so, and tmux passes RGB on to xterm-like clients (the
     // page's terminal is one) instead of rounding it to 256 colours. A fixed index keeps this idempotent.
     ['set-option', '-s', 'terminal-features[90]', 'xterm*:RGB'],
-    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, '-e', 'COLORTERM=truecolor', ...(command ? recordingExit(command) : [])],
+    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `${AGENT_ID_VARIABLE}=${randomUUID()}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, '-e', 'COLORTERM=truecolor', ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
     ...Object.entries(options.options ?? {}).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
@@ -218,6 +220,24 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     }
     throw wrap(error)
   }
+}
+
+/**
+ * Every process the agent starts inherits this id; unlike the session name it survives renames,
+ * so a kill can find the agent's daemons and setsid/nohup children by their environment.
+ */
+export const AGENT_ID_VARIABLE = 'MAESTRO_AGENT_ID'
+
+/** The pane's first process and the agent's id (empty for agents started before ids existed). */
+export async function agentProcessRoot(tmux: Tmux, name: string): Promise<{panePid: number; agentId: string}> {
+  const {stdout} = await runOnAgent(tmux, name, [
+    ['display-message', '-p', '-t', exactPane(name), '#{pane_pid}'],
+    ['show-environment', '-t', exact(name)],
+  ])
+  const [pid, ...environment] = stdout.split('\n')
+  const prefix = `${AGENT_ID_VARIABLE}=`
+  const agentId = environment.find((line) => line.startsWith(prefix))?.slice(prefix.length) ?? ''
+  return {panePid: Number(pid) || 0, agentId}
 }
 
 export async function killSession(tmux: Tmux, name: string): Promise<void> {
