@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, exitOf, login, newAgent, openSocket, serve, serveChild, useSandboxEnv} from './server-helpers.js'
+import {type TestServer, api, call, exitOf, login, newAgent, openSocket, rawRequest, serve, serveChild, useSandboxEnv} from './server-helpers.js'
 
 const box = sandbox('server-api')
 useSandboxEnv(box)
@@ -101,8 +101,13 @@ test('the page is served from memory with its content types', async () => {
   if (existsSync(new URL('app.css', dir))) {
     assert.equal((await call(`${t.base}/app.css`, {headers: {cookie}})).headers['content-type'], 'text/css; charset=utf-8')
   }
-  assert.equal((await call(`${t.base}/../package.json`, {headers: {cookie}})).status, 404)
-  assert.equal((await call(`${t.base}/%2e%2e/package.json`, {headers: {cookie}})).status, 404)
+  // Raw bytes: an HTTP client would resolve `/../` before sending, and the server never see it.
+  const pkg = readFileSync(new URL('../package.json', import.meta.url), 'utf8')
+  for (const path of ['/../package.json', '/%2e%2e/package.json', '/..%2fpackage.json', '/%2e%2e%2fpackage.json', '/..\\package.json', '/../../../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd']) {
+    const reply = await rawRequest(t.port, `GET ${path} HTTP/1.1\r\nHost: localhost:${t.port}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`)
+    assert.match(reply, /^HTTP\/1\.1 404 /, `${path}: ${reply.split('\r\n')[0]}`)
+    assert.ok(!reply.includes(pkg.slice(0, 40)) && !reply.includes('root:x:0:0'), `${path} answered with a file from outside the page`)
+  }
   assert.equal((await call(`${t.base}/nothing.js`, {headers: {cookie}})).status, 404)
   assert.equal((await call(`${t.base}/`, {method: 'POST', headers: {cookie, origin: t.origin}})).status, 405)
 })

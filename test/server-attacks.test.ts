@@ -20,6 +20,7 @@ import {
   login,
   newAgent,
   openSocket,
+  rawRequest,
   serve,
   serveChild,
   terminalPath,
@@ -199,18 +200,6 @@ test('6. the sign-in redirect never leaves the origin, whatever the raw path', a
     }
   })
 })
-
-/** Sends bytes exactly as given (no client library tidies the path) and returns the whole reply. */
-async function rawRequest(port: number, bytes: string): Promise<string> {
-  const {connect} = await import('node:net')
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => socket.end(bytes))
-    let reply = ''
-    socket.on('data', (chunk) => (reply += chunk))
-    socket.on('end', () => resolve(reply))
-    socket.on('error', reject)
-  })
-}
 
 test('9. TLS offers only forward-secret AEAD suites, sends HSTS off loopback, and refuses or tightens loose key files', async () => {
   const {connect, getCiphers} = await import('node:tls')

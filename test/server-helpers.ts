@@ -1,6 +1,7 @@
 import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
 import {request as httpRequest, type IncomingHttpHeaders} from 'node:http'
 import {request as httpsRequest} from 'node:https'
+import {connect} from 'node:net'
 
 import WebSocket from 'ws'
 
@@ -67,6 +68,17 @@ export function call(
     )
     req.on('error', reject)
     req.end(options.body)
+  })
+}
+
+/** Sends bytes exactly as given (no client library tidies the path) and returns the whole reply. */
+export function rawRequest(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(bytes))
+    let reply = ''
+    socket.on('data', (chunk) => (reply += chunk))
+    socket.on('end', () => resolve(reply))
+    socket.on('error', reject)
   })
 }
 
