@@ -23,6 +23,7 @@ import {
   newSession,
   readSession,
   renameSession,
+  respawnSession,
   setAgentOptions,
   wakeWatchersCommands,
 } from './tmux/sessions.js'
@@ -198,6 +199,17 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   }
   if (options.note) await writeNote(keyOf(tmux, options.name), options.note)
   return getAgent(tmux, options.name)
+}
+
+/**
+ * Starts an exited agent's program again in its own session, so its directory, command line,
+ * note (kept under its name) and worktree stay as they were. Refused with AGENT_RUNNING while
+ * the program still runs.
+ */
+export async function restartAgent(tmux: Tmux, name: string): Promise<Agent> {
+  const {dir} = await getAgent(tmux, name)
+  await respawnSession(tmux, name, dir)
+  return getAgent(tmux, name)
 }
 
 /** The agent's directory, checked where it will run; a remote host checks its own. */

@@ -19,6 +19,7 @@ import Ls from './commands/ls.js'
 import New from './commands/new.js'
 import Note from './commands/note.js'
 import Rename from './commands/rename.js'
+import Restart from './commands/restart.js'
 import Report from './commands/report.js'
 import Send from './commands/send.js'
 import Serve from './commands/serve.js'
@@ -51,6 +52,7 @@ export const COMMANDS = {
   new: New,
   note: Note,
   rename: Rename,
+  restart: Restart,
   report: Report,
   send: Send,
   serve: Serve,

@@ -61,6 +61,8 @@ test('errors are JSON with the CLI codes and fitting statuses', async () => {
     ['POST', '/api/agents', {name: 'taken', cmd: 'cat'}, 409, 'AGENT_EXISTS'],
     ['POST', '/api/agents', {name: 'nodir', dir: join(box.home, 'missing')}, 400, 'DIR_NOT_FOUND'],
     ['POST', '/api/agents/taken/rename', {name: 5}, 400, 'INVALID_ARGUMENT'],
+    ['POST', '/api/agents/taken/restart', undefined, 409, 'AGENT_RUNNING'],
+    ['POST', '/api/agents/ghost/restart', undefined, 404, 'AGENT_NOT_FOUND'],
     ['GET', '/api/nothing', undefined, 404, 'NOT_FOUND'],
     ['PATCH', '/api/agents', {}, 405, 'METHOD_NOT_ALLOWED'],
   ]

@@ -54,18 +54,19 @@ test('a grant sees only its agents: the list, notes, events and terminals of oth
   assert.equal((await other.closedPromise).code, 4004)
 })
 
-test('a grant cannot reach admin operations: create, kill, rename, share', async () => {
+test('a grant cannot reach admin operations: create, kill, rename, restart, share', async () => {
   const grant = await share(['shared', '--role', 'operator'])
   const g = as(grant.token)
   const refused = [
     await api(g, 'POST', '/api/agents', {name: 'intruder', cmd: 'cat'}),
     await api(g, 'DELETE', '/api/agents/shared'),
     await api(g, 'POST', '/api/agents/shared/rename', {name: 'moved'}),
+    await api(g, 'POST', '/api/agents/shared/restart'),
     await api(g, 'POST', '/api/shares', {agents: ['private']}),
     await api(g, 'GET', '/api/shares'),
     await api(g, 'DELETE', `/api/shares/${grant.id}`),
   ]
-  assert.deepEqual(refused.map((reply) => [reply.status, reply.json.error.code]), Array(6).fill([403, 'FORBIDDEN']))
+  assert.deepEqual(refused.map((reply) => [reply.status, reply.json.error.code]), Array(7).fill([403, 'FORBIDDEN']))
   assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).trim().split('\n').sort(), ['private', 'shared'])
 })
 

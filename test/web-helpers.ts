@@ -55,6 +55,23 @@ export async function startServer(env: NodeJS.ProcessEnv, flags: string[] = []):
   }
 }
 
+export interface PageSession {
+  server: Server
+  browser: Browser
+  page: Page
+  close(): Promise<void>
+}
+
+/** A served page at a desktop size, signed in; page errors are logged so a failing test shows them. */
+export async function openPage(env: NodeJS.ProcessEnv): Promise<PageSession> {
+  const server = await startServer(env, ['--port', '0'])
+  const browser = await launchBrowser()
+  const page = await (await browser.newContext({viewport: {width: 1280, height: 800}})).newPage()
+  page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
+  await page.goto(server.url)
+  return {server, browser, page, close: async () => void (await Promise.all([browser.close(), server.stop()]))}
+}
+
 /** The lines the shown terminal displays (xterm's DOM renderer), spaces normalised. */
 export function screenLines(page: Page): Promise<string[]> {
   return page.evaluate(() =>

@@ -1,6 +1,6 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, setAgentNote} from '../agents.js'
+import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, restartAgent, setAgentNote} from '../agents.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
@@ -34,6 +34,7 @@ export const MAX_BODY_BYTES = 6 * MAX_NOTE_BYTES + 64 * 1024
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   AGENT_EXISTS: 409,
+  AGENT_RUNNING: 409,
   AGENT_NOT_FOUND: 404,
   GRANT_NOT_FOUND: 404,
   DIR_NOT_FOUND: 400,
@@ -85,6 +86,11 @@ const routes: Record<string, Route> = {
     const agent = await renameAgent(context.tmux, name!, to)
     context.audit.write('agent_rename', {address, from: name, to: agent.name})
     context.renamed(name!, agent.name)
+    return [200, agent]
+  },
+  'POST /api/agents/:name/restart': async (context, _request, address, name) => {
+    const agent = await restartAgent(context.tmux, name!)
+    context.audit.write('agent_restart', {address, name: agent.name})
     return [200, agent]
   },
   'GET /api/agents/:name/changes': async (context, _request, _address, name) => [200, await agentChanges(context.tmux, name!)],

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'AGENT_EXISTS'
   | 'AGENT_EXITED'
   | 'AGENT_NOT_FOUND'
+  | 'AGENT_RUNNING'
   | 'BASE_NOT_FOUND'
   | 'BRANCH_EXISTS'
   | 'CONFIRMATION_REQUIRED'
@@ -49,6 +50,7 @@ const exitFor: Record<ErrorCode, number> = {
   AGENT_EXISTS: ExitCode.failure,
   AGENT_EXITED: ExitCode.failure,
   AGENT_NOT_FOUND: ExitCode.failure,
+  AGENT_RUNNING: ExitCode.failure,
   BASE_NOT_FOUND: ExitCode.usage,
   BRANCH_EXISTS: ExitCode.usage,
   CONFIRMATION_REQUIRED: ExitCode.usage,

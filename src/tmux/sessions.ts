@@ -240,6 +240,29 @@ export async function agentProcessRoot(tmux: Tmux, name: string): Promise<{paneP
   return {panePid: Number(pid) || 0, agentId}
 }
 
+/**
+ * Runs an exited agent's program again in its pane: same command line (tmux keeps the pane's
+ * argv), directory, environment and session options (its worktree record among them). tmux
+ * itself refuses a pane that still runs, so a program starting meanwhile is never killed.
+ * The old exit status and report are dropped in the same command group, before the new program
+ * can record its own.
+ */
+export async function respawnSession(tmux: Tmux, name: string, dir: string): Promise<void> {
+  const pane = exactPane(name)
+  try {
+    await tmux.exec([
+      ['respawn-pane', '-t', pane, '-c', formatLiteral(dir)],
+      ['set-option', '-u', '-t', pane, '@maestro-exit'],
+      ['set-option', '-u', '-t', pane, '@maestro-report'],
+    ])
+  } catch (error) {
+    if (error instanceof TmuxCommandError && /still active/.test(error.stderr)) {
+      throw new MaestroError('AGENT_RUNNING', `agent "${name}" is still running (only an exited agent can be restarted)`, {name})
+    }
+    throw notFoundOr(error, name)
+  }
+}
+
 export async function killSession(tmux: Tmux, name: string): Promise<void> {
   await runOnAgent(tmux, name, ['kill-session', '-t', exact(name)])
 }

@@ -8,6 +8,7 @@ export interface AgentBarActions {
   toggleChanges(): void
   rename(): void
   share(): void
+  restart(): void
   kill(): void
 }
 
@@ -20,6 +21,7 @@ export class AgentBar {
   private readonly notesToggle: HTMLButtonElement
   private readonly changesToggle: HTMLButtonElement
   private readonly actions: HTMLElement
+  private readonly restart: HTMLButtonElement
 
   constructor(
     private readonly readonly: boolean,
@@ -38,7 +40,9 @@ export class AgentBar {
     share.addEventListener('click', () => act.share())
     const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
     kill.addEventListener('click', () => act.kill())
-    this.actions = h('div', {class: 'agent-actions'}, share, rename, kill)
+    this.restart = h('button', {type: 'button', class: 'restart', title: 'Run its program again, in the same directory'}, h('span', {class: 'label'}, 'Restart'))
+    this.restart.addEventListener('click', () => act.restart())
+    this.actions = h('div', {class: 'agent-actions'}, this.restart, share, rename, kill)
     this.element = h('header', {class: 'agent-bar'}, menu, this.title, this.state, this.meta, h('span', {class: 'spacer'}), this.changesToggle, this.notesToggle, this.actions)
   }
 
@@ -52,6 +56,7 @@ export class AgentBar {
     setAttr(this.changesToggle, 'aria-pressed', String(changesOpen))
     this.actions.hidden = !agent || this.readonly
     if (!agent) return
+    this.restart.hidden = agent.status !== 'exited'
     const described = describeState(agent, Date.now())
     setText(this.state, described.text)
     setAttr(this.state, 'title', described.title)

@@ -52,6 +52,7 @@ export const api = {
   kill: (name: string) =>
     request<{name: string; archive: string; worktree: {kept: boolean; path: string; branch: string; summary: string} | null}>('DELETE', agentPath(name)),
   rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to}),
+  restart: (name: string) => request<Agent>('POST', `${agentPath(name)}/restart`),
   note: (name: string) => request<Note>('GET', `${agentPath(name)}/note`),
   changes: (name: string) => request<AgentChanges>('GET', `${agentPath(name)}/changes`),
   /** `keepalive` lets a save started while the page unloads still reach the server. */

@@ -94,6 +94,7 @@ class App {
       share: () => {
         if (this.manages && this.selected) shareDialog(this.selected)
       },
+      restart: () => void this.restartAgent(),
     })
     this.placeholder = h('div', {class: 'placeholder'})
     this.stage = h('div', {class: 'stage'}, this.placeholder, this.changes.element)
@@ -317,6 +318,21 @@ class App {
       this.selected = to
       history.replaceState(null, '', `#${encodeURIComponent(to)}`)
       this.sidebar.setSelected(to)
+    }
+  }
+
+  /** The old terminal ended with the program; a fresh one attaches to the new run. */
+  private async restartAgent(): Promise<void> {
+    const name = this.selected
+    if (!name || !this.manages) return
+    try {
+      const agent = await api.restart(name)
+      this.views.get(name)?.dispose()
+      this.views.delete(name)
+      this.upsert(agent)
+      this.select(name, {focus: true})
+    } catch (error) {
+      toast(`Could not restart ${name}: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
 
