@@ -1,11 +1,14 @@
 // The page at phone size (drawer, key bar), and a read-only server, in a real browser.
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
+import {once} from 'node:events'
 import {after, before, test} from 'node:test'
 
 import type {Browser, Page} from 'playwright-core'
+import WebSocket from 'ws'
 
 import {sandbox, waitFor} from './helpers.js'
+import {Viewer, terminalPath} from './server-helpers.js'
 import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine} from './web-helpers.js'
 
 const box = sandbox('webphone')
@@ -97,8 +100,20 @@ test('a read-only server shows the badge, offers no changes, and typing reaches 
   assert.equal(await page.locator('.notes .note-text:not(.theirs)').getAttribute('readonly'), '')
   const marker = `readonly-${randomBytes(3).toString('hex')}`
   await typeCommand(page, `echo ${marker}`)
-  await page.waitForTimeout(1000)
-  assert.equal(box.tmux(['capture-pane', '-p', '-t', '=phone-helper:']).includes(marker), false, 'nothing typed reached the agent')
+  // The page sends no input here, so also send it as a hostile page would: frames on a terminal
+  // socket of the same read-only session.
+  const origin = new URL(readonlyServer.url).origin
+  const cookie = (await page.context().cookies(origin)).map(({name, value}) => `${name}=${value}`).join('; ')
+  const ws = new WebSocket(`${origin.replace(/^http/, 'ws')}${terminalPath('phone-helper')}`, {headers: {cookie}, origin})
+  const viewer = new Viewer(ws)
+  await once(ws, 'open')
+  viewer.send({type: 'input', data: `echo ${marker}-ws\r`})
+  // Something that does reach the agent after those frames: once it shows, they had their chance.
+  const after = `after-${marker}`
+  box.tmux(['send-keys', '-t', '=phone-helper:', '-l', after])
+  await viewer.waitForText(after, 15_000)
+  assert.equal(box.tmux(['capture-pane', '-p', '-t', '=phone-helper:']).replaceAll(after, '').includes(marker), false, 'nothing typed nor sent reached the agent')
+  await viewer.close()
   await page.screenshot({path: screenshotPath('readonly.png')})
   await page.context().close()
 })
