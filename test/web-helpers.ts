@@ -1,4 +1,5 @@
 // Shared by the browser tests: a real `maestro serve` child, Debian's Chromium, and reading the page's terminal.
+import assert from 'node:assert/strict'
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
@@ -21,6 +22,27 @@ export function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
+}
+
+const pageErrors: string[] = []
+
+/**
+ * Chromium's own network log, not the page's: a refused request or socket that the page answers
+ * (a 409 on a stale note, a 401 after sign-out, a refused connection while the server restarts).
+ */
+const NETWORK_LOG = /^(Failed to load resource: |WebSocket connection to '[^']*' failed: )/
+
+/** Records the page's uncaught errors and its own console errors, which `assertNoPageErrors` fails on. */
+export function watchPageErrors(page: Page): void {
+  page.on('pageerror', (error) => pageErrors.push(`page error: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !NETWORK_LOG.test(message.text())) pageErrors.push(`console error: ${message.text()}`)
+  })
+}
+
+/** For afterEach: every error a watched page had during the test fails it. */
+export function assertNoPageErrors(): void {
+  assert.deepEqual(pageErrors.splice(0), [], 'the page had errors')
 }
 
 export interface Server {

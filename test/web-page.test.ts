@@ -1,13 +1,13 @@
 // The page in a real browser against a real `maestro serve` and real tmux agents (desktop size).
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
-import {after, before, test} from 'node:test'
+import {after, afterEach, before, test} from 'node:test'
 
 import type {Browser, BrowserContext, Page} from 'playwright-core'
 
 import type {Agent} from '../src/shared/agent.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine} from './web-helpers.js'
+import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine, assertNoPageErrors, watchPageErrors} from './web-helpers.js'
 
 const box = sandbox('webpage')
 // A fixed token lets a restarted server accept the cookie the page already holds.
@@ -53,8 +53,10 @@ before(async () => {
   })
   await context.grantPermissions(['notifications', 'clipboard-read', 'clipboard-write'], {origin: new URL(server.url).origin})
   page = await context.newPage()
-  page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
+  watchPageErrors(page)
 })
+
+afterEach(assertNoPageErrors)
 
 after(async () => {
   await browser?.close()

@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
-import {after, before, test} from 'node:test'
+import {after, afterEach, before, test} from 'node:test'
 
 import type {Browser, Page} from 'playwright-core'
 import WebSocket from 'ws'
 
 import {sandbox, waitFor} from './helpers.js'
 import {Viewer, terminalPath} from './server-helpers.js'
-import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine} from './web-helpers.js'
+import {type Server, SCREENSHOTS, agentRow, launchBrowser, screenLines, screenshotPath, sizesAgree, startServer, typeCommand, waitForLine, assertNoPageErrors, watchPageErrors} from './web-helpers.js'
 
 const box = sandbox('webphone')
 let server: Server
@@ -27,6 +27,8 @@ before(async () => {
   browser = await launchBrowser()
 })
 
+afterEach(assertNoPageErrors)
+
 after(async () => {
   await browser?.close()
   await Promise.all([server?.stop(), readonlyServer?.stop()])
@@ -39,7 +41,7 @@ const DESKTOP = {viewport: {width: 1100, height: 700}}
 async function openPage(url: string, device: typeof PHONE | typeof DESKTOP): Promise<Page> {
   const context = await browser.newContext(device)
   const page = await context.newPage()
-  page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
+  watchPageErrors(page)
   await page.goto(url)
   return page
 }

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
 import {mkdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {after, before, test} from 'node:test'
+import {after, afterEach, before, test} from 'node:test'
 
 import type {Browser, Page} from 'playwright-core'
 
 import {sandbox} from './helpers.js'
-import {type Server, agentRow, launchBrowser, screenshotPath, startServer} from './web-helpers.js'
+import {type Server, agentRow, launchBrowser, screenshotPath, startServer, assertNoPageErrors, watchPageErrors} from './web-helpers.js'
 
 const box = sandbox('webworktree')
 const repo = join(box.home, 'shop')
@@ -30,9 +30,11 @@ before(async () => {
   server = await startServer(box.env, ['--port', '0'])
   browser = await launchBrowser()
   page = await (await browser.newContext({viewport: {width: 1280, height: 800}})).newPage()
-  page.on('pageerror', (error) => console.log(`page error: ${error.message}`))
+  watchPageErrors(page)
   await page.goto(server.url)
 })
+
+afterEach(assertNoPageErrors)
 
 after(async () => {
   await browser?.close()
