@@ -83,3 +83,18 @@ test('output on a terminal is the same with and without the snapshot: colour, wi
   assert.match(screens[0], /\u001B\[1mUSAGE/, 'help is coloured on a terminal')
   assert.ok(screens[0].split('\n').some((line) => line.replace(/\u001B\[[\d;]*m/g, '').length > 80), 'help fills the 132 columns')
 })
+
+test('serve starts from the snapshot and prints its URL, as the quick start runs it', async () => {
+  const server = spawn(LAUNCHER, ['serve', '--port', '0'], {env: box.env, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  server.stdout.on('data', (chunk) => (output += chunk))
+  server.stderr.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve))
+  try {
+    await waitFor(() => /maestro serving on http:\/\/localhost:\d+\/\?token=/.test(output) || server.exitCode !== null, 20_000, 'the URL')
+    assert.match(output, /^maestro serving on http:\/\/localhost:\d+\/\?token=\S+\n$/)
+  } finally {
+    server.kill('SIGTERM')
+    await exited
+  }
+})

@@ -1,5 +1,4 @@
 import * as Flags from '@oclif/core/flags'
-import {ux} from '@oclif/core/ux'
 
 import {BaseCommand} from '../base-command.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from '../server/defaults.js'
@@ -48,15 +47,15 @@ export default class Serve extends BaseCommand<typeof Serve> {
       tokenFile: flags['token-file'],
       rotateSessionSecret: flags['sign-out-all'],
     })
-    // ux writes even under --json, which silences this.log: these lines must be seen either way.
-    for (const warning of server.warnings) ux.stderr(`WARNING: ${warning}`)
-    if (server.fingerprint) ux.stderr(`TLS certificate SHA-256 fingerprint: ${server.fingerprint}`)
+    // Written directly: --json silences this.log, and these lines must be seen either way.
+    for (const warning of server.warnings) process.stderr.write(`WARNING: ${warning}\n`)
+    if (server.fingerprint) process.stderr.write(`TLS certificate SHA-256 fingerprint: ${server.fingerprint}\n`)
     const {url, host, port, tls, readonly} = server
     // One line either way, so scripts can read the URL as soon as it is printed.
-    ux.stdout(this.jsonEnabled() ? JSON.stringify({url, host, port, tls, readonly}) : `maestro serving on ${url}`)
+    process.stdout.write(`${this.jsonEnabled() ? JSON.stringify({url, host, port, tls, readonly}) : `maestro serving on ${url}`}\n`)
     if (flags.open) {
       const {default: open} = await import('open')
-      await open(url).catch((error: Error) => ux.stderr(`could not open a browser: ${error.message}`))
+      await open(url).catch((error: Error) => process.stderr.write(`could not open a browser: ${error.message}\n`))
     }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve)
