@@ -4,6 +4,7 @@ import {readFile, readdir} from 'node:fs/promises'
 import {promisify} from 'node:util'
 
 import {AGENT_ID_VARIABLE} from './tmux/sessions.js'
+import {pidExists} from './shared/pids.js'
 
 export const DEFAULT_KILL_GRACE_SECONDS = 5
 
@@ -76,12 +77,7 @@ function alive(pid: number): boolean {
       return false
     }
   }
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return pidExists(pid)
 }
 
 function signal(pids: Iterable<number>, name: NodeJS.Signals): void {

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import {stateDir, writePrivateFile} from '../store/files.js'
 import {DEFAULT_PORT} from './defaults.js'
+import {pidExists} from '../shared/pids.js'
 
 /** Where a running server can be reached, so that `maestro share` can print a whole link. */
 function addressPath(): string {
@@ -26,19 +27,10 @@ async function readAddress(): Promise<{origin: string; pid: number} | undefined>
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 /** The link for a grant token: on the running server, else on the default address. */
 export async function shareLink(token: string): Promise<{url: string; running: boolean}> {
   const recorded = await readAddress()
-  const running = recorded !== undefined && alive(recorded.pid)
+  const running = recorded !== undefined && pidExists(recorded.pid)
   const origin = running ? recorded.origin : `http://localhost:${DEFAULT_PORT}`
   return {url: `${origin}/?token=${encodeURIComponent(token)}`, running}
 }

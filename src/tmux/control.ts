@@ -3,6 +3,7 @@ import {createInterface} from 'node:readline'
 
 import {type Tmux, commandQuote, exact} from './client.js'
 import {OWN_SESSION_PREFIX, SNAPSHOT_FORMAT, type SessionInfo, parseSnapshot} from './sessions.js'
+import {pidExists} from '../shared/pids.js'
 
 export interface ControlHandlers {
   /** Every session as tmux sees it now; tmux checks for changes once a second. */
@@ -20,18 +21,9 @@ export async function reapWatchSessions(tmux: Tmux): Promise<void> {
   const {stdout} = await tmux.exec(['list-sessions', '-F', '#{session_name}']).catch(() => ({stdout: ''}))
   const stale = stdout.split('\n').filter((name) => {
     const pid = Number(/^_maestro-watch-(\d+)-/.exec(name)?.[1])
-    return pid > 0 && !alive(pid)
+    return pid > 0 && !pidExists(pid)
   })
   if (stale.length > 0) await tmux.exec(stale.map((name) => ['kill-session', '-t', exact(name)])).catch(() => undefined)
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Notifications after which the list of agents is read at once. */
