@@ -41,7 +41,7 @@ export function sandbox(label: string) {
     cleanup() {
       killTmuxServer(socket)
       // A program still ending may write into its directory meanwhile (ENOTEMPTY): rm retries.
-      rmSync(home, {recursive: true, force: true, maxRetries: 5})
+      rmSync(home, {recursive: true, force: true, maxRetries: 10, retryDelay: 200})
     },
   }
 }
