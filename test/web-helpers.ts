@@ -15,12 +15,16 @@ export function screenshotPath(name: string): string {
   return join(SCREENSHOTS, name)
 }
 
-/** Never downloads a browser: the system's Chromium, headless, without background traffic. */
-export function launchBrowser(): Promise<Browser> {
+/**
+ * Never downloads a browser: the system's Chromium, headless, without background traffic.
+ * Without WebGL by default, so the page falls back to xterm's DOM renderer, whose rows
+ * `screenLines` reads as text; test/web-renderer.test.ts covers the WebGL renderer.
+ */
+export function launchBrowser({webgl = false} = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(webgl ? [] : ['--disable-3d-apis'])],
   })
 }
 

@@ -24,6 +24,21 @@ const THEME = {
   brightBlack: '#5c6370',
 }
 
+/**
+ * The WebGL renderer draws box-drawing and block characters itself, so boxes and logos join
+ * without the seams the DOM renderer gets from the font. It is fetched once, after the first
+ * terminal is shown, to keep it out of the first load.
+ */
+let webglModule: Promise<typeof import('@xterm/addon-webgl')> | undefined
+
+function webglSupported(): boolean {
+  try {
+    return document.createElement('canvas').getContext('webgl2') !== null
+  } catch {
+    return false
+  }
+}
+
 export interface TerminalViewOptions {
   readonly: boolean
   /** Every keystroke passes through here before it is sent (the key bar's sticky modifiers). */
@@ -108,6 +123,8 @@ export class TerminalView {
       this.opened = true
       this.term.open(this.screen)
       this.resizeObserver.observe(this.screen)
+      this.setRenderer('dom')
+      void this.useWebgl()
     }
     this.fitNow()
     if (!this.socket && !this.ended) this.connect()
@@ -155,6 +172,35 @@ export class TerminalView {
     this.socket?.close(CloseCode.normal)
     this.term.dispose()
     this.element.remove()
+  }
+
+  /** Switches to the WebGL renderer when the browser has WebGL 2; the DOM renderer stays otherwise. */
+  private async useWebgl(): Promise<void> {
+    if (!webglSupported()) return
+    webglModule ??= import('@xterm/addon-webgl')
+    let addon: import('@xterm/addon-webgl').WebglAddon
+    try {
+      addon = new (await webglModule).WebglAddon()
+      // Disposed while the chunk loaded.
+      if (!this.element.isConnected) return
+      this.term.loadAddon(addon)
+    } catch {
+      // A failed chunk load or a context that cannot be created: the DOM renderer keeps drawing.
+      webglModule = undefined
+      return
+    }
+    // The GPU process can drop the context (a driver reset, too many contexts): xterm.js goes
+    // back to the DOM renderer once the addon is disposed, with the whole screen redrawn.
+    addon.onContextLoss(() => {
+      addon.dispose()
+      this.setRenderer('dom')
+    })
+    this.setRenderer('webgl')
+  }
+
+  /** Which renderer draws the terminal, shown in the DOM for the tests. */
+  private setRenderer(renderer: 'dom' | 'webgl'): void {
+    this.element.dataset.renderer = renderer
   }
 
   private connect(): void {
