@@ -279,6 +279,8 @@ export async function killAgent(tmux: Tmux, name: string, options: KillOptions =
     await killSession(tmux, name)
     return folder
   })
+  // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
+  if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(name)
   const processesEnded = root && processes ? await endProcesses(processes, await killGraceSeconds(), () => agentProcesses({...root, panePid: 0})) : 0
   const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: id, discard: options.discardWorktree}))
   return {id, host: tmux.host, name, archive, processesEnded, worktree}
@@ -301,6 +303,7 @@ export async function renameAgent(tmux: Tmux, from: string, to: string): Promise
   if (from === to) return getAgent(tmux, from)
   if (!(await hasSession(tmux, from))) throw agentNotFound(from)
   await moveNote(keyOf(tmux, from), keyOf(tmux, to), () => renameSession(tmux, from, to))
+  if (!tmux.host) await (await import('./store/grants.js')).renameInGrants(from, to)
   return getAgent(tmux, to)
 }
 

@@ -1,6 +1,6 @@
 // Share links: a grant sees only its agents, with the role it was given, until revoked or expired.
 import assert from 'node:assert/strict'
-import {readFileSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -141,6 +141,46 @@ test('grants survive a restart; Host and Origin checks apply to them; the audit 
   assert.ok(entries.some((entry) => entry.event === 'refused' && entry.reason === 'outside share' && entry.grant === grant.id))
   assert.ok(entries.some((entry) => entry.event === 'grant_revoke'))
   assert.ok(entries.some((entry) => entry.event === 'grant_refused'))
+})
+
+test('grants.json is written under a lock: 12 share commands at once keep 12 grants', async () => {
+  const stored = () => (existsSync(grantsPath()) ? JSON.parse(readFileSync(grantsPath(), 'utf8')).map((grant: {id: string}) => grant.id) : [])
+  const before = stored().length
+  const results = await Promise.all(Array.from({length: 12}, () => box.cli(['share', 'shared', '--json'])))
+  for (const result of results) assert.equal(result.code, 0, result.stderr)
+  const ids = results.map((result) => JSON.parse(result.stdout).id)
+  const after = stored()
+  for (const id of ids) assert.ok(after.includes(id), `grant ${id} was lost`)
+  assert.equal(after.length, before + 12)
+  assert.equal((await box.cli(['share', 'revoke', ...ids])).code, 0)
+})
+
+test('a grant follows its agent through a rename (CLI and API) and loses it when it is killed', async () => {
+  await newAgent(box, 'moving', 'cat')
+  const grant = await share(['moving', '--role', 'operator'])
+  const g = as(grant.token)
+  const events = await openSocket(g, '/api/events')
+  const renamed = await box.cli(['rename', 'moving', 'moved'])
+  assert.equal(renamed.code, 0, renamed.stderr)
+  const names = (notice: {type: string; agents?: {name: string}[]}) => notice.type === 'agents' && notice.agents!.map((agent) => agent.name).join()
+  await waitFor(() => events.notices.some((notice) => names(notice) === 'moved'), 10_000, 'the renamed agent in the grant’s event stream')
+  assert.deepEqual((await api(g, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['moved'])
+  assert.equal((await api(g, 'GET', '/api/agents/moved/note')).status, 200)
+  assert.equal((await api(t, 'POST', '/api/agents/moved/rename', {name: 'moved-again'})).status, 200)
+  assert.deepEqual((await api(g, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['moved-again'])
+  const terminal = await openSocket(g, terminalPath('moved-again'))
+  terminal.send({type: 'input', data: 'still-shared\r'})
+  await terminal.waitForText('still-shared', 10_000)
+  await terminal.close()
+  await events.close()
+  assert.deepEqual(JSON.parse((await box.cli(['share', 'ls', '--json'])).stdout).find((listed: {id: string}) => listed.id === grant.id).agents, ['moved-again'])
+
+  // A new agent that takes the name of a killed one is not shared by the old link.
+  assert.equal((await box.cli(['kill', 'moved-again'])).code, 0)
+  await newAgent(box, 'moved-again', 'cat')
+  assert.deepEqual((await api(g, 'GET', '/api/agents')).json, [])
+  assert.equal((await api(g, 'GET', '/api/agents/moved-again/note')).status, 404)
+  assert.equal((await box.cli(['kill', 'moved-again'])).code, 0)
 })
 
 test('the page opened with a share link shows only its agents, with a badge naming the role and the expiry', async () => {

@@ -22,7 +22,7 @@ export interface ApiContext {
   /** Called after every change, so that listeners hear of it before the next poll. */
   changed(): void
   renamed(from: string, to: string): void
-  /** Called after a revoke through the API, so the grant ends before the answer, not on the next poll. */
+  /** Called after a revoke, rename or kill through the API, so grants change before the answer, not on the next poll. */
   sharesChanged(): Promise<void>
 }
 
@@ -78,6 +78,7 @@ const routes: Record<string, Route> = {
   },
   'DELETE /api/agents/:name': async (context, _request, address, name) => {
     const killed = await killAgent(context.tmux, name!)
+    await context.sharesChanged()
     context.audit.write('agent_kill', {address, name: killed.name})
     return [200, killed]
   },
@@ -86,6 +87,7 @@ const routes: Record<string, Route> = {
     const agent = await renameAgent(context.tmux, name!, to)
     context.audit.write('agent_rename', {address, from: name, to: agent.name})
     context.renamed(name!, agent.name)
+    await context.sharesChanged()
     return [200, agent]
   },
   'POST /api/agents/:name/restart': async (context, _request, address, name) => {

@@ -168,9 +168,13 @@ export class Sockets {
    */
   #events(ws: WebSocket, grant: Grant | undefined): void {
     let held: Agent[] | undefined
-    const rename = (from: string, to: string) => ws.readyState === ws.OPEN && (!grant || grant.agents.includes(from)) && ws.send(JSON.stringify({type: 'renamed', from, to} satisfies ServerEvent))
-    const send = (all: Agent[]) => {
-      const agents = grant ? all.filter((agent) => grant.agents.includes(agent.name)) : all
+    let last: readonly Agent[] = []
+    // A grant's agents change when one is renamed or killed: the stream follows the grant as it stands now.
+    const scope = (): string[] => (grant && this.options.grants.current(grant.id)?.agents) || []
+    let shown = scope().join('/')
+    const rename = (from: string, to: string) =>
+      ws.readyState === ws.OPEN && (!grant || scope().includes(from) || scope().includes(to)) && ws.send(JSON.stringify({type: 'renamed', from, to} satisfies ServerEvent))
+    const deliver = (agents: Agent[]) => {
       if (ws.readyState !== ws.OPEN) return
       if (ws.bufferedAmount > EVENTS_HIGH_WATER_BYTES) {
         held = agents
@@ -180,14 +184,27 @@ export class Sockets {
         if (held && ws.bufferedAmount < EVENTS_HIGH_WATER_BYTES / 4) {
           const newest = held
           held = undefined
-          send(newest)
+          deliver(newest)
         }
       })
     }
+    const send = (all: readonly Agent[]) => {
+      last = all
+      deliver(grant ? all.filter((agent) => scope().includes(agent.name)) : [...all])
+    }
+    const regrant = grant
+      ? this.options.grants.onChange(() => {
+          const now = scope().join('/')
+          if (now === shown) return
+          shown = now
+          send(last)
+        })
+      : undefined
     this.#streams.add(ws)
     const unrename = this.options.watcher.onRename(rename)
     const unsubscribe = this.options.watcher.subscribe(send)
     ws.on('close', () => {
+      regrant?.()
       unrename()
       unsubscribe()
       this.#streams.delete(ws)

@@ -4,7 +4,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
-import {stateDir, writePrivateFile} from './files.js'
+import {stateDir, withFileLock, writePrivateFile} from './files.js'
 
 /** viewer: watches its agents and reads their notes; operator: also types and edits their notes. */
 export type GrantRole = 'viewer' | 'operator'
@@ -88,24 +88,49 @@ export async function createGrant(options: {agents: string[]; role: GrantRole; e
     expiresAt: new Date(now + options.expiresInMs).toISOString(),
     hash: hashToken(token),
   }
-  // Expired grants are dropped whenever the file is written.
-  const kept = (await load()).filter((grant) => Date.parse(grant.expiresAt) > now)
-  await writePrivateFile(grantsPath(), `${JSON.stringify([...kept, stored], null, 2)}\n`)
+  await change((grants) => [...grants, stored], now)
   return {grant: publicGrant(stored), token}
 }
 
 /** Removes the grants with these ids (every grant for `all`); an unknown id removes nothing. */
 export async function revokeGrants(ids: string[] | 'all'): Promise<Grant[]> {
-  const grants = await load()
-  if (ids !== 'all') {
-    const unknown = ids.filter((id) => !grants.some((grant) => grant.id === id))
-    if (unknown.length > 0) {
-      throw new MaestroError('GRANT_NOT_FOUND', `no share ${unknown.map((id) => `"${id}"`).join(', ')}; nothing was revoked (maestro share ls lists them)`, {ids: unknown})
+  let revoked: StoredGrant[] = []
+  await change((grants) => {
+    if (ids !== 'all') {
+      const unknown = ids.filter((id) => !grants.some((grant) => grant.id === id))
+      if (unknown.length > 0) {
+        throw new MaestroError('GRANT_NOT_FOUND', `no share ${unknown.map((id) => `"${id}"`).join(', ')}; nothing was revoked (maestro share ls lists them)`, {ids: unknown})
+      }
     }
-  }
-  const revoked = ids === 'all' ? grants : grants.filter((grant) => ids.includes(grant.id))
-  await writePrivateFile(grantsPath(), `${JSON.stringify(grants.filter((grant) => !revoked.includes(grant)), null, 2)}\n`)
+    revoked = ids === 'all' ? grants : grants.filter((grant) => ids.includes(grant.id))
+    return grants.filter((grant) => !revoked.includes(grant))
+  })
   return revoked.map(publicGrant)
+}
+
+/** A renamed agent stays in the grants that named it: a share link follows the agent, not the name. */
+export async function renameInGrants(from: string, to: string): Promise<void> {
+  await change((grants) => grants.map((grant) => (grant.agents.includes(from) ? {...grant, agents: grant.agents.map((agent) => (agent === from ? to : agent))} : grant)))
+}
+
+/** A killed agent leaves every grant, so that a new agent given its name is not shared by old links. */
+export async function forgetInGrants(name: string): Promise<void> {
+  await change((grants) => grants.map((grant) => (grant.agents.includes(name) ? {...grant, agents: grant.agents.filter((agent) => agent !== name)} : grant)))
+}
+
+/**
+ * A read-modify-write of the grant file under its lock, so that two `share` runs (or a share and
+ * the server's revoke) at the same instant both land. Expired grants are dropped on every write;
+ * the file is not written when nothing changed.
+ */
+async function change(edit: (grants: StoredGrant[]) => StoredGrant[], now = Date.now()): Promise<void> {
+  await withFileLock(grantsPath(), async () => {
+    const grants = await load()
+    const live = grants.filter((grant) => Date.parse(grant.expiresAt) > now)
+    const next = edit(live)
+    if (next.length === grants.length && next.every((grant, index) => grant === grants[index])) return
+    await writePrivateFile(grantsPath(), `${JSON.stringify(next, null, 2)}\n`)
+  })
 }
 
 /** The grants as the server holds them: matched by token hash in constant time. */
