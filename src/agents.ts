@@ -7,10 +7,11 @@ import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from
 import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcesses, endProcesses} from './processes.js'
-import {archiveAgent} from './store/archive.js'
+import {archiveAgent, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
+import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
 import {
   type SessionInfo,
@@ -192,6 +193,8 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
       dir: worktree ? worktree.agentDir : dir,
       command,
       options: worktree ? {[WORKTREE_OPTION]: JSON.stringify(worktree.info)} : undefined,
+      // A remote agent's output would be recorded on its host, where nothing would archive it.
+      recording: tmux.host ? undefined : await prepareRecording(),
     })
   } catch (error) {
     await worktree?.undo()
@@ -249,6 +252,8 @@ export interface KilledAgent {
   host: string | null
   name: string
   archive: string
+  /** The agent's recording in its archive (recording.cast), or null when it had none. */
+  recording: string | null
   /** How many of the agent's processes were ended (its pane's tree and, on Linux, every process carrying its id). */
   processesEnded: number
   /** What became of the agent's worktree (kept when it held work), or null without one. */
@@ -282,8 +287,10 @@ export async function killAgent(tmux: Tmux, name: string, options: KillOptions =
   // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
   if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(name)
   const processesEnded = root && processes ? await endProcesses(processes, await killGraceSeconds(), () => agentProcesses({...root, panePid: 0})) : 0
+  // The recorder carries the agent's id, so it was among those processes: its last output is written.
+  const recording = root?.agentId ? await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive) : null
   const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: id, discard: options.discardWorktree}))
-  return {id, host: tmux.host, name, archive, processesEnded, worktree}
+  return {id, host: tmux.host, name, archive, recording, processesEnded, worktree}
 }
 
 /** Ends exactly the named agents; when any name is unknown or invalid, ends none. */

@@ -7,7 +7,7 @@ import {SETTING_KEYS, type SettingKey, type Settings, readSettings, writeSetting
 
 export default class Config extends BaseCommand<typeof Config> {
   static summary = 'Show or change settings; without arguments, list them.'
-  static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd; worktreeDir is where new --worktree makes worktrees (default: worktrees in the state directory); onStateChange is a command as a JSON array, run when an agent starts waiting or exits; killGraceSeconds (default 5) is how long kill waits after SIGHUP and again after SIGTERM before the next signal.`
+  static description = `Settings: ${SETTING_KEYS.join(', ')}. defaultCommand is what a new agent runs without --cmd; worktreeDir is where new --worktree makes worktrees (default: worktrees in the state directory); onStateChange is a command as a JSON array, run when an agent starts waiting or exits; killGraceSeconds (default 5) is how long kill waits after SIGHUP and again after SIGTERM before the next signal; recordingLimitMB (default 64) is the most MiB an agent's recording keeps, dropping its oldest output beyond.`
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> defaultCommand claude', '<%= config.bin %> <%= command.id %> defaultCommand --unset']
   static args = {
     key: Args.string({description: 'Setting name', options: [...SETTING_KEYS]}),

@@ -1,6 +1,8 @@
+import {rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {stateDir, writePrivateFile} from './files.js'
+import {ensurePrivateDir, stateDir, writePrivateFile} from './files.js'
+import {recordingLimitMB} from './settings.js'
 
 export interface ArchiveContents {
   name: string
@@ -28,4 +30,35 @@ export async function archiveAgent(contents: ArchiveContents, now = new Date()):
     `${JSON.stringify({name: contents.name, archivedAt: now.toISOString(), ...contents.agent}, null, 2)}\n`,
   )
   return folder
+}
+
+/** Where running agents' recordings are written, each named after the agent's id. */
+export function recordingsDir(): string {
+  return join(stateDir(), 'recordings')
+}
+
+/** What a new agent's recorder needs: its folder (made private here, before tmux starts it) and the cap. */
+export async function prepareRecording(): Promise<{dir: string; limitBytes: number}> {
+  const dir = recordingsDir()
+  await ensurePrivateDir(dir)
+  return {dir, limitBytes: (await recordingLimitMB()) * 1024 * 1024}
+}
+
+/**
+ * Moves an ended agent's recording into its archive folder as recording.cast, once its recorder
+ * has written its last output; returns its path, or null when the agent had none (started
+ * before recordings existed, on a remote host, or without perl). What a recorder killed while
+ * trimming left behind goes too.
+ */
+export async function archiveRecording(file: string, folder: string): Promise<string | null> {
+  const target = join(folder, 'recording.cast')
+  try {
+    await rename(file, target)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  } finally {
+    await rm(`${file}.tmp`, {force: true})
+  }
+  return target
 }

@@ -1,3 +1,6 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
 import {MaestroError} from '../shared/errors.js'
 import {configDir, ensurePrivateDir} from './files.js'
 
@@ -12,9 +15,11 @@ export interface Settings {
   onStateChange?: string[]
   /** How long `kill` waits after SIGHUP, then after SIGTERM, before the next signal. */
   killGraceSeconds?: number
+  /** Past this many MiB an agent's recording drops its oldest output. */
+  recordingLimitMB?: number
 }
 
-export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange', 'killGraceSeconds'] as const
+export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange', 'killGraceSeconds', 'recordingLimitMB'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
 // conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
@@ -27,11 +32,29 @@ async function open() {
       cwd: configDir(),
       configName: 'settings',
       configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}, killGraceSeconds: {type: 'number', minimum: 0, maximum: 600}},
+      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}, killGraceSeconds: {type: 'number', minimum: 0, maximum: 600}, recordingLimitMB: {type: 'number', exclusiveMinimum: 0, maximum: MAX_RECORDING_LIMIT_MB}},
     })
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)
   }
+}
+
+export const DEFAULT_RECORDING_LIMIT_MB = 64
+const MAX_RECORDING_LIMIT_MB = 102_400
+
+/**
+ * recordingLimitMB read straight from settings.json: every `new` needs it, and loading conf costs
+ * a quarter of a second. `config` wrote the file through the schema; a value that does not fit it
+ * anyway (a hand edit) gives the default, as does a missing or unreadable file.
+ */
+export async function recordingLimitMB(): Promise<number> {
+  let value: unknown
+  try {
+    value = (JSON.parse(await readFile(join(configDir(), 'settings.json'), 'utf8')) as Settings).recordingLimitMB
+  } catch {
+    value = undefined
+  }
+  return typeof value === 'number' && value > 0 && value <= MAX_RECORDING_LIMIT_MB ? value : DEFAULT_RECORDING_LIMIT_MB
 }
 
 export async function readSettings(): Promise<Settings> {
@@ -47,6 +70,11 @@ export async function writeSetting(key: SettingKey, value: string | undefined): 
 
 function parse(key: SettingKey, value: string): string | number | string[] {
   if (key === 'onStateChange') return parseCommand(value)
+  if (key === 'recordingLimitMB') {
+    const mb = Number(value)
+    if (!(value.trim() !== '' && mb > 0 && mb <= MAX_RECORDING_LIMIT_MB)) throw new MaestroError('INVALID_ARGUMENT', `recordingLimitMB must be a number of MiB above 0 and at most ${MAX_RECORDING_LIMIT_MB}, not "${value}"`)
+    return mb
+  }
   if (key === 'killGraceSeconds') {
     const seconds = Number(value)
     if (!(value.trim() !== '' && seconds >= 0 && seconds <= 600)) throw new MaestroError('INVALID_ARGUMENT', `killGraceSeconds must be a number of seconds from 0 to 600, not "${value}"`)

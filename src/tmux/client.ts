@@ -140,10 +140,13 @@ function literal(arg: string): string {
  * Makes a string literal where tmux expands formats (`new-session -c` and `-s`, `rename-session`,
  * `display-message`, `-F`): `#{…}` would be replaced and `#(…)` run as a shell command. `##` is a
  * plain `#`, except that tmux copies a run of `#` followed by `[` (a style) as it stands, so such
- * a run must stay single. Every user string bound for such an argument goes through here.
+ * a run must stay single. Some arguments (`display-message`, `pipe-pane`) also go through
+ * strftime first, where `%d` is the day: `strftime` doubles every `%` for those. Every user
+ * string bound for such an argument goes through here.
  */
-export function formatLiteral(text: string): string {
-  return text.replace(/#+/g, (run, offset: number) => (text[offset + run.length] === '[' ? run : run + run))
+export function formatLiteral(text: string, options: {strftime?: boolean} = {}): string {
+  const literal = text.replace(/#+/g, (run, offset: number) => (text[offset + run.length] === '[' ? run : run + run))
+  return options.strftime ? literal.replaceAll('%', '%%') : literal
 }
 
 /** `=name` matches exactly; a bare name would also match prefixes and patterns. */

@@ -2,6 +2,7 @@ import {randomUUID} from 'node:crypto'
 
 import {MaestroError, agentNotFound} from '../shared/errors.js'
 import {Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
+import {recordPaneCommand, recordingFile} from './recorder.js'
 
 /** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
 export interface SessionInfo {
@@ -185,6 +186,8 @@ export interface NewSessionOptions {
   command?: string
   /** More user options (`@maestro-…`) to set on the session in the same call. */
   options?: Record<string, string>
+  /** Record the pane from its first output on; the file is named after the agent's id, which a rename keeps. */
+  recording?: {dir: string; limitBytes: number}
 }
 
 /**
@@ -195,6 +198,7 @@ export interface NewSessionOptions {
  */
 export async function newSession(tmux: Tmux, options: NewSessionOptions): Promise<void> {
   const {name, dir, command} = options
+  const agentId = randomUUID()
   const commands = [
     ['set-option', '-g', 'history-limit', String(HISTORY_LIMIT)],
     ['set-option', '-g', 'mouse', 'off'],
@@ -207,10 +211,12 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
     // 24-bit colour: the agents are told so, and tmux passes RGB on to xterm-like clients (the
     // page's terminal is one) instead of rounding it to 256 colours. A fixed index keeps this idempotent.
     ['set-option', '-s', 'terminal-features[90]', 'xterm*:RGB'],
-    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `${AGENT_ID_VARIABLE}=${randomUUID()}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, '-e', 'COLORTERM=truecolor', ...(command ? recordingExit(command) : [])],
+    ['new-session', '-d', '-s', formatLiteral(name), '-c', formatLiteral(dir), '-e', `MAESTRO_AGENT=${name}`, '-e', `${AGENT_ID_VARIABLE}=${agentId}`, '-e', `MAESTRO_TMUX_SOCKET=${tmux.socket}`, '-e', 'COLORTERM=truecolor', ...(command ? recordingExit(command) : [])],
     ['set-option', '-t', exactPane(name), '@maestro-dir', dir],
     ['set-option', '-t', exactPane(name), '@maestro-command', command ?? ''],
     ...Object.entries(options.options ?? {}).map(([option, value]) => ['set-option', '-t', exactPane(name), option, value]),
+    // In the same call as new-session: tmux reads the pane's first output only after the call.
+    ...(options.recording ? [recordPaneCommand(name, agentId, {file: recordingFile(options.recording.dir, agentId), limitBytes: options.recording.limitBytes})] : []),
   ]
   try {
     await tmux.exec(commands)

@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict'
+import {existsSync, mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {after, test} from 'node:test'
+
+import {formatLiteral} from '../src/tmux/client.js'
+import {parseJson, startAgent} from './cli-helpers.js'
+import {sandbox, waitFor} from './helpers.js'
+
+const box = sandbox('recording')
+after(() => box.cleanup())
+
+const state = box.env.MAESTRO_STATE_DIR!
+const recordings = join(state, 'recordings')
+const mode = (path: string) => statSync(path).mode & 0o777
+
+type Event = [number, string, string]
+
+/** An asciicast v2 file: its header and events, every line checked to be JSON of that shape. */
+function readCast(path: string): {header: Record<string, unknown>; events: Event[]} {
+  const [first, ...lines] = readFileSync(path, 'utf8').split('\n')
+  assert.equal(lines.pop(), '', 'the file ends with a line break')
+  const header = JSON.parse(first)
+  const events = lines.map((line) => JSON.parse(line) as Event)
+  for (const [time, type, data] of events) {
+    assert.equal(typeof time, 'number')
+    assert.ok(['o', 'r', 'm'].includes(type), type)
+    assert.equal(typeof data, 'string')
+  }
+  for (let i = 1; i < events.length; i++) assert.ok(events[i][0] >= events[i - 1][0], `time goes back at event ${i}`)
+  return {header, events}
+}
+
+const output = (events: Event[]) => events.filter(([, type]) => type === 'o').map(([, , data]) => data).join('')
+
+async function kill(name: string): Promise<{archive: string; recording: string | null}> {
+  const result = await box.cli(['kill', name, '--json'])
+  assert.equal(result.code, 0, result.stderr)
+  return parseJson(result)[0]
+}
+
+async function screenShows(name: string, text: string): Promise<void> {
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', `=${name}:`]).includes(text), 10_000, `${text} on ${name}'s screen`)
+}
+
+test('formatLiteral with strftime keeps % and # literal where tmux expands time too', () => {
+  box.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', 'formats', 'cat'])
+  for (const text of ['%d', '100%', '%%', 'a%#{b}%(c)', '#[x]%H']) {
+    assert.equal(box.tmux(['display-message', '-p', formatLiteral(text, {strftime: true})]).replace(/\n$/, ''), text)
+  }
+  box.tmux(['kill-session', '-t', '=formats'])
+})
+
+test("a full-screen program's early frames, gone from its screen, are in recording.cast after kill", async () => {
+  const frames = "printf 'h\\303\\251llo \\033[31mred\\033[0m\\n'; printf '\\033[?1049h'; for i in 1 2 3 4 5; do printf '\\033[H\\033[2Jframe %s' \\$i; sleep 0.05; done; echo; echo last-frame; exec sleep 1000"
+  await startAgent(box, 'full', `sh -c "${frames}"`)
+  await screenShows('full', 'last-frame')
+  assert.doesNotMatch(box.tmux(['capture-pane', '-p', '-t', '=full:', '-S', '-']), /frame 1/)
+  assert.equal(mode(recordings), 0o700)
+  for (const file of readdirSync(recordings)) assert.equal(mode(join(recordings, file)), 0o600)
+
+  const {archive, recording} = await kill('full')
+  assert.equal(recording, join(archive, 'recording.cast'))
+  assert.equal(mode(recording!), 0o600)
+  assert.deepEqual(readdirSync(recordings), [], 'nothing is left behind in recordings/')
+  const {header, events} = readCast(recording!)
+  assert.equal(header.version, 2)
+  assert.equal(header.width, 80)
+  assert.equal(header.height, 24)
+  assert.ok(Math.abs(Number(header.timestamp) * 1000 - Date.now()) < 120_000)
+  const text = output(events)
+  for (const frame of ['héllo \u001B[31mred\u001B[0m', '\u001B[?1049h', 'frame 1', 'frame 5', 'last-frame']) assert.ok(text.includes(frame), frame)
+})
+
+test('a rename keeps recording into the same file, and a resize is recorded', async () => {
+  await startAgent(box, 'before', "sh -c 'while read line; do echo \"got $line\"; done'")
+  await box.cli(['send', 'before', 'one'])
+  await screenShows('before', 'got one')
+  assert.equal((await box.cli(['rename', 'before', 'after'])).code, 0)
+  box.tmux(['resize-window', '-t', '=after:', '-x', '100', '-y', '30'])
+  await box.cli(['send', 'after', 'two'])
+  await screenShows('after', 'got two')
+  const {recording} = await kill('after')
+  const {events} = readCast(recording!)
+  const text = output(events)
+  assert.ok(text.includes('got one') && text.includes('got two'), text)
+  const resize = events.findIndex(([, type, data]) => type === 'r' && data === '100x30')
+  assert.ok(resize > 0, 'a resize event 100x30')
+  assert.ok(output(events.slice(resize)).includes('got two'), 'the resize comes before the output drawn at that size')
+})
+
+test('past recordingLimitMB the oldest output is dropped, the newest kept, and the file says so', async () => {
+  assert.equal((await box.cli(['config', 'recordingLimitMB', '0.25'])).code, 0)
+  try {
+    // About 1.2 MB of numbered lines, then a mark: the cap is reached several times over.
+    await startAgent(box, 'loud', "sh -c 'seq 1 150000 | sed s/^/line-/; echo END-MARK; exec sleep 1000'")
+    await screenShows('loud', 'END-MARK')
+    const {recording} = await kill('loud')
+    const size = statSync(recording!).size
+    assert.ok(size <= 0.25 * 1024 * 1024 + 70_000, `size ${size}`)
+    const {header, events} = readCast(recording!)
+    assert.equal(header.version, 2)
+    assert.equal(events[0][1], 'm')
+    assert.match(events[0][2], /older output was dropped/)
+    const text = output(events)
+    assert.ok(text.includes('line-150000') && text.includes('END-MARK'))
+    assert.ok(!text.includes('line-1\r\n'), 'the oldest output is gone')
+  } finally {
+    await box.cli(['config', 'recordingLimitMB', '--unset'])
+  }
+  for (const bad of ['0', '-1', 'lots', '']) {
+    const result = await box.cli(['config', 'recordingLimitMB', bad])
+    assert.equal(result.code, 2, `${bad}: ${result.stderr}`)
+    assert.match(result.stderr, /^Error: recordingLimitMB must be .+ \[INVALID_ARGUMENT\]\n$/)
+  }
+})
+
+test('a state directory whose name holds shell and tmux syntax records exactly there and runs nothing', async () => {
+  const pwned = join(box.home, 'pwned')
+  const odd = join(box.home, `st '$(touch ${pwned})' #(touch ${pwned}) %d #{pane_id}`)
+  mkdirSync(odd, {recursive: true})
+  const env = {MAESTRO_STATE_DIR: odd}
+  assert.equal((await box.cli(['new', 'odd', '--cmd', "sh -c 'echo odd-output; exec sleep 1000'"], {env})).code, 0)
+  await screenShows('odd', 'odd-output')
+  await waitFor(() => existsSync(join(odd, 'recordings')) && readdirSync(join(odd, 'recordings')).length === 1, 10_000, 'the recording')
+  const result = await box.cli(['kill', 'odd', '--json'], {env})
+  assert.equal(result.code, 0, result.stderr)
+  const {recording} = parseJson(result)[0]
+  assert.ok(recording.startsWith(odd))
+  assert.ok(output(readCast(recording).events).includes('odd-output'))
+  assert.equal(existsSync(pwned), false)
+})
