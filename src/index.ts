@@ -1,6 +1,8 @@
 // The entry point of the bundle (scripts/bundle.js) and oclif's list of commands ("explicit"
 // strategy in package.json): bin/run.js takes `execute` from here, so oclif and the commands
 // load from one file.
+import ArchiveLs from './commands/archive/ls.js'
+import ArchiveShow from './commands/archive/show.js'
 import Attach from './commands/attach.js'
 import Capture from './commands/capture.js'
 import Config from './commands/config.js'
@@ -19,6 +21,7 @@ import Ls from './commands/ls.js'
 import New from './commands/new.js'
 import Note from './commands/note.js'
 import Rename from './commands/rename.js'
+import Replay from './commands/replay.js'
 import Restart from './commands/restart.js'
 import Report from './commands/report.js'
 import Send from './commands/send.js'
@@ -34,6 +37,8 @@ export {execute} from '@oclif/core/execute'
 export {commandNotFound} from './unknown-command.js'
 
 export const COMMANDS = {
+  'archive:ls': ArchiveLs,
+  'archive:show': ArchiveShow,
   attach: Attach,
   capture: Capture,
   config: Config,
@@ -52,6 +57,7 @@ export const COMMANDS = {
   new: New,
   note: Note,
   rename: Rename,
+  replay: Replay,
   restart: Restart,
   report: Report,
   send: Send,

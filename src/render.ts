@@ -56,3 +56,9 @@ export function firstLine(text: string, max = 48): string {
 export function shortPath(path: string, home = process.env.HOME): string {
   return home && (path === home || path.startsWith(`${home}/`)) ? `~${path.slice(home.length)}` : path
 }
+
+/** On a terminal a table's rows fit its width, the `shrink` columns giving way; piped, they are printed whole. */
+export function terminalFit(header: string[], shrink: string[]): {width: number; shrink: number[]} | undefined {
+  if (!process.stdout.isTTY || !process.stdout.columns) return undefined
+  return {width: process.stdout.columns, shrink: shrink.map((column) => header.indexOf(column)).filter((index) => index >= 0)}
+}

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {formatLiteral} from '../src/tmux/client.js'
-import {parseJson, startAgent} from './cli-helpers.js'
-import {sandbox, waitFor} from './helpers.js'
+import {LAUNCHER, sandbox, waitFor} from './helpers.js'
+import {assertHumanError, assertJsonError, parseJson, startAgent} from './cli-helpers.js'
 
 const box = sandbox('recording')
 after(() => box.cleanup())
@@ -129,4 +129,56 @@ test('a state directory whose name holds shell and tmux syntax records exactly t
   assert.ok(recording.startsWith(odd))
   assert.ok(output(readCast(recording).events).includes('odd-output'))
   assert.equal(existsSync(pwned), false)
+})
+
+test('replay draws the same screen the agent showed, in a real terminal; archive ls and show list and print it', async () => {
+  const draw = [
+    "printf '\\033[1;32mgreen bold\\033[0m plain \\033[4munder\\033[0m\\n'",
+    "printf 'progress 10%%\\rprogress 99%%\\n'",
+    "printf 'wide 漢字 and é\\n'",
+    "printf '\\033[8;20Hplaced at row 8\\033[2;40Hrow two right\\n'",
+    "printf 'erase me\\033[2K\\rkept\\n'",
+  ].join('; ')
+  await startAgent(box, 'same', `sh -c "${draw.replaceAll('"', '\\"')}; exec sleep 1000"`, ['--note', 'the note of same'])
+  await screenShows('same', 'kept')
+  const original = box.tmux(['capture-pane', '-p', '-e', '-t', '=same:'])
+  await kill('same')
+
+  const listed = await box.cli(['archive', 'ls', 'same', '--json'])
+  assert.equal(listed.code, 0, listed.stderr)
+  const [entry] = parseJson(listed)
+  assert.equal(entry.name, 'same')
+  assert.equal(entry.recording, true)
+  assert.equal(entry.dir, process.cwd())
+  assert.ok(Math.abs(Date.parse(entry.killedAt) - Date.now()) < 120_000)
+  const human = await box.cli(['archive', 'ls'])
+  assert.match(human.stdout, /^NAME +KILLED +DIR +COMMAND +SIZE +ID\n/)
+  assert.match(human.stdout, new RegExp(`^same .+ ${entry.id}$`, 'm'))
+  const shown = await box.cli(['archive', 'show', 'same', '--at', entry.id])
+  assert.equal(shown.code, 0, shown.stderr)
+  assert.match(shown.stdout, /--- note ---\nthe note of same\n/)
+  assert.match(shown.stdout, /--- scrollback ---\n[^]*progress 99%/)
+  assert.equal(parseJson(await box.cli(['archive', 'show', 'same', '--json'])).note, 'the note of same')
+
+  const done = join(box.home, 'replay-done')
+  const env = Object.entries({MAESTRO_STATE_DIR: state, MAESTRO_CONFIG_DIR: box.env.MAESTRO_CONFIG_DIR!}).flatMap(([key, value]) => ['-e', `${key}=${value}`])
+  box.tmux(['new-session', '-d', '-s', 'viewer', '-x', '80', '-y', '24', ...env, `${LAUNCHER} replay same --speed 20; echo $? > ${done}; exec sleep 1000`])
+  await waitFor(() => existsSync(done) && readFileSync(done, 'utf8').trim() !== '', 20_000, 'the replay to end')
+  assert.equal(readFileSync(done, 'utf8').trim(), '0')
+  assert.equal(box.tmux(['capture-pane', '-p', '-e', '-t', '=viewer:']), original)
+})
+
+test('archive and replay errors: unknown archive or id, no recording, bad name or speed', async () => {
+  assertHumanError(await box.cli(['archive', 'show', 'never-was']), 'ARCHIVE_NOT_FOUND', 1, /no archive of "never-was"/)
+  assertJsonError(await box.cli(['replay', 'never-was', '--json']), 'ARCHIVE_NOT_FOUND', 1)
+  assertHumanError(await box.cli(['archive', 'show', 'full', '--at', '../../etc']), 'ARCHIVE_NOT_FOUND', 1)
+  assertHumanError(await box.cli(['archive', 'ls', '../x']), 'INVALID_NAME', 2)
+  assertHumanError(await box.cli(['replay', 'full', '--speed', 'fast']), 'INVALID_ARGUMENT', 2)
+  // An archive from before recordings existed: only a note and a scrollback.
+  const old = join(state, 'archive', 'old-agent', '2020-01-01T00-00-00.000Z')
+  mkdirSync(old, {recursive: true})
+  writeFileSync(join(old, 'note.md'), 'old note')
+  assertHumanError(await box.cli(['replay', 'old-agent']), 'RECORDING_NOT_FOUND', 1, /has no recording/)
+  assert.equal(parseJson(await box.cli(['archive', 'show', 'old-agent', '--json'])).killedAt, '2020-01-01T00:00:00.000Z')
+  assert.equal((await box.cli(['archive', 'ls', 'nobody'])).stdout, 'no archives of "nobody"; maestro kill NAME archives an agent\n')
 })

@@ -4,7 +4,7 @@ import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 import {listEveryAgent} from '../hosts.js'
 import {configuredNotifier} from '../notify.js'
-import {age, firstLine, shortPath, table} from '../render.js'
+import {age, firstLine, shortPath, table, terminalFit} from '../render.js'
 import type {Agent} from '../shared/agent.js'
 import {AgentWatcher} from '../watch.js'
 
@@ -113,10 +113,8 @@ function row(agent: Shown, name = agent.name): string[] {
   ]
 }
 
-/** On a terminal the rows fit its width; piped, they are printed whole. */
 function fit(columns: string[]): {width: number; shrink: number[]} | undefined {
-  if (!process.stdout.isTTY || !process.stdout.columns) return undefined
-  return {width: process.stdout.columns, shrink: ['DIR', 'BRANCH', 'COMMAND', 'NOTE'].map((column) => columns.indexOf(column)).filter((index) => index >= 0)}
+  return terminalFit(columns, ['DIR', 'BRANCH', 'COMMAND', 'NOTE'])
 }
 
 /** Each group heading on a row of its own, agents indented under it, in name order. */

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'AGENT_EXITED'
   | 'AGENT_NOT_FOUND'
   | 'AGENT_RUNNING'
+  | 'ARCHIVE_NOT_FOUND'
   | 'BASE_NOT_FOUND'
   | 'BRANCH_EXISTS'
   | 'CONFIRMATION_REQUIRED'
@@ -33,6 +34,7 @@ export type ErrorCode =
   | 'NOTES_CORRUPT'
   | 'NOTE_TOO_LARGE'
   | 'PORT_IN_USE'
+  | 'RECORDING_NOT_FOUND'
   | 'SETTINGS_CORRUPT'
   | 'STORAGE_FAILED'
   | 'SSH_MISSING'
@@ -51,6 +53,7 @@ const exitFor: Record<ErrorCode, number> = {
   AGENT_EXITED: ExitCode.failure,
   AGENT_NOT_FOUND: ExitCode.failure,
   AGENT_RUNNING: ExitCode.failure,
+  ARCHIVE_NOT_FOUND: ExitCode.failure,
   BASE_NOT_FOUND: ExitCode.usage,
   BRANCH_EXISTS: ExitCode.usage,
   CONFIRMATION_REQUIRED: ExitCode.usage,
@@ -70,6 +73,7 @@ const exitFor: Record<ErrorCode, number> = {
   NOTES_CORRUPT: ExitCode.failure,
   NOTE_TOO_LARGE: ExitCode.usage,
   PORT_IN_USE: ExitCode.failure,
+  RECORDING_NOT_FOUND: ExitCode.failure,
   SETTINGS_CORRUPT: ExitCode.failure,
   STORAGE_FAILED: ExitCode.failure,
   SSH_MISSING: ExitCode.tmuxMissing,
