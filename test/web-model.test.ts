@@ -66,8 +66,8 @@ test('a top-level group has one colour, whatever the rest of the name', () => {
 test('the state text gives the age and the title names the source', () => {
   const now = Date.parse('2026-01-01T00:03:10.000Z')
   const waiting = describeState(agent('a', {state: 'waiting', stateSource: 'screen', stateMessage: 'Allow edit?'}), now)
-  assert.equal(waiting.text, 'needs input 3m')
-  assert.equal(waiting.title, 'needs input: Allow edit? (recognised on its screen)')
+  assert.equal(waiting.text, 'waiting 3m')
+  assert.equal(waiting.title, 'waiting for you: Allow edit? (recognised on its screen)')
   assert.equal(describeState(agent('a', {state: 'exited', exitCode: 2}), now).text, 'exited (2) 3m')
 })
 

@@ -102,6 +102,10 @@ test('a read-only server shows the badge, offers no changes, and typing reaches 
   assert.equal(await page.locator('.notes .note-text:not(.theirs)').getAttribute('readonly'), '')
   const marker = `readonly-${randomBytes(3).toString('hex')}`
   await typeCommand(page, `echo ${marker}`)
+  // Said once, not on every key.
+  await page.locator('.toast', {hasText: 'read-only'}).waitFor()
+  await typeCommand(page, 'more')
+  assert.equal(await page.locator('.toast', {hasText: 'read-only'}).count(), 1)
   // The page sends no input here, so also send it as a hostile page would: frames on a terminal
   // socket of the same read-only session.
   const origin = new URL(readonlyServer.url).origin

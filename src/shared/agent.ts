@@ -6,6 +6,7 @@ export interface Agent {
   host: string | null
   name: string
   group: string[]
+  /** Kept for scripts written before `state`: `active` printed output in the last 5 s. Use `state`. */
   status: AgentStatus
   exitCode: number | null
   createdAt: string

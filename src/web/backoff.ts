@@ -19,3 +19,8 @@ export class Backoff {
     this.attempt = 0
   }
 }
+
+/** How the page words every countdown to the next try, so the banner and a terminal agree. */
+export function retryIn(retryAt: number, now = Date.now()): string {
+  return `reconnecting in ${Math.max(0, Math.ceil((retryAt - now) / 1000))} s`
+}

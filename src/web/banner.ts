@@ -1,4 +1,5 @@
 import type {ConnectionStatus} from './connection.js'
+import {retryIn} from './backoff.js'
 import {h, setText} from './dom.js'
 
 /** The strip at the top that says when the server is out of reach, and when the next try comes. */
@@ -26,12 +27,12 @@ export class ConnectionBanner {
     this.element.dataset.kind = status.kind
     if (status.kind === 'connecting') return setText(this.text, 'Reconnecting…')
     const render = () => {
-      const seconds = Math.max(0, Math.ceil((status.retryAt - Date.now()) / 1000))
+      const when = retryIn(status.retryAt)
       setText(
         this.text,
         status.kind === 'signed-out'
-          ? `The server does not know this browser (it may have restarted with a new token): open the link maestro serve printed. Retrying in ${seconds} s.`
-          : `Connection to maestro serve lost. Retrying in ${seconds} s.`,
+          ? `The server does not know this browser (it may have restarted with a new token): open the link maestro serve printed; ${when}.`
+          : `Connection to maestro serve lost; ${when}. Changes are off until then.`,
       )
     }
     render()

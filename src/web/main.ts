@@ -21,6 +21,8 @@ import {TerminalView} from './terminal.js'
 const NOTES_HIDDEN_KEY = 'maestro.notesHidden'
 /** Matches the phone layout in styles.css. */
 const PHONE = window.matchMedia('(max-width: 760px)')
+/** Below this width the notes column would leave the terminal too few columns: it starts collapsed. */
+const NARROW = window.matchMedia('(max-width: 1200px)')
 
 /** The agent named in the address (`#shop-api`), so a reload or a bookmark shows it again. */
 function agentFromHash(): string | undefined {
@@ -53,12 +55,18 @@ class App {
 
   /** A share link reaches its agents only: it never creates, renames, kills or shares. */
   private readonly manages: boolean
+  /** Nothing typed reaches the agents: a --readonly server, or a viewer's share link. */
+  private readonly watchOnly: boolean
+  private readonly newButton: HTMLButtonElement
+  private toldReadonly = false
 
   constructor(private readonly session: SessionInfo) {
     const {readonly, grant} = session
     const manages = !readonly && !grant
     this.manages = manages
+    this.watchOnly = readonly || grant?.role === 'viewer'
     const newButton = iconButton(ICONS.plus, 'New agent (n)', 'new-agent')
+    this.newButton = newButton
     newButton.hidden = !manages
     newButton.addEventListener('click', () => this.createAgent())
     const bell = iconButton(ICONS.bell, 'Notify me when an agent waits for input')
@@ -83,7 +91,7 @@ class App {
       (data) => this.currentView()?.type(data),
       () => this.currentView()?.applicationCursorKeys ?? false,
     )
-    this.keybar.element.hidden = readonly
+    this.keybar.element.hidden = this.watchOnly
 
     this.agentBar = new AgentBar(!manages, {
       toggleDrawer: () => this.toggleDrawer(),
@@ -103,7 +111,11 @@ class App {
     const scrim = h('div', {class: 'scrim'})
     scrim.addEventListener('click', () => this.toggleDrawer(false))
     this.root = h('div', {class: 'app'}, this.banner.element, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
-    this.root.classList.toggle('notes-hidden', localStorage.getItem(NOTES_HIDDEN_KEY) === '1')
+    // The user's own choice wins; without one the notes start collapsed where they would crowd the terminal.
+    const notesHidden = localStorage.getItem(NOTES_HIDDEN_KEY)
+    this.root.classList.toggle('notes-hidden', notesHidden === null ? NARROW.matches : notesHidden === '1')
+    this.showNotesState()
+    PHONE.addEventListener('change', () => this.showNotesState())
     document.body.append(this.root)
 
     this.connection = new Connection({
@@ -112,6 +124,11 @@ class App {
       status: (status) => {
         this.banner.show(status)
         this.root.dataset.connection = status.kind
+        const online = status.kind === 'online'
+        this.agentBar.setOnline(online)
+        this.newButton.disabled = !online
+        // One countdown, the banner's: the terminal waits for the page's connection to come back.
+        if (status.kind === 'offline' || status.kind === 'signed-out') for (const view of this.views.values()) view.pageOffline()
       },
       online: () => this.online(),
     })
@@ -173,7 +190,9 @@ class App {
     // and that output would read as activity and hide that the agent was waiting.
     if (this.selected && !this.currentView()) this.select(this.selected)
     else if (!this.selected) {
-      this.showPlaceholder(agents.length ? 'Pick an agent on the left, or press Alt+↓.' : 'No agents yet. Start one with “New agent”, or maestro new NAME.')
+      const pick = PHONE.matches ? 'Pick an agent from the list (☰, top left).' : 'Pick an agent on the left, or press Alt+↓.'
+      const none = this.manages ? 'No agents yet. Start one with +, or maestro new NAME.' : 'No agents to show yet.'
+      this.showPlaceholder(agents.length ? pick : none)
     }
     this.renderAgentBar()
   }
@@ -196,7 +215,12 @@ class App {
     this.renderAgentBar()
     let view = this.views.get(name)
     if (!view) {
-      view = new TerminalView(name, {readonly: this.session.readonly, transformInput: (data) => this.keybar.consume(data)})
+      view = new TerminalView(name, {
+        readonly: this.watchOnly,
+        transformInput: (data) => this.keybar.consume(data),
+        typedWhileReadonly: () => this.tellReadonly(),
+        pageOnline: () => this.root.dataset.connection === 'online',
+      })
       this.views.set(name, view)
       this.stage.append(view.element)
     }
@@ -248,14 +272,25 @@ class App {
     this.root.classList.toggle('drawer-open', open)
   }
 
-  /** On a phone the notes are a sheet over the terminal, closed by default; on a desktop a column, open by default. */
+  /**
+   * On a phone the notes are a sheet below the terminal, closed by default; on a wider screen a
+   * column, open by default unless the screen is narrow.
+   */
   private toggleNotes(): void {
-    if (PHONE.matches) {
-      this.root.classList.toggle('notes-open')
-      return
-    }
-    const hidden = this.root.classList.toggle('notes-hidden')
-    localStorage.setItem(NOTES_HIDDEN_KEY, hidden ? '1' : '0')
+    if (PHONE.matches) this.root.classList.toggle('notes-open')
+    else localStorage.setItem(NOTES_HIDDEN_KEY, this.root.classList.toggle('notes-hidden') ? '1' : '0')
+    this.showNotesState()
+  }
+
+  private showNotesState(): void {
+    this.agentBar.notesShown(PHONE.matches ? this.root.classList.contains('notes-open') : !this.root.classList.contains('notes-hidden'))
+  }
+
+  /** Keys typed into a view that sends nothing vanish: say why, once per page. */
+  private tellReadonly(): void {
+    if (this.toldReadonly) return
+    this.toldReadonly = true
+    toast(this.session.readonly ? 'This server is read-only (maestro serve --readonly): what you type is not sent to the agent.' : 'This share link lets you watch only: what you type is not sent to the agent.')
   }
 
   /** Lays what the agent changed over its terminal, or takes it away again. */

@@ -71,7 +71,7 @@ export class NotesPanel {
     useTheirs.addEventListener('click', () => this.resolve((_mine, other) => other))
     this.textarea.addEventListener('input', () => this.edited())
     this.textarea.addEventListener('blur', () => this.current && this.saveSoon(this.current, 0))
-    this.element = h('section', {class: 'notes', 'aria-label': 'Notes'}, h('h2', {}, 'Notes'), this.textarea, this.status, this.conflictBox)
+    this.element = h('section', {class: 'notes', id: 'notes', 'aria-label': 'Notes'}, h('h2', {}, 'Notes'), this.textarea, this.status, this.conflictBox)
   }
 
   show(name: string | undefined): void {

@@ -5,7 +5,7 @@ import {Terminal} from '@xterm/xterm'
 
 import {CloseCode, MAX_INPUT_BYTES, type TerminalNotice} from '../shared/protocol.js'
 import {socketUrl, terminalPath} from './api.js'
-import {Backoff} from './backoff.js'
+import {Backoff, retryIn} from './backoff.js'
 import {h, setText} from './dom.js'
 import {isPageShortcut} from './shortcuts.js'
 
@@ -43,6 +43,10 @@ export interface TerminalViewOptions {
   readonly: boolean
   /** Every keystroke passes through here before it is sent (the key bar's sticky modifiers). */
   transformInput: (data: string) => string
+  /** A key was typed into a read-only view, where it goes nowhere. */
+  typedWhileReadonly: () => void
+  /** Whether the page's own connection is up; while it is down the page retries for everyone. */
+  pageOnline: () => boolean
 }
 
 /** Opens links from agent output in a new tab that cannot reach back into this page. */
@@ -70,6 +74,7 @@ export class TerminalView {
   private socket?: WebSocket
   private readonly backoff = new Backoff()
   private retryTimer?: ReturnType<typeof setTimeout>
+  private countdown?: ReturnType<typeof setInterval>
   private opened = false
   private visible = false
   private everConnected = false
@@ -133,7 +138,13 @@ export class TerminalView {
   hide(): void {
     this.visible = false
     this.element.hidden = true
-    clearTimeout(this.retryTimer)
+    this.stopRetry()
+  }
+
+  /** The page lost the server: its banner counts down and calls reconnect() when it is back. */
+  pageOffline(): void {
+    this.stopRetry()
+    if (!this.socket && !this.ended && this.everConnected) this.showStatus('Disconnected')
   }
 
   focus(): void {
@@ -143,7 +154,7 @@ export class TerminalView {
   /** Reattaches at once if the socket is down, e.g. when the server is back. */
   reconnect(): void {
     if (!this.visible || this.socket || this.ended) return
-    clearTimeout(this.retryTimer)
+    this.stopRetry()
     this.backoff.reset()
     this.connect()
   }
@@ -166,7 +177,7 @@ export class TerminalView {
 
   dispose(): void {
     this.ended = true
-    clearTimeout(this.retryTimer)
+    this.stopRetry()
     cancelAnimationFrame(this.fitFrame)
     this.resizeObserver.disconnect()
     this.socket?.close(CloseCode.normal)
@@ -233,9 +244,20 @@ export class TerminalView {
   }
 
   private scheduleRetry(): void {
-    const delay = this.backoff.next()
-    this.showStatus(`Disconnected; retrying in ${Math.ceil(delay / 1000)} s`)
-    this.retryTimer = setTimeout(() => this.connect(), delay)
+    if (!this.options.pageOnline()) return this.pageOffline()
+    const retryAt = Date.now() + this.backoff.next()
+    const render = () => this.showStatus(`Disconnected; ${retryIn(retryAt)}`)
+    render()
+    this.countdown = setInterval(render, 1000)
+    this.retryTimer = setTimeout(() => {
+      this.stopRetry()
+      this.connect()
+    }, retryAt - Date.now())
+  }
+
+  private stopRetry(): void {
+    clearTimeout(this.retryTimer)
+    clearInterval(this.countdown)
   }
 
   private notice(raw: string): void {
@@ -304,6 +326,9 @@ export class TerminalView {
    */
   private handleKey(event: KeyboardEvent): boolean {
     if (event.type !== 'keydown') return true
+    if (this.options.readonly && !isPageShortcut(event) && !['Control', 'Shift', 'Alt', 'Meta'].includes(event.key) && !event.ctrlKey && !event.metaKey) {
+      this.options.typedWhileReadonly()
+    }
     const key = event.key.toLowerCase()
     // Left to the browser, whose paste event xterm.js turns into input.
     if (event.ctrlKey && !event.altKey && key === 'v') return false

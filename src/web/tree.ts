@@ -1,4 +1,4 @@
-import type {Agent, AgentState, StateSource} from '../shared/agent.js'
+import type {Agent, StateSource} from '../shared/agent.js'
 
 /** The sidebar's model, kept free of the DOM so its rules can be tested without a browser. */
 
@@ -109,13 +109,6 @@ export function shortAge(ms: number): string {
   return `${Math.floor(seconds / 86_400)}d`
 }
 
-const STATE_WORDS: Record<AgentState, string> = {
-  working: 'working',
-  waiting: 'needs input',
-  idle: 'idle',
-  exited: 'exited',
-  unknown: 'unknown',
-}
 
 const SOURCE_WORDS: Record<StateSource, string> = {
   report: 'reported by the agent',
@@ -128,11 +121,12 @@ const SOURCE_WORDS: Record<StateSource, string> = {
 export function describeState(agent: Agent, now: number): {text: string; title: string} {
   const since = Date.parse(agent.stateSince)
   const age = Number.isNaN(since) ? '' : ` ${shortAge(now - since)}`
-  const word = agent.state === 'exited' && agent.exitCode !== null ? `exited (${agent.exitCode})` : STATE_WORDS[agent.state]
+  // The CLI's words (`maestro ls`, `--json`), so the page and the terminal never disagree.
+  const word = agent.state === 'exited' && agent.exitCode !== null ? `exited (${agent.exitCode})` : agent.state
   const message = agent.stateMessage ? `: ${agent.stateMessage}` : ''
   return {
     text: `${word}${age}`,
-    title: `${STATE_WORDS[agent.state]}${message} (${SOURCE_WORDS[agent.stateSource] ?? agent.stateSource})`,
+    title: `${agent.state === 'waiting' ? 'waiting for you' : agent.state}${message} (${SOURCE_WORDS[agent.stateSource] ?? agent.stateSource})`,
   }
 }
 
