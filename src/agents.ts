@@ -2,7 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {type ScreenTable, screenTable} from './attention/screens.js'
-import {REPORT_OPTION, type Report, type ReportableState, type StateMemory, type StateReading, classify, makeReport, screensNeeded} from './attention/state.js'
+import {REPORT_OPTION, type Report, type ReportableState, type ScreenFacts, type StateMemory, type StateReading, classify, makeReport, screenFacts, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
@@ -10,6 +10,7 @@ import {DEFAULT_KILL_GRACE_SECONDS, agentProcesses, endProcesses} from './proces
 import {archiveAgent, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
+import {loadMemory, saveMemory} from './store/seen.js'
 import type {Tmux} from './tmux/client.js'
 import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
@@ -68,24 +69,56 @@ export interface ListOptions {
 }
 
 /**
- * Every agent, read without writing anything: one tmux call lists the sessions, one more reads
- * the screens that classification needs.
+ * Every agent, read without changing any: one tmux call lists the sessions, and one more reads
+ * the screens that classification needs and that changed since they were last read. A process
+ * that lists again and again passes its `memory`; without one, what was seen is kept in the
+ * state directory for the next listing (local agents only: a host's clock is not ours).
  */
 export async function listAgents(tmux: Tmux, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
   const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(), screenTable()])
   if (problem) options.onNotesProblem?.(problem)
-  const screens = await captureScreens(tmux, screensNeeded(sessions))
-  return agentsFrom({tmux, sessions, notes, table, screens, now: Date.now()}, memory)
+  const saved = memory || tmux.host ? undefined : await loadMemory(tmux.socket, table.key)
+  const seen = memory ?? saved?.memory
+  const screens = await readScreens(tmux, sessions, table, seen)
+  const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
+  if (saved) await saveMemory(tmux.socket, saved)
+  return agents
 }
 
-/** What one reading of the agents is made of; `screens` holds those `screensNeeded` asked for. */
+/**
+ * The facts of the screens classification needs (see `screensNeeded`), in one tmux call. With a
+ * memory, only screens whose pane printed since it last read them are read.
+ */
+export async function readScreens(tmux: Tmux, sessions: SessionInfo[], table: ScreenTable, memory?: StateMemory): Promise<Map<string, ScreenFacts>> {
+  const needed = screensNeeded(sessions)
+  const stale = new Set(memory ? needed.filter((session) => memory.stale(session)) : needed)
+  const readAt = Date.now()
+  const read = await captureScreens(
+    tmux,
+    [...stale].map((session) => session.name),
+  )
+  const facts = new Map<string, ScreenFacts>()
+  for (const session of needed) {
+    const screen = read.get(session.name)
+    if (screen !== undefined) {
+      const fresh = screenFacts(table, session, screen)
+      memory?.see(session, fresh, readAt)
+      facts.set(session.name, fresh)
+    } else if (!stale.has(session)) {
+      const kept = memory?.facts(session)
+      if (kept) facts.set(session.name, kept)
+    }
+  }
+  return facts
+}
+
+/** What one reading of the agents is made of; `screens` holds the facts `screensNeeded` asked for. */
 export interface Snapshot {
   /** The tmux server (local or a host's) the sessions are on. */
   tmux: Tmux
   sessions: SessionInfo[]
   notes: Record<string, {text: string}>
-  table: ScreenTable
-  screens: ReadonlyMap<string, string>
+  screens: ReadonlyMap<string, ScreenFacts>
   now: number
 }
 
@@ -94,12 +127,13 @@ export interface Snapshot {
  * `memory`, so that each state keeps the time it began.
  */
 export function agentsFrom(snapshot: Snapshot, memory?: StateMemory): Agent[] {
-  const {tmux, sessions, notes, table, screens, now} = snapshot
-  memory?.keep(sessions.map((session) => session.paneId))
+  const {tmux, sessions, notes, screens, now} = snapshot
+  memory?.keep(sessions)
   return sessions
     .map((session) => {
-      const reading = classify(table, session, screens.get(session.name), now)
-      return toAgent(tmux, session, notes[keyOf(tmux, session.name)]?.text ?? '', memory ? memory.recall(session.paneId, reading, screens.get(session.name)) : reading, now)
+      const facts = screens.get(session.name)
+      const reading = classify(session, facts, now)
+      return toAgent(tmux, session, notes[keyOf(tmux, session.name)]?.text ?? '', memory ? memory.recall(session, reading, facts) : reading, now)
     })
     .sort((a, b) => compareNames(a.name, b.name))
 }
@@ -128,7 +162,7 @@ export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   const [found, {notes}, table] = await Promise.all([readSession(tmux, name), readNotesForListing(), screenTable()])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
-  return toAgent(tmux, found.session, notes[keyOf(tmux, name)]?.text ?? '', classify(table, found.session, found.screen, now), now)
+  return toAgent(tmux, found.session, notes[keyOf(tmux, name)]?.text ?? '', classify(found.session, screenFacts(table, found.session, found.screen), now), now)
 }
 
 /** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
@@ -136,7 +170,7 @@ export async function reportAgentState(tmux: Tmux, name: string, state: Reportab
   assertAgentName(name)
   const found = await readSession(tmux, name)
   if (!found) throw agentNotFound(name)
-  const report = makeReport(state, message, found.screen)
+  const report = makeReport(state, message, found.screen.text)
   await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]), wakeWatchersCommands())
   return report
 }

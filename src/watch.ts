@@ -1,13 +1,13 @@
-import {agentsFrom} from './agents.js'
+import {agentsFrom, readScreens} from './agents.js'
 import {screenTable} from './attention/screens.js'
-import {StateMemory, screensNeeded} from './attention/state.js'
+import {StateMemory} from './attention/state.js'
 import {ACTIVE_WINDOW_MS, type Agent, type AgentState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {assertAgentName} from './shared/names.js'
 import {readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {ControlClient, reapWatchSessions} from './tmux/control.js'
-import {type SessionInfo, captureScreens, listSessions} from './tmux/sessions.js'
+import {type SessionInfo, listSessions} from './tmux/sessions.js'
 
 type Listener = (agents: Agent[]) => void
 type ErrorListener = (error: Error) => void
@@ -31,9 +31,8 @@ export class AgentWatcher {
   readonly #listeners = new Map<Listener, string>()
   readonly #errorListeners = new Set<ErrorListener>()
   readonly #renameListeners = new Set<RenameListener>()
+  /** Also the facts of each screen: screens are read again only for agents that printed since. */
   readonly #memory = new StateMemory()
-  /** The last screen read of each pane, and the output time (tmux's, whole seconds) it shows. */
-  readonly #screens = new Map<string, {activity: number; readAt: number; screen: string}>()
   #control: ControlClient | undefined
   #poll: NodeJS.Timeout | undefined
   #expiry: NodeJS.Timeout | undefined
@@ -111,9 +110,9 @@ export class AgentWatcher {
     if (!this.#control && sessions.length > 0 && this.#listeners.size > 0) this.#connect()
     // A notes file that cannot be read leaves the agents listed without notes, as in ls.
     const [{notes}, table] = await Promise.all([readNotesForListing(), screenTable()])
-    const screens = await this.#readScreens(screensNeeded(sessions))
+    const screens = await readScreens(this.tmux, sessions, table, this.#memory)
     const now = Date.now()
-    this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, table, screens, now}, this.#memory)
+    this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, screens, now}, this.#memory)
     this.#scheduleExpiry(now)
     const json = JSON.stringify(this.#latest)
     for (const [listener, heard] of this.#listeners) {
@@ -121,35 +120,6 @@ export class AgentWatcher {
       this.#listeners.set(listener, json)
       listener(this.#latest)
     }
-  }
-
-  /**
-   * The screens of these agents, read again only for those that printed since their last read.
-   * tmux keeps output times in whole seconds, so a screen read within the second of its last
-   * output may have changed since: it is read again.
-   */
-  async #readScreens(names: string[]): Promise<Map<string, string>> {
-    const byName = new Map(this.#sessions.map((session) => [session.name, session]))
-    const stale = names.filter((name) => {
-      const session = byName.get(name)!
-      const cached = this.#screens.get(session.paneId)
-      const activity = session.lastActivityAt.getTime()
-      return !cached || cached.activity !== activity || cached.readAt < activity + 1000
-    })
-    const readAt = Date.now()
-    const fresh = await captureScreens(this.tmux, stale)
-    for (const [name, screen] of fresh) {
-      const session = byName.get(name)!
-      this.#screens.set(session.paneId, {activity: session.lastActivityAt.getTime(), readAt, screen})
-    }
-    const live = new Set(this.#sessions.map((session) => session.paneId))
-    for (const paneId of this.#screens.keys()) if (!live.has(paneId)) this.#screens.delete(paneId)
-    const screens = new Map<string, string>()
-    for (const name of names) {
-      const cached = this.#screens.get(byName.get(name)!.paneId)
-      if (cached) screens.set(name, cached.screen)
-    }
-    return screens
   }
 
   /** An agent that printed recently turns idle ACTIVE_WINDOW_MS after its last output, with no event to say so. */

@@ -98,9 +98,10 @@ test('the real Codex from npm, signed out and offline: each screen reads right a
   await lsShows('codex', 'idle', null)
 })
 
+// Like an agent program, this one redraws its screen whenever its window changes size.
+const redraws = `trap 'clear; echo approve the migration?' WINCH; clear; echo approve the migration?; while :; do sleep 0.2; done`
+
 test('a quiet agent stays idle while a viewer opens, resizes its window three times and closes', async () => {
-  // Like an agent program, this one redraws its screen whenever its window changes size.
-  const redraws = `trap 'clear; echo approve the migration?' WINCH; clear; echo approve the migration?; while :; do sleep 0.2; done`
   await startAgent(box, 'quiet', `bash -c "${redraws}"`)
   const watch = spawn(process.execPath, [BIN, 'ls', '--watch', '--json'], {env: box.env, stdio: ['ignore', 'pipe', 'inherit']})
   const lists: Listed[][] = []
@@ -138,4 +139,33 @@ test('a quiet agent stays idle while a viewer opens, resizes its window three ti
   } finally {
     watch.kill()
   }
+})
+
+test('one ls after another: a viewer resizing a quiet agent is no work, a change of its screen is', async () => {
+  await startAgent(box, 'redrawn', `bash -c "${redraws}"`)
+  const quiet = await waitFor(async () => {
+    const agent = await listed('redrawn')
+    return agent?.state === 'idle' && agent
+  }, 20_000, 'the agent to fall quiet')
+  const activity = () => box.tmux(['display-message', '-p', '-t', '=redrawn:', '#{window_activity}']).trim()
+  const viewer = spawn('tmux', ['-L', box.socket, '-C', 'attach', '-t', '=redrawn'], {stdio: ['pipe', 'ignore', 'ignore']})
+  try {
+    await waitFor(() => box.tmux(['list-clients', '-t', '=redrawn', '-F', '#{client_pid}']).includes(String(viewer.pid)), 10_000, 'the viewer to attach')
+    for (const size of ['100x30', '61x17']) {
+      const before = activity()
+      viewer.stdin.write(`refresh-client -C ${size}\n`)
+      // The program's redraw is output: tmux takes it for activity, and so did ls for 5 s.
+      await waitFor(() => box.tmux(['display-message', '-p', '-t', '=redrawn:', '#{window_width}x#{window_height}']).trim() === size && activity() !== before, 10_000, `the redraw at ${size}`)
+      const agent = await listed('redrawn')
+      assert.equal(agent?.state, 'idle', JSON.stringify(agent))
+      assert.equal(agent?.stateSince, quiet.stateSince)
+    }
+  } finally {
+    viewer.stdin.end()
+  }
+  await new Promise((resolve) => viewer.on('exit', resolve))
+  // Typing shows on its screen: that is a change, and ls says so at once.
+  box.tmux(['send-keys', '-t', '=redrawn:', '-l', 'deploy now'])
+  await waitFor(() => screen('redrawn').includes('deploy now'), 10_000, 'the typed text to show')
+  assert.equal((await listed('redrawn'))?.state, 'working')
 })

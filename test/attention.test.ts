@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {chmodSync, mkdirSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -108,6 +108,25 @@ test('a report survives a redraw of the same screen at another size', async () =
   const agent = (await listed()).get('redrawer')
   assert.equal(agent?.state, 'waiting')
   assert.equal(agent?.stateSource, 'report')
+})
+
+test('ls reads a screen again when the screen rules change, however recently it read that screen', async () => {
+  assert.equal((await cli(['new', 'orders', '--cmd', 'sh -c "echo ready for orders; exec sleep 1000"'])).code, 0)
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=orders:']).includes('ready for orders'), 5000, 'the first screen')
+  // tmux keeps output times in seconds: a screen read in a later second is not read again while the agent stays quiet.
+  const activity = Number(box.tmux(['display-message', '-p', '-t', '=orders:', '#{window_activity}']))
+  await waitFor(() => Date.now() >= (activity + 1) * 1000, 3000, 'a second to pass')
+  assert.equal((await listed()).get('orders')?.stateMessage, null)
+  mkdirSync(join(box.home, 'config'), {recursive: true})
+  const rules = join(box.home, 'config', 'screens.json')
+  writeFileSync(rules, JSON.stringify({generic: [{state: 'waiting', pattern: 'ready for orders', message: 'wants orders'}]}))
+  try {
+    const agent = (await listed()).get('orders')
+    assert.equal(agent?.state, 'waiting')
+    assert.equal(agent?.stateMessage, 'wants orders')
+  } finally {
+    rmSync(rules)
+  }
 })
 
 test('an agent reports its own state from inside its session, under the name it has now', async () => {

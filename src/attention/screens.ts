@@ -40,6 +40,8 @@ interface CompiledProgram {
 export interface ScreenTable {
   programs: CompiledProgram[]
   generic: CompiledRule[]
+  /** Differs between tables that may read a screen differently: what was read with one holds for it only. */
+  key: string
 }
 
 export interface ScreenReading {
@@ -61,6 +63,7 @@ export function screenTable(): Promise<ScreenTable> {
 /** Both tables as one, the user's entries first so that they win. */
 export function compileTable(user: TableSpec, base: TableSpec): ScreenTable {
   return {
+    key: fnv(JSON.stringify([user, base])),
     programs: [...(user.programs ?? []), ...(base.programs ?? [])].map(compileProgram),
     generic: [...(user.generic ?? []), ...(base.generic ?? [])].map(compileRule),
   }
@@ -89,6 +92,16 @@ function compileRule(rule: RuleSpec): CompiledRule {
 
 function compileProgram(spec: ProgramSpec): CompiledProgram {
   return {name: spec.name, match: new RegExp(spec.match), rules: spec.rules.map(compileRule)}
+}
+
+/** FNV-1a, a hash for telling texts apart (never for security): `ls` should not load a crypto module for it. */
+export function fnv(text: string): string {
+  let hash = 0x811c9dc5
+  for (const char of text) {
+    hash ^= char.codePointAt(0)!
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash.toString(16)
 }
 
 /** The table entry for an agent's program, if it is one maestro knows how to read. */

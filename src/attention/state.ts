@@ -2,8 +2,8 @@ import {constants} from 'node:os'
 
 import {type AgentState, type StateSource, printedRecently} from '../shared/agent.js'
 import {MaestroError} from '../shared/errors.js'
-import type {SessionInfo} from '../tmux/sessions.js'
-import {type ScreenTable, programFor, readScreen} from './screens.js'
+import type {PaneScreen, SessionInfo} from '../tmux/sessions.js'
+import {type ScreenReading, type ScreenTable, fnv, programFor, readScreen} from './screens.js'
 
 /** States an agent may report about itself; `exited` is for tmux to tell. */
 export const REPORTABLE_STATES = ['working', 'waiting', 'idle', 'unknown'] as const
@@ -52,15 +52,9 @@ function parseReport(raw: string): Report | undefined {
 /**
  * What a screen says, leaving out how it is laid out: a viewer attaching resizes the window and
  * the program redraws the same text at another width, which is output but not a change.
- * FNV-1a, because `ls` should not load a crypto module to compare two screens.
  */
 export function screenFingerprint(screen: string): string {
-  let hash = 0x811c9dc5
-  for (const char of screen.replace(/[\s\u2500-\u259F]+/g, '')) {
-    hash ^= char.codePointAt(0)!
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  return hash.toString(16)
+  return fnv(screen.replace(/[\s\u2500-\u259F]+/g, ''))
 }
 
 // tmux keeps activity in whole seconds: output in the second of the report counts as before it.
@@ -73,39 +67,49 @@ function outputSinceReport(session: SessionInfo, report: Report | undefined): bo
  * generic prompts fit any program), and reported agents that printed since their report (has the
  * screen changed?).
  */
-export function screensNeeded(sessions: SessionInfo[]): string[] {
-  return sessions
-    .filter((session) => {
-      if (session.dead) return false
-      const report = parseReport(session.report)
-      return !report || outputSinceReport(session, report)
-    })
-    .map((session) => session.name)
+export function screensNeeded(sessions: SessionInfo[]): SessionInfo[] {
+  return sessions.filter((session) => {
+    if (session.dead) return false
+    const report = parseReport(session.report)
+    return !report || outputSinceReport(session, report)
+  })
 }
 
-function programLine(session: SessionInfo): string {
-  return `${session.command} ${session.currentCommand}`
+
+/**
+ * What classification takes from a screen: what the rules read on it, and its fingerprint. Small
+ * enough to keep between runs, unlike the screen itself.
+ */
+export interface ScreenFacts {
+  fingerprint: string
+  reading: ScreenReading | null
+  /** The known program the screen was read as (by the agent's command line and the program running in its pane). */
+  program: string | null
+}
+
+export function screenFacts(table: ScreenTable, session: SessionInfo, screen: PaneScreen): ScreenFacts {
+  const program = programFor(table, `${session.command} ${screen.currentCommand}`)
+  return {fingerprint: screenFingerprint(screen.text), reading: readScreen(table, program, screen.text) ?? null, program: program?.name ?? null}
 }
 
 /**
- * The state of one session, from what tmux said about it and its screen (when `screensNeeded`
- * asked for it). An exit is final; a report wins until the screen changes after it; then the
- * screen decides (a known program's rules, then the generic prompts); then output timing. A known agent whose screen matches no pattern and that is
- * quiet is `unknown`: it may be waiting for its user, or not. Pure: the same snapshot gives the
- * same reading.
+ * The state of one session, from what tmux said about it and the facts of its screen (when
+ * `screensNeeded` asked for them). An exit is final; a report wins until the screen changes after
+ * it; then the screen decides (a known program's rules, then the generic prompts); then output
+ * timing. A known agent whose screen matches no pattern and that is quiet is `unknown`: it may be
+ * waiting for its user, or not. Pure: the same snapshot gives the same reading.
  */
-export function classify(table: ScreenTable, session: SessionInfo, screen: string | undefined, now: number): StateReading {
+export function classify(session: SessionInfo, screen: ScreenFacts | undefined, now: number): StateReading {
   const lastOutput = session.lastActivityAt
   if (session.dead) return {state: 'exited', since: lastOutput, source: 'exit', message: exitMessage(session.exitCode)}
   const report = parseReport(session.report)
-  const reportHolds = report && (!outputSinceReport(session, report) || (screen !== undefined && screenFingerprint(screen) === report.screen))
+  const reportHolds = report && (!outputSinceReport(session, report) || (screen !== undefined && screen.fingerprint === report.screen))
   if (report && reportHolds) return {state: report.state, since: new Date(report.at), source: 'report', message: report.message}
   const active = printedRecently(lastOutput, now)
-  const program = programFor(table, programLine(session))
   if (screen !== undefined) {
-    const reading = readScreen(table, program, screen)
+    const {reading, program} = screen
     if (reading) return {state: reading.state, since: reading.state === 'working' ? new Date(now) : lastOutput, source: 'screen', message: reading.message}
-    if (program && !active) return {state: 'unknown', since: lastOutput, source: 'screen', message: `${program.name} screen not recognised`}
+    if (program && !active) return {state: 'unknown', since: lastOutput, source: 'screen', message: `${program} screen not recognised`}
   }
   return active ? {state: 'working', since: new Date(now), source: 'activity', message: null} : {state: 'idle', since: lastOutput, source: 'activity', message: null}
 }
@@ -120,36 +124,110 @@ export function exitMessage(code: number | null): string | null {
   return signal ? `exit code ${code} (${signal})` : `exit code ${code}`
 }
 
+/** What a memory knows of one pane; `created` tells a pane from another of a later tmux server with the same id. */
+interface PaneRecord {
+  created: number
+  /** The facts of its screen when last read, with its output time then (tmux's, whole seconds). */
+  screen?: {activity: number; readAt: number; facts: ScreenFacts}
+  /** Its last reading, and the fingerprint of the screen that reading was made on. */
+  state?: {reading: StateReading; fingerprint: string | undefined}
+}
+
+/** A memory as JSON: dates as milliseconds. */
+export interface SavedMemory {
+  table: string
+  panes: Record<string, Omit<PaneRecord, 'state'> & {state?: {reading: Omit<StateReading, 'since'> & {since: number}; fingerprint?: string}}>
+}
+
 /**
- * When each agent entered its state, as far as one process has seen: a working agent does not
- * say since when it works, so a process that lists agents again and again (serve, ls --watch,
- * wait) keeps the time it first saw that state. Keyed by pane, which a rename keeps.
+ * What was seen of each pane, by one process that lists agents again and again (serve, ls --watch,
+ * wait) or, kept in a file, by one `ls` after another. It holds:
+ * - the facts of each screen, so a screen is read again only once its pane printed since;
+ * - when each agent entered its state: a working agent does not say since when it works, so the
+ *   time it was first seen in that state is kept;
+ * - what a redraw is: output that leaves the screen saying what it said is no work.
+ * Keyed by pane, which a rename keeps. Facts hold for one screen table (`table`, its key).
  */
 export class StateMemory {
-  readonly #seen = new Map<string, {reading: StateReading; screen: string | undefined}>()
+  readonly #panes = new Map<string, PaneRecord>()
+
+  constructor(readonly table: string = '') {}
+
+  /** A memory saved by `save`; one made for another screen table keeps the states only. */
+  static load(saved: SavedMemory | undefined, table: string): StateMemory {
+    const memory = new StateMemory(table)
+    for (const [paneId, {created, screen, state}] of Object.entries(saved?.panes ?? {})) {
+      memory.#panes.set(paneId, {
+        created,
+        screen: saved?.table === table ? screen : undefined,
+        state: state && {reading: {...state.reading, since: new Date(state.reading.since)}, fingerprint: state.fingerprint},
+      })
+    }
+    return memory
+  }
+
+  save(): SavedMemory {
+    const panes: SavedMemory['panes'] = {}
+    for (const [paneId, {created, screen, state}] of this.#panes) {
+      panes[paneId] = {created, screen, state: state && {reading: {...state.reading, since: state.reading.since.getTime()}, fingerprint: state.fingerprint}}
+    }
+    return {table: this.table, panes}
+  }
+
+  #record(session: SessionInfo): PaneRecord {
+    const created = session.createdAt.getTime()
+    let record = this.#panes.get(session.paneId)
+    if (record?.created !== created) {
+      record = {created}
+      this.#panes.set(session.paneId, record)
+    }
+    return record
+  }
 
   /**
-   * Output that leaves the screen saying what it said is not work: a viewer attaching, resizing or
-   * detaching makes the program redraw the same text at another size. Such an agent keeps the
-   * reading it had, and its time.
+   * Whether the pane may have printed since its screen was last read. tmux keeps output times in
+   * whole seconds, so a screen read within the second of its last output is read again.
    */
-  recall(paneId: string, reading: StateReading, screen?: string): StateReading {
-    const seen = this.#seen.get(paneId)
-    const fingerprint = screen === undefined ? undefined : screenFingerprint(screen)
-    const redrawn = reading.source === 'activity' && reading.state === 'working' && fingerprint !== undefined && seen?.screen === fingerprint
+  stale(session: SessionInfo): boolean {
+    const record = this.#panes.get(session.paneId)
+    const screen = record?.created === session.createdAt.getTime() ? record.screen : undefined
+    const activity = session.lastActivityAt.getTime()
+    return !screen || screen.activity !== activity || screen.readAt < activity + 1000
+  }
+
+  /** Records the facts of a screen read at `readAt` (taken before the read). */
+  see(session: SessionInfo, facts: ScreenFacts, readAt: number): void {
+    this.#record(session).screen = {activity: session.lastActivityAt.getTime(), readAt, facts}
+  }
+
+  /** The facts of the pane's screen as last read. */
+  facts(session: SessionInfo): ScreenFacts | undefined {
+    return this.#record(session).screen?.facts
+  }
+
+  /**
+   * The reading to show. Output that leaves the screen saying what it said is not work: a viewer
+   * attaching, resizing or detaching makes the program redraw the same text at another size.
+   * Such an agent keeps the reading it had, and its time.
+   */
+  recall(session: SessionInfo, reading: StateReading, facts?: ScreenFacts): StateReading {
+    const record = this.#record(session)
+    const seen = record.state
+    const fingerprint = facts?.fingerprint
+    const redrawn = reading.source === 'activity' && reading.state === 'working' && fingerprint !== undefined && seen?.fingerprint === fingerprint
     if (seen && redrawn && seen.reading.state !== 'working') return seen.reading
     if (seen?.reading.state === reading.state) {
       const kept = {...reading, since: seen.reading.since < reading.since ? seen.reading.since : reading.since}
-      this.#seen.set(paneId, {reading: kept, screen: fingerprint})
+      record.state = {reading: kept, fingerprint}
       return kept
     }
-    this.#seen.set(paneId, {reading, screen: fingerprint})
+    record.state = {reading, fingerprint}
     return reading
   }
 
   /** Forgets panes that are gone, so that memory follows the agents that exist. */
-  keep(paneIds: Iterable<string>): void {
-    const live = new Set(paneIds)
-    for (const paneId of this.#seen.keys()) if (!live.has(paneId)) this.#seen.delete(paneId)
+  keep(sessions: SessionInfo[]): void {
+    const live = new Map(sessions.map((session) => [session.paneId, session.createdAt.getTime()]))
+    for (const [paneId, {created}] of this.#panes) if (live.get(paneId) !== created) this.#panes.delete(paneId)
   }
 }

@@ -4,7 +4,11 @@ import {MaestroError, agentNotFound} from '../shared/errors.js'
 import {Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 import {recordPaneCommand, recordingFile} from './recorder.js'
 
-/** What tmux knows about one agent's session, read in a single `list-panes -a` call. */
+/**
+ * What tmux knows about one agent's session, read in a single `list-panes -a` call. What tmux must
+ * ask the system for (the pane's current program and directory) is left out, or asked only when
+ * maestro's own record is missing: a listing costs the same per agent, and should cost little.
+ */
 export interface SessionInfo {
   name: string
   createdAt: Date
@@ -14,9 +18,8 @@ export interface SessionInfo {
   exitCode: number | null
   pid: number
   dir: string
+  /** The command line it was started with; for a session maestro did not start, the program running in it. */
   command: string
-  /** The program running in the pane now, e.g. `claude` or `bash`. */
-  currentCommand: string
   /** The last state the agent reported with `maestro report`, raw JSON; empty when none. */
   report: string
   /** tmux's id of the agent's pane (`%12`): it stays the same when the agent is renamed. */
@@ -27,24 +30,24 @@ export interface SessionInfo {
 
 // Unit separator: cannot occur in agent names, and tmux passes it through unescaped.
 const SEP = '\u001F'
+/** `option`'s value, or when it is empty `fallback`'s; tmux expands only the one it gives. */
+const orElse = (option: string, fallback: string) => `#{?#{!=:#{${option}},},#{${option}},#{${fallback}}}`
 const FIELDS = [
-  'session_name',
-  'session_created',
-  'window_activity',
-  'session_attached',
-  'pane_dead',
-  'pane_dead_status',
-  'pane_pid',
-  'pane_current_command',
-  '@maestro-command',
-  '@maestro-dir',
-  '@maestro-exit',
-  '@maestro-report',
-  'pane_id',
-  'pane_current_path',
-  '@maestro-worktree',
+  '#{session_name}',
+  '#{session_created}',
+  '#{window_activity}',
+  '#{session_attached}',
+  '#{pane_dead}',
+  '#{pane_dead_status}',
+  '#{pane_pid}',
+  orElse('@maestro-command', 'pane_current_command'),
+  orElse('@maestro-dir', 'pane_current_path'),
+  '#{@maestro-exit}',
+  '#{@maestro-report}',
+  '#{pane_id}',
+  '#{@maestro-worktree}',
 ]
-const LIST_FORMAT = FIELDS.map((field) => `#{${field}}`).join(SEP)
+const LIST_FORMAT = FIELDS.join(SEP)
 // Record separator: ends each session's line in a snapshot that has no line breaks.
 const RS = '\u001E'
 
@@ -101,8 +104,7 @@ export function recordingExit(command: string): string[] {
 }
 
 function parseSessionLine(line: string): SessionInfo {
-  const [name, created, activity, attached, dead, deadStatus, pid, currentCommand, command, dir, recordedExit, report, paneId, currentPath, worktree] =
-    line.split(SEP)
+  const [name, created, activity, attached, dead, deadStatus, pid, command, dir, recordedExit, report, paneId, worktree] = line.split(SEP)
   const isDead = dead === '1'
   return {
     name,
@@ -112,9 +114,8 @@ function parseSessionLine(line: string): SessionInfo {
     dead: isDead,
     exitCode: isDead ? exitStatus(deadStatus || recordedExit) : null,
     pid: Number(pid) || 0,
-    dir: dir || currentPath,
-    command: command || currentCommand,
-    currentCommand,
+    dir,
+    command,
     report,
     paneId,
     worktree: worktree ?? '',
@@ -147,26 +148,45 @@ function parseSessions(stdout: string): SessionInfo[] {
   return sessions
 }
 
+/** A pane's visible screen, with the program running in it when it was read (e.g. `claude`, `bash`). */
+export interface PaneScreen {
+  text: string
+  currentCommand: string
+}
+
+// Begins each screen in a reply that holds several: no screen line can hold the unit separator.
+const SCREEN_MARK = `${SEP}maestro-screen${SEP}`
+
+/** Prints SCREEN_MARK, `label`, the pane's current program and its screen, for `parseScreen`. */
+function screenCommands(name: string, label: string): string[][] {
+  return [
+    ['display-message', '-p', '-t', exactPane(name), `${SCREEN_MARK}${formatLiteral(label)}${SEP}#{pane_current_command}`],
+    ['capture-pane', '-p', '-t', exactPane(name)],
+  ]
+}
+
+/** `label`, and the screen, of one block of output after a SCREEN_MARK. */
+function parseScreen(block: string): [string, PaneScreen] {
+  const newline = block.indexOf('\n')
+  const [label, currentCommand] = block.slice(0, newline).split(SEP)
+  return [label, {currentCommand, text: block.slice(newline + 1)}]
+}
+
 /**
  * One agent's session and its visible screen, in one tmux call whatever the number of agents;
  * undefined when there is no such session.
  */
-export async function readSession(tmux: Tmux, name: string): Promise<{session: SessionInfo; screen: string} | undefined> {
-  const marker = `${SEP}maestro-screen${SEP}`
+export async function readSession(tmux: Tmux, name: string): Promise<{session: SessionInfo; screen: PaneScreen} | undefined> {
   let stdout: string
   try {
-    ;({stdout} = await tmux.exec([
-      ['list-panes', '-s', '-t', exact(name), '-F', LIST_FORMAT],
-      ['display-message', '-p', marker],
-      ['capture-pane', '-p', '-t', exactPane(name)],
-    ]))
+    ;({stdout} = await tmux.exec([['list-panes', '-s', '-t', exact(name), '-F', LIST_FORMAT], ...screenCommands(name, '')]))
   } catch (error) {
     if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) return undefined
     throw wrap(error)
   }
-  const at = stdout.indexOf(`${marker}\n`)
+  const at = stdout.indexOf(SCREEN_MARK)
   const [session] = parseSessions(stdout.slice(0, at))
-  return session && {session, screen: stdout.slice(at + marker.length + 1)}
+  return session && {session, screen: parseScreen(stdout.slice(at + SCREEN_MARK.length))[1]}
 }
 
 export async function hasSession(tmux: Tmux, name: string): Promise<boolean> {
@@ -361,25 +381,17 @@ export async function captureScrollback(tmux: Tmux, name: string, options: {line
  * whatever their number. A session that vanished meanwhile fails the whole chain; callers
  * then read no screens this time rather than guess.
  */
-export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<string, string>> {
-  const screens = new Map<string, string>()
+export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<string, PaneScreen>> {
+  const screens = new Map<string, PaneScreen>()
   if (names.length === 0) return screens
-  const marker = `${SEP}maestro-screen${SEP}`
-  const commands = names.flatMap((name) => [
-    ['display-message', '-p', formatLiteral(`${marker}${name}`)],
-    ['capture-pane', '-p', '-t', exactPane(name)],
-  ])
   let stdout: string
   try {
-    ;({stdout} = await tmux.exec(commands))
+    ;({stdout} = await tmux.exec(names.flatMap((name) => screenCommands(name, name))))
   } catch (error) {
     if (error instanceof TmuxCommandError) return screens
     throw error
   }
-  for (const block of stdout.split(marker).slice(1)) {
-    const newline = block.indexOf('\n')
-    screens.set(block.slice(0, newline), block.slice(newline + 1))
-  }
+  for (const block of stdout.split(SCREEN_MARK).slice(1)) screens.set(...parseScreen(block))
   return screens
 }
 

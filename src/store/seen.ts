@@ -1,0 +1,55 @@
+import {open, readFile, rename, rm} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import {type SavedMemory, StateMemory} from '../attention/state.js'
+import {ensurePrivateDir, stateDir} from './files.js'
+
+/**
+ * What one `maestro ls` saw of each pane, for the next one (see StateMemory): a screen that did
+ * not change is not read again, a working agent keeps the time it started, a redraw is no work.
+ * One file per tmux server, since pane ids are the server's own. Only a cache: a file that cannot
+ * be read starts a fresh memory, and one that cannot be written is left as it was.
+ */
+function seenFile(socket: string): string {
+  return join(stateDir(), `seen-${encodeURIComponent(socket)}.json`)
+}
+
+export interface LoadedMemory {
+  memory: StateMemory
+  /** The file's text as read, so that saving an unchanged memory writes nothing. */
+  text: string
+}
+
+export async function loadMemory(socket: string, table: string): Promise<LoadedMemory> {
+  const text = await readFile(seenFile(socket), 'utf8').catch(() => '')
+  let saved: SavedMemory | undefined
+  try {
+    saved = text ? (JSON.parse(text) as SavedMemory) : undefined
+  } catch {
+    saved = undefined
+  }
+  return {memory: StateMemory.load(saved, table), text}
+}
+
+/**
+ * Writes the memory when it changed: a temporary file renamed into place, so a reader sees the
+ * old file or the new one. Without fsync: losing a cache in a crash costs one more screen read.
+ */
+export async function saveMemory(socket: string, {memory, text}: LoadedMemory): Promise<void> {
+  const next = JSON.stringify(memory.save())
+  if (next === text) return
+  const path = seenFile(socket)
+  const temporary = `${path}.${process.pid}.tmp`
+  try {
+    await ensurePrivateDir(stateDir())
+    const handle = await open(temporary, 'w', 0o600)
+    try {
+      await handle.writeFile(next)
+    } finally {
+      await handle.close()
+    }
+    await rename(temporary, path)
+  } catch {
+    await rm(temporary, {force: true}).catch(() => undefined)
+  }
+}
