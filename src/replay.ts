@@ -49,6 +49,8 @@ export async function play(cast: Cast, options: {speed: number; output: NodeJS.W
           break
         }
       }
+      // A terminal that is not ours cannot be resized: the warning before playing said so.
+      if (step.type !== 'o') continue
       output.write(step.data)
       alternate = alternateAfter(step.data, alternate)
     }

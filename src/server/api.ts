@@ -1,8 +1,10 @@
+import {readFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, restartAgent, setAgentNote} from '../agents.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {SessionInfo} from '../shared/protocol.js'
+import {archivedRecording, listArchives, readArchive} from '../store/archive-list.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
 import type {Tmux} from '../tmux/client.js'
 import {shareAgents} from '../shares.js'
@@ -11,7 +13,7 @@ import {type Grant, assertRole, listGrants, revokeGrants} from '../store/grants.
 import type {StorageFailures} from '../store/failures.js'
 import type {AuditLog} from './audit.js'
 import type {Identity} from './auth.js'
-import {sendError, sendJson} from './respond.js'
+import {send, sendError, sendJson} from './respond.js'
 
 export interface ApiContext {
   tmux: Tmux
@@ -36,6 +38,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   AGENT_EXISTS: 409,
   AGENT_RUNNING: 409,
   AGENT_NOT_FOUND: 404,
+  ARCHIVE_NOT_FOUND: 404,
+  RECORDING_NOT_FOUND: 404,
   GRANT_NOT_FOUND: 404,
   DIR_NOT_FOUND: 400,
   INVALID_ARGUMENT: 400,
@@ -60,7 +64,15 @@ class Refusal extends Error {
   }
 }
 
-type Route = (context: ApiContext, request: IncomingMessage, address: string, name?: string) => Promise<[number, unknown]>
+type Route = (context: ApiContext, request: IncomingMessage, address: string, name?: string, id?: string) => Promise<[number, unknown]>
+
+/** An answer sent as it is rather than as JSON: a file the page reads, such as a recording. */
+class RawBody {
+  constructor(
+    readonly data: Buffer,
+    readonly type: string,
+  ) {}
+}
 
 const routes: Record<string, Route> = {
   'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version, storage: context.storage.health} satisfies SessionInfo],
@@ -96,6 +108,12 @@ const routes: Record<string, Route> = {
     return [200, agent]
   },
   'GET /api/agents/:name/changes': async (context, _request, _address, name) => [200, await agentChanges(context.tmux, name!)],
+  'GET /api/archives': async () => [200, await listArchives()],
+  'GET /api/archives/:name/:id': async (_context, _request, _address, name, id) => [200, await readArchive(name!, id!)],
+  'GET /api/archives/:name/:id/recording': async (_context, _request, _address, name, id) => {
+    const {path} = await archivedRecording(name!, id!)
+    return [200, new RawBody(await readFile(path), 'application/x-asciicast; charset=utf-8')]
+  },
   'GET /api/shares': async () => [200, await listGrants()],
   'POST /api/shares': async (context, request, address) => {
     const body = await readJson(request)
@@ -130,7 +148,7 @@ const routes: Record<string, Route> = {
 export async function handleApi(context: ApiContext, request: IncomingMessage, res: ServerResponse, url: URL, address: string, identity: Identity): Promise<void> {
   const method = request.method ?? ''
   try {
-    const {key, name} = match(url.pathname)
+    const {key, name, id} = match(url.pathname)
     const route = routes[`${method} ${key}`]
     if (!route) {
       const known = Object.keys(routes).some((candidate) => candidate.endsWith(` ${key}`))
@@ -148,8 +166,9 @@ export async function handleApi(context: ApiContext, request: IncomingMessage, r
       context.audit.write('refused', {address, status: 403, reason: 'read-only', method, path: url.pathname})
       throw new Refusal(403, 'READ_ONLY', 'this server is read-only (started with --readonly)')
     }
-    const [status, body] = await route(context, request, address, name)
+    const [status, body] = await route(context, request, address, name, id)
     if (method !== 'GET') context.changed()
+    if (body instanceof RawBody) return send(res, status, body.data, {'Content-Type': body.type, 'Cache-Control': 'no-store'})
     sendJson(res, status, grant ? narrowed(grant, key, body) : body)
   } catch (thrown) {
     const error = storageFailure(thrown)
@@ -185,20 +204,26 @@ function narrowed(grant: Grant, key: string, body: unknown): unknown {
   return body
 }
 
-function match(pathname: string): {key: string; name?: string} {
+function match(pathname: string): {key: string; name?: string; id?: string} {
   const parts = pathname.split('/')
   if (parts[1] !== 'api') throw new Refusal(404, 'NOT_FOUND', 'no such API endpoint')
   if (parts[2] === 'shares' && parts.length === 4) return {key: '/api/shares/:id', name: parts[3]}
   if (parts[2] === 'agents' && parts.length >= 4) {
-    let name: string
-    try {
-      name = decodeURIComponent(parts[3])
-    } catch {
-      throw new Refusal(400, 'BAD_REQUEST', 'malformed agent name in the path')
-    }
-    return {key: ['', 'api', 'agents', ':name', ...parts.slice(4)].join('/'), name}
+    return {key: ['', 'api', 'agents', ':name', ...parts.slice(4)].join('/'), name: decoded(parts[3], 'agent name')}
+  }
+  // The name is checked as an agent id and the archive id must be one that exists: neither can reach outside the archive.
+  if (parts[2] === 'archives' && parts.length >= 5) {
+    return {key: ['', 'api', 'archives', ':name', ':id', ...parts.slice(5)].join('/'), name: decoded(parts[3], 'agent name'), id: decoded(parts[4], 'archive id')}
   }
   return {key: pathname}
+}
+
+function decoded(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    throw new Refusal(400, 'BAD_REQUEST', `malformed ${what} in the path`)
+  }
 }
 
 async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {

@@ -47,16 +47,23 @@ export function parseCast(text: string): Cast {
   return {header, events}
 }
 
-/** When to write each piece of output, in ms from the start: pauses capped, then divided by `speed`. */
-export function schedule(cast: Cast, speed = 1): {at: number; data: string}[] {
+/** One thing a player does: write output (`o`) or resize to "COLSxROWS" (`r`), `at` ms from the start. */
+export interface Step {
+  at: number
+  type: 'o' | 'r'
+  data: string
+}
+
+/** When to write each piece of output and make each resize: pauses capped, then divided by `speed`. */
+export function schedule(cast: Cast, speed = 1): Step[] {
   const limit = cast.header.idle_time_limit ?? IDLE_LIMIT_SECONDS
-  const steps: {at: number; data: string}[] = []
+  const steps: Step[] = []
   let previous = cast.events[0]?.[0] ?? 0
   let at = 0
   for (const [time, type, data] of cast.events) {
     at += Math.min(Math.max(0, time - previous), limit)
     previous = time
-    if (type === 'o') steps.push({at: (at * 1000) / speed, data})
+    if (type === 'o' || type === 'r') steps.push({at: (at * 1000) / speed, type, data})
   }
   return steps
 }

@@ -9,6 +9,10 @@
  *   POST   /api/agents/:name/rename      {name} → Agent
  *   GET    /api/agents/:name/note        → Note {text, revision, updatedAt}
  *   PUT    /api/agents/:name/note        {text, revision} → Note; 409 {error: {code: NOTE_CONFLICT, current: Note}}
+ *   GET    /api/archives                 → ArchiveEntry[]     (same shape as `maestro archive ls --json`)
+ *   GET    /api/archives/:name/:id       → ArchiveContents    (same shape as `maestro archive show --json`)
+ *   GET    /api/archives/:name/:id/recording → the asciicast v2 file itself (application/x-asciicast)
+ *   (a share link gets 403 FORBIDDEN for every /api/archives request)
  *
  * WebSockets:
  *   /api/events                                  server → client text frames: ServerEvent

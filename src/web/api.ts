@@ -1,5 +1,6 @@
 import type {Agent, AgentChanges} from '../shared/agent.js'
 import type {ApiError as ApiErrorBody, SessionInfo} from '../shared/protocol.js'
+import type {ArchiveEntry} from '../store/archive-list.js'
 import type {Grant} from '../store/grants.js'
 
 export interface Note {
@@ -21,6 +22,11 @@ export class ApiError extends Error {
 }
 
 async function request<T>(method: string, path: string, body?: unknown, keepalive = false): Promise<T> {
+  return (await respond(method, path, body, keepalive)).json().catch(() => undefined) as Promise<T>
+}
+
+/** A successful response, or the server's error as an ApiError. */
+async function respond(method: string, path: string, body?: unknown, keepalive = false): Promise<Response> {
   let response: Response
   try {
     response = await fetch(path, {
@@ -34,13 +40,13 @@ async function request<T>(method: string, path: string, body?: unknown, keepaliv
   } catch {
     throw new ApiError(0, 'NETWORK', 'the server cannot be reached')
   }
-  const payload = await response.json().catch(() => undefined)
   if (!response.ok) {
+    const payload = await response.json().catch(() => undefined)
     const error: Partial<ApiErrorBody['error']> = (payload as Partial<ApiErrorBody> | undefined)?.error ?? {}
     const {code = `HTTP_${response.status}`, message = `the server answered ${response.status}`, ...details} = error
     throw new ApiError(response.status, code, message, details)
   }
-  return payload as T
+  return response
 }
 
 const agentPath = (name: string) => `/api/agents/${encodeURIComponent(name)}`
@@ -61,6 +67,10 @@ export const api = {
   shares: () => request<Grant[]>('GET', '/api/shares'),
   share: (body: {agents: string[]; role: string; expires: string; label?: string}) => request<{grant: Grant; token: string}>('POST', '/api/shares', body),
   revokeShare: (id: string) => request<Grant>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
+  archives: () => request<ArchiveEntry[]>('GET', '/api/archives'),
+  /** The asciicast text of an archive's recording.cast. */
+  recording: async (entry: {name: string; id: string}) =>
+    (await respond('GET', `/api/archives/${encodeURIComponent(entry.name)}/${encodeURIComponent(entry.id)}/recording`)).text(),
 }
 
 /** The WebSocket URL for a same-origin path; the browser sends the cookie and the page's Origin. */

@@ -67,4 +67,5 @@ export const ICONS = {
   pencil: 'M10.5 2.5l3 3-8 8h-3v-3z',
   link: 'M7 9.5a2.5 2.5 0 003.5 0l2.5-2.5a2.5 2.5 0 00-3.5-3.5L8.5 4.5M9 6.5a2.5 2.5 0 00-3.5 0L3 9a2.5 2.5 0 003.5 3.5l1-1',
   trash: 'M2.5 4.5h11M6 4.5V3h4v1.5M4 4.5l.7 9h6.6l.7-9',
+  archive: 'M2 3h12v3H2zM3 6v7.5h10V6M6.5 9h3',
 } as const

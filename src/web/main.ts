@@ -5,6 +5,7 @@ import type {Agent} from '../shared/agent.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
 import {AgentBar} from './agentbar.js'
+import {archiveDialog} from './archive.js'
 import {ChangesView} from './changes.js'
 import {ConnectionBanner} from './banner.js'
 import {Connection} from './connection.js'
@@ -73,6 +74,10 @@ class App {
     bell.hidden = !this.notifier.supported
     setAttr(bell, 'aria-pressed', String(this.notifier.enabled))
     bell.addEventListener('click', async () => setAttr(bell, 'aria-pressed', String(await this.notifier.toggle())))
+    // A share link sees its agents only, never the archive.
+    const archive = iconButton(ICONS.archive, 'Archive: killed agents and their recordings', 'archive-button')
+    archive.hidden = Boolean(grant)
+    archive.addEventListener('click', () => archiveDialog())
     const help = iconButton(ICONS.help, 'Keyboard shortcuts (?)')
     help.addEventListener('click', () => toggleHelp())
     const header = h(
@@ -82,6 +87,7 @@ class App {
       grant ? grantBadge(grant) : readonly ? h('span', {class: 'badge readonly', title: 'This server was started with --readonly: you can watch, not type or change anything.'}, 'read-only') : null,
       h('span', {class: 'spacer'}),
       bell,
+      archive,
       help,
       newButton,
     )

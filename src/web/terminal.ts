@@ -9,13 +9,15 @@ import {Backoff, retryIn} from './backoff.js'
 import {h, setText} from './dom.js'
 import {isPageShortcut} from './shortcuts.js'
 
-const OSC_CLIPBOARD = 52
+export const OSC_CLIPBOARD = 52
 /** DEC private modes that switch to the alternate screen (which keeps no scrollback). */
 const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049])
 /** Well under the server's limit on one input message, whatever the characters' encoded size. */
 const INPUT_CHUNK = MAX_INPUT_BYTES / 4
 
-const THEME = {
+export const FONT_FAMILY = 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace'
+
+export const THEME = {
   background: '#0f1115',
   foreground: '#d6dae1',
   cursor: '#d6dae1',
@@ -96,7 +98,7 @@ export class TerminalView {
       allowProposedApi: true, // the unicode11 addon sets `unicode.activeVersion`
       disableStdin: options.readonly,
       cursorBlink: !options.readonly,
-      fontFamily: 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontFamily: FONT_FAMILY,
       fontSize: 13,
       lineHeight: 1.15,
       scrollback: 5000,
