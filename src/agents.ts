@@ -159,20 +159,25 @@ export async function listAgentsWithChanges(tmux: Tmux, options: ListOptions = {
 export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   assertAgentName(name)
   // Unreadable notes must not stop a kill: the agent is shown without its note.
-  const [found, {notes}, table] = await Promise.all([readSession(tmux, name), readNotesForListing(), screenTable()])
+  const [found, {notes}, table] = await Promise.all([readSession(tmux, {name}), readNotesForListing(), screenTable()])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
   return toAgent(tmux, found.session, notes[keyOf(tmux, name)]?.text ?? '', classify(found.session, screenFacts(table, found.session, found.screen), now), now)
 }
 
-/** Records what an agent (or its hook) says about itself; it holds until its screen changes. */
-export async function reportAgentState(tmux: Tmux, name: string, state: ReportableState, message?: string): Promise<Report> {
-  assertAgentName(name)
-  const found = await readSession(tmux, name)
-  if (!found) throw agentNotFound(name)
+/**
+ * Records what an agent (or its hook) says about itself; it holds until its screen changes. The
+ * agent is named, or given by its pane (`%12`, as in $TMUX_PANE), which finds it under the name it
+ * has now. Two tmux calls: one reads the screen the report is made on, one stores the report.
+ */
+export async function reportAgentState(tmux: Tmux, agent: {name: string} | {pane: string}, state: ReportableState, message?: string): Promise<{name: string; report: Report}> {
+  if ('name' in agent) assertAgentName(agent.name)
+  const found = await readSession(tmux, agent)
+  if (!found) throw agentNotFound('name' in agent ? agent.name : agent.pane)
+  const {name} = found.session
   const report = makeReport(state, message, found.screen.text)
   await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]), wakeWatchersCommands())
-  return report
+  return {name, report}
 }
 
 /** The worktree maestro made for an agent; NO_WORKTREE when it runs elsewhere. */

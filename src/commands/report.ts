@@ -5,7 +5,6 @@ import {reportAgentState} from '../agents.js'
 import {REPORTABLE_STATES, parseReportableState} from '../attention/state.js'
 import {BaseCommand} from '../base-command.js'
 import {MaestroError} from '../shared/errors.js'
-import {sessionOfPane} from '../tmux/sessions.js'
 
 export default class Report extends BaseCommand<typeof Report> {
   static summary = 'Tell maestro what state this agent is in (for agent hooks).'
@@ -28,10 +27,17 @@ export default class Report extends BaseCommand<typeof Report> {
 
   private async report(state: ReturnType<typeof parseReportableState>): Promise<{name: string; state: string; at: string; message: string | null}> {
     // $MAESTRO_AGENT keeps the name the agent started with; its pane knows the name it has now.
-    const pane = process.env.MAESTRO_AGENT && process.env.TMUX_PANE
-    const name = this.flags.agent ?? ((pane && (await sessionOfPane(this.tmux, pane))) || process.env.MAESTRO_AGENT)
-    if (!name) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
-    const report = await reportAgentState(this.tmux, name, state, this.flags.message)
+    const named = this.flags.agent ?? process.env.MAESTRO_AGENT
+    const pane = !this.flags.agent && process.env.MAESTRO_AGENT && process.env.TMUX_PANE
+    if (!named) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
+    const byName = () => reportAgentState(this.tmux, {name: named}, state, this.flags.message)
+    // A pane that is not on maestro's server (a tmux of the user's own, run inside the agent) falls back to the name.
+    const {name, report} = await (pane
+      ? reportAgentState(this.tmux, {pane}, state, this.flags.message).catch((error: unknown) => {
+          if (error instanceof MaestroError && error.code === 'AGENT_NOT_FOUND') return byName()
+          throw error
+        })
+      : byName())
     return {name, state: report.state, at: new Date(report.at).toISOString(), message: report.message}
   }
 }

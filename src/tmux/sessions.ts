@@ -158,10 +158,10 @@ export interface PaneScreen {
 const SCREEN_MARK = `${SEP}maestro-screen${SEP}`
 
 /** Prints SCREEN_MARK, `label`, the pane's current program and its screen, for `parseScreen`. */
-function screenCommands(name: string, label: string): string[][] {
+function screenCommands(pane: string, label: string): string[][] {
   return [
-    ['display-message', '-p', '-t', exactPane(name), `${SCREEN_MARK}${formatLiteral(label)}${SEP}#{pane_current_command}`],
-    ['capture-pane', '-p', '-t', exactPane(name)],
+    ['display-message', '-p', '-t', pane, `${SCREEN_MARK}${formatLiteral(label)}${SEP}#{pane_current_command}`],
+    ['capture-pane', '-p', '-t', pane],
   ]
 }
 
@@ -174,19 +174,21 @@ function parseScreen(block: string): [string, PaneScreen] {
 
 /**
  * One agent's session and its visible screen, in one tmux call whatever the number of agents;
- * undefined when there is no such session.
+ * undefined when there is no such session. The agent is named, or given by its pane (`%12`, as in
+ * $TMUX_PANE), which finds it under the name it has now.
  */
-export async function readSession(tmux: Tmux, name: string): Promise<{session: SessionInfo; screen: PaneScreen} | undefined> {
+export async function readSession(tmux: Tmux, agent: {name: string} | {pane: string}): Promise<{session: SessionInfo; screen: PaneScreen} | undefined> {
+  const [session, pane] = 'pane' in agent ? [agent.pane, agent.pane] : [exact(agent.name), exactPane(agent.name)]
   let stdout: string
   try {
-    ;({stdout} = await tmux.exec([['list-panes', '-s', '-t', exact(name), '-F', LIST_FORMAT], ...screenCommands(name, '')]))
+    ;({stdout} = await tmux.exec([['list-panes', '-s', '-t', session, '-F', LIST_FORMAT], ...screenCommands(pane, '')]))
   } catch (error) {
     if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) return undefined
     throw wrap(error)
   }
   const at = stdout.indexOf(SCREEN_MARK)
-  const [session] = parseSessions(stdout.slice(0, at))
-  return session && {session, screen: parseScreen(stdout.slice(at + SCREEN_MARK.length))[1]}
+  const [found] = parseSessions(stdout.slice(0, at))
+  return found && {session: found, screen: parseScreen(stdout.slice(at + SCREEN_MARK.length))[1]}
 }
 
 export async function hasSession(tmux: Tmux, name: string): Promise<boolean> {
@@ -386,7 +388,7 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
   if (names.length === 0) return screens
   let stdout: string
   try {
-    ;({stdout} = await tmux.exec(names.flatMap((name) => screenCommands(name, name))))
+    ;({stdout} = await tmux.exec(names.flatMap((name) => screenCommands(exactPane(name), name))))
   } catch (error) {
     if (error instanceof TmuxCommandError) return screens
     throw error
@@ -457,17 +459,6 @@ export async function clientSessions(tmux: Tmux): Promise<Map<number, string>> {
     if (name) sessions.set(Number(pid), name)
   }
   return sessions
-}
-
-/** The session a pane (`%12`, as in $TMUX_PANE) belongs to now, or undefined when it is gone. */
-export async function sessionOfPane(tmux: Tmux, pane: string): Promise<string | undefined> {
-  try {
-    const {stdout} = await tmux.exec(['display-message', '-p', '-t', pane, '#{session_name}'])
-    return stdout.trim() || undefined
-  } catch (error) {
-    if (error instanceof TmuxCommandError) return undefined
-    throw error
-  }
 }
 
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
