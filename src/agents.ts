@@ -4,10 +4,11 @@ import {resolve} from 'node:path'
 import {type ScreenTable, screenTable} from './attention/screens.js'
 import {REPORT_OPTION, type Report, type ReportableState, type ScreenFacts, type StateMemory, type StateReading, classify, makeReport, screenFacts, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
-import {MaestroError, agentNotFound, agentsNotFound} from './shared/errors.js'
+import {mapBounded} from './shared/bounded.js'
+import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './shared/errors.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
-import {DEFAULT_KILL_GRACE_SECONDS, agentProcesses, endProcesses} from './processes.js'
-import {archiveAgent, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
+import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
+import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
@@ -299,48 +300,135 @@ export interface KilledAgent {
   worktree: SettledWorktree | null
 }
 
+/** An agent a kill could not end (or whose worktree it could not settle), and why. */
+export interface KillFailure {
+  id: string
+  host: string | null
+  name: string
+  error: MaestroError | Error
+}
+
+export interface KillOutcome {
+  killed: KilledAgent[]
+  failed: KillFailure[]
+}
+
 export interface KillOptions {
   /** Remove the agent's worktree and branch even when they hold work (archived as a patch first). */
   discardWorktree?: boolean
 }
 
+/** Archives written at once by one kill: enough to hide disk and tmux latency, few enough for 2 cores. */
+const KILL_CONCURRENCY = 8
+
 /**
  * Archives the agent's scrollback and note, then ends its session; then settles its worktree:
  * its changes are archived as changes.patch, and it is removed when clean (or discarded).
- * The note is archived and removed under the notes lock with the session ended in between, so
- * a save either lands before (and is archived) or after (and fails with AGENT_NOT_FOUND).
  */
 export async function killAgent(tmux: Tmux, name: string, options: KillOptions = {}): Promise<KilledAgent> {
-  const agent = await getAgent(tmux, name)
-  const scrollback = await captureScrollback(tmux, name)
-  const {note: _text, ...facts} = agent
-  const id = keyOf(tmux, name)
-  // Processes are this machine's to find and signal; a remote host's agent ends with its session.
-  const root = tmux.host ? undefined : await agentProcessRoot(tmux, name)
-  const processes = root && (await agentProcesses(root))
-  const archive = await takeNote(id, async (note) => {
-    const folder = await archiveAgent({name: id, scrollback, note: note?.text ?? '', agent: {...facts, noteUnavailable: note === undefined}})
-    await killSession(tmux, name)
-    return folder
-  })
-  // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
-  if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(name)
-  const processesEnded = root && processes ? await endProcesses(processes, await killGraceSeconds(), () => agentProcesses({...root, panePid: 0})) : 0
-  // The recorder carries the agent's id, so it was among those processes: its last output is written.
-  const recording = root?.agentId ? await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive) : null
-  const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: id, discard: options.discardWorktree}))
-  return {id, host: tmux.host, name, archive, recording, processesEnded, worktree}
+  const {killed, failed} = await killListedAgents(tmux, [await getAgent(tmux, name)], options)
+  if (failed.length > 0) throw failed[0].error
+  return killed[0]
 }
 
-/** Ends exactly the named agents; when any name is unknown or invalid, ends none. */
-export async function killAgents(tmux: Tmux, names: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
+/**
+ * Ends agents already listed, without listing them again: archives are written in parallel (at
+ * most KILL_CONCURRENCY at once), the processes of all of them are ended together with one
+ * grace, and worktrees are settled. An agent that cannot be ended is left running, with no
+ * archive, and named in `failed`; the others are ended all the same.
+ */
+export async function killListedAgents(tmux: Tmux, agents: Agent[], options: KillOptions = {}): Promise<KillOutcome> {
+  const failed: KillFailure[] = []
+  const fail = (agent: Agent, error: unknown): undefined => {
+    failed.push({id: agent.id, host: agent.host, name: agent.name, error: storageFailure(error) as Error})
+    return undefined
+  }
+  // Processes are this machine's to find and signal; a remote host's agent ends with its session.
+  const table = tmux.host ? [] : await processTable()
+  const ended = await mapBounded(agents, KILL_CONCURRENCY, async (agent) => {
+    try {
+      const root = tmux.host ? undefined : await agentProcessRoot(tmux, agent.name)
+      const processes = root ? agentProcessesIn(table, root) : new Set<number>()
+      return {agent, root, processes, archive: await archiveAndEnd(tmux, agent)}
+    } catch (error) {
+      return fail(agent, error)
+    }
+  })
+  const done = ended.filter((each) => each !== undefined)
+  const local = done.filter((each) => each.root !== undefined)
+  const counts = local.length > 0 ? await endAgentProcesses(local.map((each) => each.root!), local.map((each) => each.processes), await killGraceSeconds()) : []
+  const killed = await mapBounded(done, KILL_CONCURRENCY, async ({agent, root, archive}) => {
+    try {
+      // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
+      if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(agent.name)
+      // The recorder carries the agent's id, so it was among the processes ended: its last output is written.
+      const recording = root?.agentId ? await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive) : null
+      const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: agent.id, discard: options.discardWorktree}))
+      const processesEnded = root ? counts[local.findIndex((each) => each.agent === agent)] : 0
+      return {id: agent.id, host: tmux.host, name: agent.name, archive, recording, processesEnded, worktree}
+    } catch (error) {
+      return fail(agent, error)
+    }
+  })
+  return {killed: killed.filter((each) => each !== undefined), failed}
+}
+
+/**
+ * Writes the agent's archive, then ends its session; the archive is put in place only whole,
+ * and removed again when the session could not be ended. The note is archived and removed under
+ * the notes lock with the session ended in between, so a save either lands before (and is
+ * archived) or after (and fails with AGENT_NOT_FOUND). The scrollback is written before the lock
+ * is taken, so that the archives of several agents are written in parallel.
+ */
+async function archiveAndEnd(tmux: Tmux, agent: Agent): Promise<string> {
+  const scrollback = await captureScrollback(tmux, agent.name)
+  const {note: _text, ...facts} = agent
+  const now = new Date()
+  const draft = await ArchiveDraft.start(agent.id, now)
+  let sessionEnded = false
+  try {
+    await draft.write('scrollback.txt', scrollback)
+    return await takeNote(agent.id, async (note) => {
+      await draft.write('note.md', note?.text ?? '')
+      await draft.write('agent.json', archiveFacts(agent.id, now, {...facts, noteUnavailable: note === undefined}))
+      const folder = await draft.keep()
+      await killSession(tmux, agent.name)
+      sessionEnded = true
+      return folder
+    })
+  } catch (error) {
+    // Once the session is gone, its archive is all that is left of it.
+    if (!sessionEnded) await draft.discard()
+    throw error
+  }
+}
+
+/**
+ * The error of a kill of several agents that did not end them all: KILL_INCOMPLETE, whose
+ * details list what was `killed` and what `failed` (id, host, name, code, message).
+ */
+export function killIncomplete({killed, failed}: KillOutcome, asked: number): MaestroError {
+  const first = failed[0].error
+  return new MaestroError(
+    'KILL_INCOMPLETE',
+    `${failed.length} of ${asked} agent${asked === 1 ? '' : 's'} could not be ended, first ${failed[0].id}: ${first.message}` +
+      `${killed.length > 0 ? `; ${killed.length} ended and archived` : ''}`,
+    {
+      killed,
+      failed: failed.map(({id, host, name, error}) => ({id, host, name, code: error instanceof MaestroError ? error.code : 'UNEXPECTED', message: error.message})),
+    },
+  )
+}
+
+/** Ends exactly the named agents, listed once; when any name is unknown or invalid, ends none. */
+export async function killAgents(tmux: Tmux, names: string[], options: KillOptions = {}): Promise<KillOutcome> {
   for (const name of names) assertAgentName(name)
-  const existing = new Set((await listSessions(tmux)).map((session) => session.name))
+  const wanted = new Set(names)
+  const agents = (await listAgents(tmux)).filter((agent) => wanted.has(agent.name))
+  const existing = new Set(agents.map((agent) => agent.name))
   const missing = names.filter((name) => !existing.has(name))
   if (missing.length > 0) throw agentsNotFound(missing)
-  const killed: KilledAgent[] = []
-  for (const name of new Set(names)) killed.push(await killAgent(tmux, name, options))
-  return killed
+  return killListedAgents(tmux, agents, options)
 }
 
 export async function renameAgent(tmux: Tmux, from: string, to: string): Promise<Agent> {

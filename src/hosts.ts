@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
-import {type KillOptions, type KilledAgent, killAgents, listAgents, renameAgent} from './agents.js'
+import {type KillOptions, type KillOutcome, type KilledAgent, killAgents, killIncomplete, killListedAgents, listAgents, renameAgent} from './agents.js'
 import type {Agent} from './shared/agent.js'
 import {MaestroError, agentsNotFound} from './shared/errors.js'
 import {assertHostName, formatAgentId, parseAgentId} from './shared/names.js'
@@ -174,7 +174,9 @@ export async function listEveryAgent<T extends Agent = Agent>(
 
 /**
  * Ends exactly the agents named by these ids, wherever they run, archiving each here first. When
- * any id is unknown or invalid, or its host cannot be asked, nothing is killed anywhere.
+ * any id is unknown or invalid, or its host cannot be asked, nothing is killed anywhere. When
+ * some cannot be ended, the others are: one id fails with its own error, several with
+ * KILL_INCOMPLETE naming what was killed and what failed.
  */
 export async function killAgentIds(local: Tmux, ids: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
   const groups = new Map<string | null, string[]>()
@@ -191,9 +193,33 @@ export async function killAgentIds(local: Tmux, ids: string[], options: KillOpti
     missing.push(...names.filter((name) => !existing.has(name)).map((name) => formatAgentId(tmux.host, name)))
   }
   if (missing.length > 0) throw agentsNotFound(missing)
-  const killed: KilledAgent[] = []
-  for (const {tmux, names} of servers) killed.push(...(await killAgents(tmux, names, options)))
-  return killed
+  const outcome: KillOutcome = {killed: [], failed: []}
+  for (const {tmux, names} of servers) {
+    const {killed, failed} = await killAgents(tmux, names, options)
+    outcome.killed.push(...killed)
+    outcome.failed.push(...failed)
+  }
+  if (outcome.failed.length === 0) return outcome.killed
+  if (new Set(ids).size === 1) throw outcome.failed[0].error
+  throw killIncomplete(outcome, new Set(ids).size)
+}
+
+/**
+ * Ends agents already listed (by `listAgents` or `listEveryAgent`), on their own hosts, without
+ * listing them again. When some cannot be ended, the others are all the same, and it fails with
+ * KILL_INCOMPLETE naming what was killed and what failed.
+ */
+export async function killEveryAgent(local: Tmux, agents: Agent[], options: KillOptions = {}): Promise<KilledAgent[]> {
+  const byHost = new Map<string | null, Agent[]>()
+  for (const agent of agents) byHost.set(agent.host, [...(byHost.get(agent.host) ?? []), agent])
+  const outcome: KillOutcome = {killed: [], failed: []}
+  for (const [host, listed] of byHost) {
+    const {killed, failed} = await killListedAgents(host ? await remoteTmux(await readHost(host)) : local, listed, options)
+    outcome.killed.push(...killed)
+    outcome.failed.push(...failed)
+  }
+  if (outcome.failed.length > 0) throw killIncomplete(outcome, agents.length)
+  return outcome.killed
 }
 
 /** Renames an agent on its own host: the new id may repeat the host or leave it out. */

@@ -12,15 +12,30 @@ interface ProcessEntry {
   pid: number
   ppid: number
   pgid: number
+  /** The agent id in its environment (Linux only), else ''. */
+  agentId: string
+}
+
+/** Where an agent's processes start: its pane's process (0 once the pane is gone) and its id. */
+export interface ProcessRoot {
+  panePid: number
+  agentId: string
 }
 
 /**
- * The processes an agent started. On Linux: every process of this user whose environment carries
- * the agent's id (setsid, nohup and double-forked daemons keep it), plus the pane's process tree.
- * Elsewhere: the pane's process group and its descendants only.
+ * One reading of this user's processes, with each one's agent id on Linux: reading it once
+ * serves every agent of a kill-all, where one reading per agent grew with agents times processes.
  */
-export async function agentProcesses(root: {panePid: number; agentId: string}): Promise<Set<number>> {
-  const table = process.platform === 'linux' ? await linuxTable() : await psTable()
+export async function processTable(): Promise<ProcessEntry[]> {
+  return process.platform === 'linux' ? linuxTable() : psTable()
+}
+
+/**
+ * The processes an agent started, in a process table. On Linux: every process of this user whose
+ * environment carries the agent's id (setsid, nohup and double-forked daemons keep it), plus the
+ * pane's process tree. Elsewhere: the pane's process group and its descendants only.
+ */
+export function agentProcessesIn(table: ProcessEntry[], root: ProcessRoot): Set<number> {
   const found = new Set<number>()
   if (root.panePid > 0) {
     for (const entry of table) if (entry.pid === root.panePid || (process.platform !== 'linux' && entry.pgid === root.panePid)) found.add(entry.pid)
@@ -30,19 +45,12 @@ export async function agentProcesses(root: {panePid: number; agentId: string}): 
       for (const entry of table) if (found.has(entry.ppid)) found.add(entry.pid)
     }
   }
-  if (process.platform === 'linux' && root.agentId) {
-    const marker = `\0${AGENT_ID_VARIABLE}=${root.agentId}\0`
-    await Promise.all(
-      table.map(async ({pid}) => {
-        // Another user's processes are unreadable (EACCES) and a process may end meanwhile.
-        const environment = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '')
-        if (`\0${environment}`.includes(marker)) found.add(pid)
-      }),
-    )
-  }
+  if (root.agentId) for (const entry of table) if (entry.agentId === root.agentId) found.add(entry.pid)
   found.delete(process.pid)
   return found
 }
+
+const AGENT_ID_MARKER = `\0${AGENT_ID_VARIABLE}=`
 
 async function linuxTable(): Promise<ProcessEntry[]> {
   const uid = process.getuid?.()
@@ -53,7 +61,12 @@ async function linuxTable(): Promise<ProcessEntry[]> {
       const owner = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1])
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1])
       if (!status || owner !== uid) return undefined
-      return {pid: Number(entry), ppid, pgid: 0}
+      // A process may end meanwhile, and its environment is then unreadable: it carries no id.
+      const environment = `\0${await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '')}`
+      const at = environment.indexOf(AGENT_ID_MARKER)
+      const end = environment.indexOf('\0', at + 1)
+      const agentId = at < 0 ? '' : environment.slice(at + AGENT_ID_MARKER.length, end < 0 ? undefined : end)
+      return {pid: Number(entry), ppid, pgid: 0, agentId}
     }),
   )
   return table.filter((entry): entry is ProcessEntry => entry !== undefined)
@@ -65,7 +78,7 @@ async function psTable(): Promise<ProcessEntry[]> {
     .split('\n')
     .map((line) => line.trim().split(/\s+/).map(Number))
     .filter((fields) => fields.length === 3 && fields.every((field) => field > 0))
-    .map(([pid, ppid, pgid]) => ({pid, ppid, pgid}))
+    .map(([pid, ppid, pgid]) => ({pid, ppid, pgid, agentId: ''}))
 }
 
 function alive(pid: number): boolean {
@@ -102,18 +115,27 @@ async function gone(pids: Set<number>, ms: number): Promise<boolean> {
 }
 
 /**
- * Ends `pids` with SIGHUP, then SIGTERM and finally SIGKILL, each after `graceSeconds` without
- * effect; it returns as soon as all are gone. Processes the agent spawns meanwhile are found again
- * by `rescan` before each signal. Returns how many processes were ended.
+ * Ends the processes of several agents together with SIGHUP, then SIGTERM and finally SIGKILL,
+ * each after `graceSeconds` without effect, so a kill-all waits one grace, not one per agent; it
+ * returns as soon as all are gone. `collected[i]` holds what agent `roots[i]` ran before its pane
+ * closed; processes spawned meanwhile are found by their id again before each signal, in one
+ * reading of the process table for all. Returns how many processes each agent lost.
  */
-export async function endProcesses(initial: Set<number>, graceSeconds: number, rescan: () => Promise<Set<number>>): Promise<number> {
+export async function endAgentProcesses(roots: ProcessRoot[], collected: Set<number>[], graceSeconds: number): Promise<number[]> {
+  const owned = collected.map((pids) => new Set(pids))
   const ended = new Set<number>()
-  const pending = new Set(initial)
+  const pending = new Set(owned.flatMap((pids) => [...pids]))
   for (const name of ['SIGHUP', 'SIGTERM', 'SIGKILL'] as const) {
-    for (const pid of await rescan()) pending.add(pid)
+    const table = await processTable()
+    roots.forEach((root, index) => {
+      for (const pid of agentProcessesIn(table, {agentId: root.agentId, panePid: 0})) {
+        owned[index].add(pid)
+        pending.add(pid)
+      }
+    })
     for (const pid of pending) ended.add(pid)
     signal(pending, name)
     if (await gone(pending, name === 'SIGKILL' ? 10_000 : graceSeconds * 1000)) break
   }
-  return ended.size
+  return owned.map((pids) => [...pids].filter((pid) => ended.has(pid)).length)
 }

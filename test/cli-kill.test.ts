@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -101,17 +101,52 @@ test('kill-all off a terminal without --yes exits 2 with CONFIRMATION_REQUIRED a
   assert.deepEqual(sessionNames(box), ['api', 'api-server'])
 })
 
-test('kill-all --yes archives and ends every agent, with a progress line for each', async () => {
+test('kill-all --yes archives and ends every agent, with a line for each', async () => {
   const result = await box.cli(['kill-all', '--yes'])
   assert.equal(result.code, 0, result.stderr)
   for (const name of ['api', 'api-server']) {
-    const archive = new RegExp(`✔ ${name}: archived to (\\S+)`).exec(result.stdout)?.[1]
+    const archive = new RegExp(`^killed ${name}; archived to (\\S+)$`, 'm').exec(result.stdout)?.[1]
     assert.ok(archive, result.stdout)
     assert.ok(existsSync(join(archive, 'note.md')))
   }
   assert.deepEqual(sessionNames(box), [])
   const again = await box.cli(['kill-all', '--yes'])
   assert.equal(again.stdout, 'no agents to kill\n')
+})
+
+test('kill-all ends every agent it can: one whose archive cannot be written is left running with no archive, and it exits 1 with KILL_INCOMPLETE naming killed and failed', async () => {
+  for (const name of ['ka-one', 'ka-stuck', 'ka-two']) await startAgent(box, name)
+  // A file where the agent's archive folder should be: its archive cannot be written (ENOTDIR).
+  mkdirSync(archiveRoot, {recursive: true})
+  writeFileSync(join(archiveRoot, 'ka-stuck'), '')
+  try {
+    const json = await box.cli(['kill-all', '--yes', '--json'])
+    const error = assertJsonError(json, 'KILL_INCOMPLETE', 1) as unknown as {
+      message: string
+      killed: {name: string; archive: string}[]
+      failed: {id: string; host: string | null; name: string; code: string; message: string}[]
+    }
+    assert.match(error.message, /1 of 3 agents could not be ended, first ka-stuck: .*ENOTDIR/)
+    assert.deepEqual(error.killed.map(({name}) => name).sort(), ['ka-one', 'ka-two'])
+    for (const {archive} of error.killed) assert.ok(existsSync(join(archive, 'scrollback.txt')), archive)
+    assert.deepEqual(error.failed.map(({id, host, name, code}) => ({id, host, name, code})), [{id: 'ka-stuck', host: null, name: 'ka-stuck', code: 'STORAGE_FAILED'}])
+    assert.match(error.failed[0].message, /ENOTDIR/)
+    assert.deepEqual(sessionNames(box), ['ka-stuck'])
+    assert.equal(readFileSync(join(archiveRoot, 'ka-stuck'), 'utf8'), '')
+
+    await startAgent(box, 'ka-three')
+    const human = await box.cli(['kill-all', '--yes'])
+    assert.equal(human.code, 1)
+    assert.match(human.stdout, /^killed ka-three; archived to \S+$/m)
+    const [notEnded, summary, ...rest] = human.stderr.trimEnd().split('\n')
+    assert.match(notEnded, /^not ended: ka-stuck: could not use the disk: ENOTDIR\b.* \[STORAGE_FAILED\]$/)
+    assert.match(summary, /^Error: 1 of 2 agents could not be ended, first ka-stuck: .*; 1 ended and archived \[KILL_INCOMPLETE\]$/)
+    assert.deepEqual(rest, [])
+    assert.deepEqual(sessionNames(box), ['ka-stuck'])
+  } finally {
+    rmSync(join(archiveRoot, 'ka-stuck'))
+    assert.equal((await box.cli(['kill', 'ka-stuck'])).code, 0)
+  }
 })
 
 test('kill-all --yes --json returns the archive of each agent', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -78,4 +78,19 @@ test('serve keeps serving on a full state disk: failures are counted, reported o
     child.kill('SIGTERM')
     await waitFor(() => child.exitCode !== null || child.signalCode !== null, 10_000, 'serve to stop')
   }
+})
+
+test('a kill that cannot write its archive on a full disk leaves the agent running, its note kept and no partial archive folder', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  await startAgent(box, 'spared', `sh -c 'seq 1 2000; exec sleep 1000'`, ['--note', 'keep me'])
+  await waitFor(async () => (await box.cli(['capture', 'spared'])).stdout.includes('2000'), 10_000, 'spared output')
+  const fullState = {MAESTRO_STATE_DIR: join(full, 'state')}
+  const result = await box.cli(['kill', 'spared', '--json'], {env: fullState})
+  const error = assertJsonError(result, 'STORAGE_FAILED', 1)
+  assert.match(error.message, /ENOSPC/)
+  assert.ok(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').includes('spared'), 'the agent still runs')
+  assert.equal((await box.cli(['note', 'spared'])).stdout, 'keep me\n')
+  const archive = join(full, 'state', 'archive')
+  assert.deepEqual(existsSync(archive) ? readdirSync(archive) : [], [], 'nothing of the failed archive is left')
+  assert.equal((await box.cli(['kill', 'spared'])).code, 0)
 })

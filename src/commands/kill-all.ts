@@ -1,11 +1,11 @@
 import * as Flags from '@oclif/core/flags'
 
-import {type KilledAgent, killAgent, listAgents} from '../agents.js'
+import {type KilledAgent, listAgents} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
-import {listEveryAgent} from '../hosts.js'
+import {killEveryAgent, listEveryAgent} from '../hosts.js'
 import type {Agent} from '../shared/agent.js'
 import {MaestroError} from '../shared/errors.js'
-import {describeSettled} from './kill.js'
+import {reportKills} from './kill.js'
 
 export default class KillAll extends BaseCommand<typeof KillAll> {
   static summary = "End every agent on maestro's tmux server, archiving each first."
@@ -24,24 +24,7 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
       return []
     }
     if (!this.flags.yes) await this.confirm(agents.map((agent) => agent.id))
-    const killed: KilledAgent[] = []
-    const {Listr} = await import('listr2')
-    const tasks = new Listr(
-      agents.map((agent) => ({
-        title: agent.id,
-        task: async (_context: unknown, task: {title: string}) => {
-          const {tmux, name} = await this.locate(agent.id)
-          const result = await killAgent(tmux, name)
-          killed.push(result)
-          task.title = `${agent.id}: archived to ${result.archive}${result.worktree ? `; ${describeSettled(result.worktree)}` : ''}`
-        },
-      })),
-      {concurrent: false, exitOnError: false, renderer: this.jsonEnabled() ? 'silent' : process.stdout.isTTY ? 'default' : 'simple'},
-    )
-    await tasks.run()
-    const failed = tasks.errors
-    if (failed.length > 0) throw failed[0].error
-    return killed
+    return reportKills(this, () => killEveryAgent(this.tmux, agents))
   }
 
   private async targets(): Promise<Agent[]> {

@@ -1,9 +1,11 @@
 import * as Args from '@oclif/core/args'
+import type {Command} from '@oclif/core/command'
 import * as Flags from '@oclif/core/flags'
 
 import type {KilledAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 import {killAgentIds} from '../hosts.js'
+import {MaestroError} from '../shared/errors.js'
 import type {SettledWorktree} from '../worktrees.js'
 
 export default class Kill extends BaseCommand<typeof Kill> {
@@ -21,14 +23,33 @@ export default class Kill extends BaseCommand<typeof Kill> {
 
   async run(): Promise<KilledAgent[]> {
     const {argv} = await this.parse(Kill)
-    const killed = await killAgentIds(this.tmux, argv as string[], {discardWorktree: this.flags['discard-worktree']})
-    if (!this.jsonEnabled()) {
-      for (const {id, archive, worktree} of killed) {
-        this.log(`killed ${id}; archived to ${archive}`)
-        if (worktree) this.log(`  ${describeSettled(worktree)}`)
-      }
+    return reportKills(this, () => killAgentIds(this.tmux, argv as string[], {discardWorktree: this.flags['discard-worktree']}))
+  }
+}
+
+/**
+ * Runs a kill and prints each agent it ended with its archive. When it ended some but not all
+ * (KILL_INCOMPLETE), those are printed all the same, then a line on stderr for each it did not.
+ */
+export async function reportKills(command: Command, kill: () => Promise<KilledAgent[]>): Promise<KilledAgent[]> {
+  const print = (killed: KilledAgent[]) => {
+    if (command.jsonEnabled()) return
+    for (const {id, archive, worktree} of killed) {
+      command.log(`killed ${id}; archived to ${archive}`)
+      if (worktree) command.log(`  ${describeSettled(worktree)}`)
     }
+  }
+  try {
+    const killed = await kill()
+    print(killed)
     return killed
+  } catch (error) {
+    if (error instanceof MaestroError && error.code === 'KILL_INCOMPLETE' && !command.jsonEnabled()) {
+      const {killed, failed} = error.details as {killed: KilledAgent[]; failed: {id: string; code: string; message: string}[]}
+      print(killed)
+      for (const {id, code, message} of failed) command.logToStderr(`not ended: ${id}: ${message} [${code}]`)
+    }
+    throw error
   }
 }
 

@@ -28,6 +28,7 @@ export type ErrorCode =
   | 'HOST_UNREACHABLE'
   | 'INVALID_NAME'
   | 'INVALID_ARGUMENT'
+  | 'KILL_INCOMPLETE'
   | 'NO_WORKTREE'
   | 'NOT_A_REPOSITORY'
   | 'NOTE_CONFLICT'
@@ -67,6 +68,7 @@ const exitFor: Record<ErrorCode, number> = {
   HOST_UNREACHABLE: ExitCode.failure,
   INVALID_ARGUMENT: ExitCode.usage,
   INVALID_NAME: ExitCode.usage,
+  KILL_INCOMPLETE: ExitCode.failure,
   NO_WORKTREE: ExitCode.usage,
   NOT_A_REPOSITORY: ExitCode.usage,
   NOTE_CONFLICT: ExitCode.failure,

@@ -1,4 +1,4 @@
-import {rename, rm} from 'node:fs/promises'
+import {rename, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {ensurePrivateDir, stateDir, writePrivateFile} from './files.js'
@@ -17,19 +17,68 @@ export function archiveRoot(): string {
 }
 
 /**
- * Saves what an agent leaves behind before it ends, under archive/<name>/<timestamp>/, and
- * returns that folder. Timestamps sort by time and never collide for one name in one process.
+ * An archive being written. Its files go into a hidden folder that `keep` renames into place
+ * whole, so an archive that could not be finished (a full disk) never shows as half of one;
+ * `discard` removes it wherever it is.
  */
+export class ArchiveDraft {
+  #path: string
+
+  private constructor(
+    private readonly parent: string,
+    private readonly stamp: string,
+  ) {
+    this.#path = join(parent, `.${stamp}.partial`)
+  }
+
+  /** Starts the archive of `name`, to be kept under archive/<name>/<timestamp>/. */
+  static async start(name: string, now = new Date()): Promise<ArchiveDraft> {
+    const draft = new ArchiveDraft(join(archiveRoot(), name), now.toISOString().replaceAll(':', '-'))
+    try {
+      await ensurePrivateDir(draft.#path)
+    } catch (error) {
+      await draft.discard()
+      throw error
+    }
+    return draft
+  }
+
+  write(file: string, content: string): Promise<void> {
+    return writePrivateFile(join(this.#path, file), content)
+  }
+
+  /** Puts the archive in place and returns its folder. Timestamps sort by time and never collide for one name in one process. */
+  async keep(): Promise<string> {
+    const folder = join(this.parent, this.stamp)
+    await rename(this.#path, folder)
+    this.#path = folder
+    return folder
+  }
+
+  /** Removes what was written, and the agent's folder when nothing else is in it. */
+  async discard(): Promise<void> {
+    await rm(this.#path, {recursive: true, force: true})
+    await rmdir(this.parent).catch(() => undefined)
+  }
+}
+
+/** Saves what an agent leaves behind before it ends, under archive/<name>/<timestamp>/, and returns that folder. */
 export async function archiveAgent(contents: ArchiveContents, now = new Date()): Promise<string> {
-  const stamp = now.toISOString().replaceAll(':', '-')
-  const folder = join(archiveRoot(), contents.name, stamp)
-  await writePrivateFile(join(folder, 'scrollback.txt'), contents.scrollback)
-  await writePrivateFile(join(folder, 'note.md'), contents.note)
-  await writePrivateFile(
-    join(folder, 'agent.json'),
-    `${JSON.stringify({name: contents.name, archivedAt: now.toISOString(), ...contents.agent}, null, 2)}\n`,
-  )
-  return folder
+  const draft = await ArchiveDraft.start(contents.name, now)
+  try {
+    await draft.write('scrollback.txt', contents.scrollback)
+    await draft.write('note.md', contents.note)
+    await draft.write('agent.json', archiveFacts(contents.name, now, contents.agent))
+    return await draft.keep()
+  } catch (error) {
+    await draft.discard()
+    throw error
+  }
+}
+
+/** agent.json: the agent's name, when it was archived and what tmux knew of it. */
+export function archiveFacts(name: string, now: Date, agent?: Record<string, unknown>): string {
+  return `${JSON.stringify({name, archivedAt: now.toISOString(), ...agent}, null, 2)}\n`
 }
 
 /** Where running agents' recordings are written, each named after the agent's id. */
