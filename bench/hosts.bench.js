@@ -3,13 +3,12 @@
 // connections sshd accepts for 20 send/capture commands on a remote agent (goal ≤ 2: the
 // commands share one warm connection). A real sshd on loopback, one throwaway user per host, as
 // in test/cli-hosts.test.ts: needs root.
-import {execFileSync, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {spawnSync} from 'node:child_process'
 import {fileURLToPath} from 'node:url'
 
 import {register} from 'tsx/esm/api'
+
+import {place} from './place.js'
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS) || 15
@@ -29,28 +28,6 @@ function maestro(args, env) {
   const elapsed = performance.now() - start
   if (result.status !== 0) throw new Error(`maestro ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return elapsed
-}
-
-/** Config, state and a tmux server of its own; `extra` goes into the environment. */
-function place(label, extra = {}) {
-  const home = mkdtempSync(join(tmpdir(), `maestro-bench-${label}-`))
-  const socket = `maestro-bench-${label}-${process.pid}`
-  const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state'), ...extra}
-  delete env.TMUX
-  return {
-    home,
-    socket,
-    env,
-    destroy() {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
-      } catch {
-        // no server was started
-      }
-      rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
-      rmSync(home, {recursive: true, force: true})
-    },
-  }
 }
 
 const line = (label, ms, extra = '') => console.log(`${label.padEnd(36)} ${ms.toFixed(0).padStart(5)} ms${extra}`)

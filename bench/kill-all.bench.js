@@ -2,49 +2,21 @@
 // about the same (linear), where it grew with the number of agents (quadratic) when every kill
 // listed every agent again. Each run gets fresh worlds of agents running `sleep 1000`, and the
 // two sizes alternate so that load on the machine hits both alike.
-import {execFileSync, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {spawnSync} from 'node:child_process'
+import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Tmux} from '../dist/tmux/client.js'
-import {newSession} from '../dist/tmux/sessions.js'
+import {placeWithAgents} from './place.js'
 
 const LAUNCHER = fileURLToPath(new URL('../bin/maestro', import.meta.url))
 const RUNS = Number(process.env.BENCH_RUNS) || 3
 const SMALL = 50
 const LARGE = 200
 
-/** A private tmux server with `count` agents and its own config and state dirs; `destroy` removes it all. */
-async function world(count) {
-  const socket = `maestro-bench-kill-${process.pid}-${count}`
-  const home = mkdtempSync(join(tmpdir(), 'maestro-bench-kill-'))
-  const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
-  delete env.TMUX
-  const tmux = new Tmux(socket)
-  for (let index = 0; index < count; index++) {
-    await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: home, command: 'sleep 1000'})
-  }
-  return {
-    env,
-    home,
-    destroy() {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
-      } catch {
-        // kill-all ended every session, and the server with the last one.
-      }
-      // tmux 3.3 leaves the socket file behind.
-      rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
-      rmSync(home, {recursive: true, force: true})
-    },
-  }
-}
-
 /** Times one kill-all of a fresh world, and checks that it archived every agent. */
 async function killAll(count) {
-  const made = await world(count)
+  const made = await placeWithAgents(`kill-${count}`, count)
   try {
     const start = performance.now()
     const result = spawnSync(LAUNCHER, ['kill-all', '--yes', '--json'], {env: made.env, encoding: 'utf8'})

@@ -5,14 +5,13 @@
 // wall time and of the CPU time (user + system) of the child, which load disturbs less.
 // Goals (issues 2 and 15), with 50 agents: ls ≤ 1.5× node -e 0, report working ≤ 1.4×,
 // --help ≤ 2×; ls with 500 agents ≤ 1.3× ls with 5; ls loads no server, pty, web, ws or listr2 code.
-import {execFileSync, spawnSync} from 'node:child_process'
+import {spawnSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Tmux} from '../dist/tmux/client.js'
-import {newSession} from '../dist/tmux/sessions.js'
+import {placeWithAgents} from './place.js'
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url))
 const LAUNCHER = fileURLToPath(new URL('../bin/maestro', import.meta.url))
@@ -23,28 +22,8 @@ const worlds = []
 
 /** A private tmux server with `count` agents running `sleep 1000`, and its own config dirs. */
 async function world(count) {
-  const socket = `maestro-bench-${process.pid}-${count}`
-  const home = mkdtempSync(join(tmpdir(), 'maestro-bench-'))
-  const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
-  delete env.TMUX
-  const made = {
-    env,
-    destroy() {
-      try {
-        execFileSync('tmux', ['-L', socket, 'kill-server'], {stdio: 'ignore'})
-      } catch {
-        // the server never started
-      }
-      // tmux 3.3 leaves the socket file behind.
-      rmSync(join(process.env.TMUX_TMPDIR || '/tmp', `tmux-${process.getuid()}`, socket), {force: true})
-      rmSync(home, {recursive: true, force: true})
-    },
-  }
+  const made = await placeWithAgents(`ls-${count}`, count)
   worlds.push(made)
-  const tmux = new Tmux(socket)
-  for (let index = 0; index < count; index++) {
-    await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: home, command: 'sleep 1000'})
-  }
   return made
 }
 
