@@ -1,7 +1,9 @@
-import {stat} from 'node:fs/promises'
+import {rm, stat} from 'node:fs/promises'
+import {join} from 'node:path'
 
 import {type ErrorCode, MaestroError} from './shared/errors.js'
-import {configDir, stateDir} from './store/files.js'
+import {configDir, stateDir, writePrivateFile} from './store/files.js'
+import {notesPath, readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {tmuxVersion} from './tmux/sessions.js'
 
@@ -19,7 +21,12 @@ export const MIN_TMUX = 3.0
 
 /** Checks what maestro needs from this machine; each failed check says how to fix it. */
 export async function runChecks(tmux: Tmux): Promise<Check[]> {
-  return [await checkTmux(tmux), await checkPrivateDir('config directory', configDir()), await checkPrivateDir('state directory', stateDir())]
+  return [
+    await checkTmux(tmux),
+    await checkPrivateDir('config directory', configDir()),
+    await checkPrivateDir('state directory', stateDir()),
+    await checkNotes(),
+  ]
 }
 
 async function checkTmux(tmux: Tmux): Promise<Check> {
@@ -41,5 +48,37 @@ async function checkPrivateDir(name: string, path: string): Promise<Check> {
   if (mode & 0o077) {
     return {name, ok: false, detail: `${path} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 700 ${path}`}
   }
+  const unwritable = await probeWrite(path)
+  if (unwritable) return {name, ok: false, detail: `${path} cannot be written: ${unwritable.message}`, fix: unwritable.fix}
   return {name, ok: true, detail: `${path} (mode ${mode.toString(8)})`}
+}
+
+/** What a note or an archive about the size of a screenful would take. */
+const PROBE_BYTES = 64 * 1024
+
+/** Writes and removes a file the size of a small archive, as maestro would; says why that failed, if it did. */
+async function probeWrite(dir: string): Promise<{message: string; fix: string} | undefined> {
+  const probe = join(dir, `.doctor-${process.pid}`)
+  try {
+    await writePrivateFile(probe, 'x'.repeat(PROBE_BYTES))
+    await rm(probe, {force: true})
+    return undefined
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code
+    const fix = errno === 'ENOSPC' || errno === 'EDQUOT' ? `free space on the disk of ${dir}` : `make ${dir} writable by you (chown, chmod 700, or a read-write mount)`
+    return {message: (error as Error).message, fix}
+  }
+}
+
+/** The notes file: valid, or corrupt (notes unavailable, every note write refused) with its repair. */
+async function checkNotes(): Promise<Check> {
+  const {notes, problem} = await readNotesForListing()
+  if (!problem) return {name: 'notes', ok: true, detail: `${Object.keys(notes).length} notes in ${notesPath()}`}
+  const lastGood = problem.details?.lastGood as string | null
+  return {
+    name: 'notes',
+    ok: false,
+    detail: `${notesPath()} is not valid: notes are unavailable and every note write is refused (NOTES_CORRUPT)`,
+    fix: lastGood ? `cp ${lastGood} ${notesPath()} (the last good version)` : `repair ${notesPath()} by hand, or move it aside to start with no notes`,
+  }
 }

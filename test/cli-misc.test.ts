@@ -138,7 +138,21 @@ test('doctor checks tmux and the directories; --json gives each check', async ()
   assert.match(human.stdout, /^state directory\s+ok\s/m)
   const report = parseJson(json)
   assert.equal(report.ok, true)
-  assert.deepEqual(report.checks.map(({name}: {name: string}) => name), ['tmux', 'config directory', 'state directory'])
+  assert.deepEqual(report.checks.map(({name}: {name: string}) => name), ['tmux', 'config directory', 'state directory', 'notes'])
+})
+
+test('doctor names a corrupt notes file and the copy that repairs it', async () => {
+  const config = join(box.home, 'corrupt-config')
+  mkdirSync(config, {mode: 0o700})
+  writeFileSync(join(config, 'notes.json'), '{"version": 1, "notes": {"api": ')
+  writeFileSync(join(config, 'notes.json.last-good'), '{"version": 1, "notes": {}}\n')
+  const env = {MAESTRO_CONFIG_DIR: config}
+  const [human, json] = await Promise.all([box.cli(['doctor'], {env}), box.cli(['doctor', '--json'], {env})])
+  assert.equal(human.code, 1)
+  const notes = join(config, 'notes.json')
+  assert.match(human.stdout, new RegExp(`^notes\\s+FAIL\\s+${notes} is not valid: notes are unavailable .*; fix: cp ${notes}.last-good ${notes} \\(the last good version\\)$`, 'm'))
+  assert.equal(json.code, 1)
+  assert.deepEqual(parseJson(json).checks.find(({name}: {name: string}) => name === 'notes')?.ok, false)
 })
 
 test('doctor says how to fix a config directory others can read', async () => {

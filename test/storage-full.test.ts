@@ -94,3 +94,15 @@ test('a kill that cannot write its archive on a full disk leaves the agent runni
   assert.deepEqual(existsSync(archive) ? readdirSync(archive) : [], [], 'nothing of the failed archive is left')
   assert.equal((await box.cli(['kill', 'spared'])).code, 0)
 })
+
+test('doctor reports a full config and state disk, with the errno and the fix', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  const [human, json] = await Promise.all([box.cli(['doctor'], {env: onFullDisk}), box.cli(['doctor', '--json'], {env: onFullDisk})])
+  assert.equal(human.code, 1)
+  for (const [name, dir] of [['config directory', onFullDisk.MAESTRO_CONFIG_DIR], ['state directory', onFullDisk.MAESTRO_STATE_DIR]]) {
+    assert.match(human.stdout, new RegExp(`^${name}\\s+FAIL\\s+${dir} cannot be written: ENOSPC: no space left on device.*; fix: free space on the disk of ${dir}$`, 'm'))
+  }
+  assert.equal(json.code, 1)
+  assert.equal(parseJson(json).ok, false)
+  for (const dir of [onFullDisk.MAESTRO_CONFIG_DIR, onFullDisk.MAESTRO_STATE_DIR]) assert.deepEqual(readdirSync(dir).filter((name) => name.includes('doctor')), [], 'the probe leaves nothing behind')
+})
