@@ -82,7 +82,12 @@ function socketTerminal(server, name) {
     () => new Promise((resolve) => (ws.once('close', resolve), ws.close())),
   )
   self.ready = new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))
-  ws.on('message', (data, isBinary) => isBinary && self.data(data))
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) return
+    self.data(data)
+    // As the page does once its terminal has written the output (see OUTPUT_WINDOW_BYTES).
+    ws.send(JSON.stringify({type: 'ack', bytes: data.length}))
+  })
   return self
 }
 

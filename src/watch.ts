@@ -156,11 +156,13 @@ export class AgentWatcher {
     this.#poll = setInterval(() => void this.#request('list'), this.#control ? SAFETY_POLL_MS : OFFLINE_POLL_MS)
   }
 
-  /** Stops watching; resolves once the control client (and its session) are gone. */
+  /**
+   * Stops watching; resolves once the control client (and its session) are gone. Rename
+   * listeners stay: they hear renames again once someone subscribes.
+   */
   async stop(): Promise<void> {
     this.#listeners.clear()
     this.#errorListeners.clear()
-    this.#renameListeners.clear()
     clearInterval(this.#poll)
     clearTimeout(this.#expiry)
     this.#poll = undefined

@@ -5,8 +5,7 @@ import {after, afterEach, before, test} from 'node:test'
 
 import WebSocket from 'ws'
 
-import {CloseCode} from '../src/shared/protocol.js'
-import {HIGH_WATER_BYTES} from '../src/server/terminal.js'
+import {CloseCode, OUTPUT_WINDOW_BYTES} from '../src/shared/protocol.js'
 import {sandbox, waitFor} from './helpers.js'
 import {
   type TestServer,
@@ -230,31 +229,51 @@ test('maestro serve stops on SIGTERM with exit 0, and a killed server leaves no 
   assert.ok(hasSession('orphan'))
 })
 
-test('a viewer that stops reading is paused at the high-water mark while the others keep up', async () => {
+test('a viewer that never acknowledges is paused at the window while another keeps up, and its acknowledgements resume it', async () => {
   // tmux sends a client screen updates, not every byte: a large window makes them large.
   await newAgent(box, 'flood', `sh -c 'while :; do seq -s " " 1 400; done'`)
-  const [slow, fast] = await Promise.all([attached(t, 'flood', 1000, 400), attached(t, 'flood', 1000, 400)])
-  // Stop reading the socket: TCP buffers fill, then the server's queue for this viewer.
-  const slowSocket = (slow.ws as unknown as {_socket: {pause(): void; resume(): void}})._socket
-  slowSocket.pause()
+  // A browser that reads every frame at once but has stopped drawing them: the socket is not slow.
+  const slow = await openSocket(t, terminalPath('flood', 1000, 400), {acknowledge: false})
+  opened.push(slow)
+  const fast = await attached(t, 'flood', 1000, 400)
   const slowStats = () => t.server.viewers().find((viewer) => viewer.agent === 'flood' && viewer.paused)
-  // The kernel's socket buffers (several MiB on loopback) fill first.
-  await waitFor(slowStats, 90_000, 'the slow viewer to be paused')
-  let most = 0
+  const paused = await waitFor(slowStats, 30_000, 'the viewer that never acknowledges to be paused')
+  assert.ok(paused.unacknowledged > OUTPUT_WINDOW_BYTES)
+  // While the other viewer gets plenty more, the paused one gets nothing and the server holds no more for it.
+  const slowBefore = slow.bytes
   const fastBefore = fast.bytes
-  for (let i = 0; i < 20; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    for (const viewer of t.server.viewers()) most = Math.max(most, viewer.bufferedAmount)
-  }
-  assert.ok(most < HIGH_WATER_BYTES + 256 * 1024, `a viewer queued ${most} bytes`)
-  assert.ok(fast.bytes - fastBefore > 64 * 1024, `the fast viewer got ${fast.bytes - fastBefore} bytes meanwhile`)
+  await waitFor(() => fast.bytes > fastBefore + 2 * OUTPUT_WINDOW_BYTES, 30_000, 'the acknowledging viewer to keep receiving')
+  const held = slowStats()
+  assert.ok(held, 'the viewer is still paused')
+  assert.ok(held.unacknowledged < OUTPUT_WINDOW_BYTES + 256 * 1024, `${held.unacknowledged} bytes unacknowledged`)
+  assert.ok(held.bufferedAmount < OUTPUT_WINDOW_BYTES + 256 * 1024, `${held.bufferedAmount} bytes queued`)
+  assert.ok(slow.bytes - slowBefore < 256 * 1024, `the paused viewer got ${slow.bytes - slowBefore} bytes meanwhile`)
   assert.equal(fast.closed, undefined)
 
-  slowSocket.resume()
-  await waitFor(() => !t.server.viewers().some((viewer) => viewer.paused), 10_000, 'the slow viewer to resume')
+  // Acknowledging what it got resumes it (until a window's worth is unacknowledged again).
   const slowAfter = slow.bytes
-  await waitFor(() => slow.bytes > slowAfter + 64 * 1024, 10_000, 'the slow viewer to get output again')
+  slow.send({type: 'ack', bytes: slow.bytes})
+  await waitFor(() => slow.bytes > slowAfter + 64 * 1024, 10_000, 'the viewer to get output again once it acknowledged')
   box.tmux(['kill-session', '-t', '=flood'])
   await Promise.all([slow.closedPromise, fast.closedPromise])
   await noAttachLeft()
+})
+
+test('the agent\'s history comes once, as a notice before any output, to a viewer that asks for it', async () => {
+  await newAgent(box, 'historian', `sh -c 'seq -f "old line %g" 1 200; exec cat'`)
+  await waitFor(() => screen('historian').includes('old line 200'), 10_000, 'the agent to print its lines')
+  const asking = await openSocket(t, `${terminalPath('historian')}&history=1`)
+  opened.push(asking)
+  await asking.waitForText('\u001b[?1049h')
+  const history = asking.notices.filter((notice) => notice.type === 'history')
+  assert.equal(history.length, 1)
+  assert.equal(asking.notices[0].type, 'history', 'the history comes first')
+  const lines = (history[0].data as string).split('\n')
+  assert.equal(lines[0], 'old line 1')
+  assert.ok(lines.includes('old line 170'), 'lines above the screen are in it')
+  // A reconnection does not ask again, so its scrollback gets no second copy.
+  const again = await attached(t, 'historian')
+  assert.deepEqual(again.notices, [])
+  assert.doesNotMatch(again.text, /old line 1\b/)
+  await Promise.all([asking.close(), again.close()])
 })

@@ -97,17 +97,25 @@ export async function login(t: TestServer): Promise<string> {
   return String(reply.headers['set-cookie']?.[0]).split(';')[0]
 }
 
-/** Records everything a WebSocket receives. */
+/**
+ * Records everything a WebSocket receives. Like the page, it acknowledges terminal output (as
+ * soon as it arrives) unless told not to, which makes it a browser that has stopped drawing.
+ */
 export class Viewer {
   readonly output: Buffer[] = []
   readonly notices: any[] = []
   closed?: {code: number; reason: string}
   readonly closedPromise: Promise<{code: number; reason: string}>
 
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    readonly acknowledge = true,
+  ) {
     ws.on('message', (data: Buffer, isBinary) => {
-      if (isBinary) this.output.push(data)
-      else this.notices.push(JSON.parse(data.toString('utf8')))
+      if (isBinary) {
+        this.output.push(data)
+        if (this.acknowledge) this.send({type: 'ack', bytes: data.length})
+      } else this.notices.push(JSON.parse(data.toString('utf8')))
     })
     this.closedPromise = new Promise((resolve) =>
       ws.on('close', (code, reason) => {
@@ -143,6 +151,8 @@ export interface OpenOptions {
   headers?: Record<string, string>
   origin?: string | null
   ca?: string
+  /** false: never acknowledge output (see Viewer). */
+  acknowledge?: boolean
 }
 
 /**
@@ -153,7 +163,7 @@ export function openSocket(t: TestServer, path: string, options: OpenOptions = {
   const headers = {authorization: `Bearer ${t.token}`, ...options.headers}
   const origin = options.origin === undefined ? t.origin : options.origin
   const ws = new WebSocket(`${t.base.replace(/^http/, 'ws')}${path}`, {headers, ...(origin === null ? {} : {origin}), ca: options.ca})
-  const viewer = new Viewer(ws)
+  const viewer = new Viewer(ws, options.acknowledge)
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(viewer))
     ws.once('unexpected-response', (_req, res) => {

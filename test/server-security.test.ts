@@ -9,6 +9,7 @@ import {after, before, test} from 'node:test'
 import {CONTENT_SECURITY_POLICY} from '../src/server/headers.js'
 import {DEFAULT_MAX_CLIENTS} from '../src/server/index.js'
 import {DEFAULT_AUTH_LIMIT} from '../src/server/rate-limit.js'
+import {MAX_INPUT_BYTES, parseClientMessage, utf8Length} from '../src/shared/protocol.js'
 import {sandbox, waitFor} from './helpers.js'
 import {
   type TestServer,
@@ -364,7 +365,7 @@ test('an oversized frame closes the socket with 1009; the server keeps serving',
 test('malformed frames are dropped, never typed, and the socket stays open', async () => {
   box.tmux(['send-keys', '-t', '=sec:', 'C-l'])
   const viewer = await openSocket(t, terminalPath('sec'))
-  for (const frame of ['not json', '{"type":"input"}', '{"type":"input","data":5}', '{"type":"paste","data":"MALFORMED"}', '[1,2]', 'null', '{"type":"resize","cols":1e9,"rows":5}', '{"type":"resize","cols":-3,"rows":"a"}', `{"type":"input","data":"${'y'.repeat(70_000)}"}`]) {
+  for (const frame of ['not json', '{"type":"input"}', '{"type":"input","data":5}', '{"type":"paste","data":"MALFORMED"}', '[1,2]', 'null', '{"type":"resize","cols":1e9,"rows":5}', '{"type":"resize","cols":-3,"rows":"a"}', '{"type":"ack","bytes":-5}', '{"type":"ack","bytes":1.5}', '{"type":"ack"}', `{"type":"input","data":"${'y'.repeat(70_000)}"}`]) {
     viewer.send(frame)
   }
   viewer.ws.send(Buffer.from('{"type":"input","data":"BINARY"}'), {binary: true})
@@ -372,6 +373,27 @@ test('malformed frames are dropped, never typed, and the socket stays open', asy
   await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=sec:']).includes('WELLFORMED'), 5000, 'the well-formed input')
   const screen = box.tmux(['capture-pane', '-p', '-t', '=sec:'])
   assert.doesNotMatch(screen, /MALFORMED|BINARY|yyyy/)
+  assert.equal(viewer.closed, undefined)
+  await viewer.close()
+})
+
+test('input is limited in UTF-8 bytes, not characters: multi-byte input over the limit is dropped', async () => {
+  // 3 bytes each: fewer characters than MAX_INPUT_BYTES, three times as many bytes.
+  const euros = '€'.repeat(30_000)
+  assert.ok(euros.length < MAX_INPUT_BYTES && utf8Length(euros) > MAX_INPUT_BYTES)
+  const atLimit = `${'€'.repeat(21_845)}a`
+  assert.equal(utf8Length(atLimit), MAX_INPUT_BYTES)
+  assert.deepEqual(parseClientMessage(JSON.stringify({type: 'input', data: atLimit})), {type: 'input', data: atLimit})
+  assert.equal(parseClientMessage(JSON.stringify({type: 'input', data: `${atLimit}a`})), undefined)
+  assert.equal(parseClientMessage(JSON.stringify({type: 'input', data: '😀'.repeat(16_385)})), undefined, 'surrogate pairs count 4 bytes')
+  for (const text of ['', 'ascii', 'é', '€', '😀', 'a😀b', '\uD800', 'x\uDC00y', '\uD800\uD800\uDC00']) assert.equal(utf8Length(text), Buffer.byteLength(text), JSON.stringify(text))
+
+  box.tmux(['send-keys', '-t', '=sec:', 'C-l'])
+  const viewer = await openSocket(t, terminalPath('sec'))
+  viewer.send({type: 'input', data: euros})
+  viewer.send({type: 'input', data: 'AFTER-EUROS\r'})
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=sec:']).includes('AFTER-EUROS'), 5000, 'the input after the oversized one')
+  assert.doesNotMatch(box.tmux(['capture-pane', '-p', '-t', '=sec:']), /€/)
   assert.equal(viewer.closed, undefined)
   await viewer.close()
 })

@@ -3,7 +3,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, restartAgent, setAgentNote} from '../agents.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
-import type {SessionInfo} from '../shared/protocol.js'
+import type {KillResult, Note, SessionInfo, Share, ShareCreated} from '../shared/protocol.js'
 import {archivedRecording, listArchives, readArchive} from '../store/archive-list.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
 import type {Tmux} from '../tmux/client.js'
@@ -92,7 +92,7 @@ const routes: Record<string, Route> = {
     const killed = await killAgent(context.tmux, name!)
     await context.sharesChanged()
     context.audit.write('agent_kill', {address, name: killed.name})
-    return [200, killed]
+    return [200, killed satisfies KillResult]
   },
   'POST /api/agents/:name/rename': async (context, request, address, name) => {
     const to = field(await readJson(request), 'name', 'string', true)
@@ -114,7 +114,7 @@ const routes: Record<string, Route> = {
     const {path} = await archivedRecording(name!, id!)
     return [200, new RawBody(await readFile(path), 'application/x-asciicast; charset=utf-8')]
   },
-  'GET /api/shares': async () => [200, await listGrants()],
+  'GET /api/shares': async () => [200, (await listGrants()) satisfies Share[]],
   'POST /api/shares': async (context, request, address) => {
     const body = await readJson(request)
     const agents = body.agents
@@ -125,22 +125,22 @@ const routes: Record<string, Route> = {
     assertRole(role)
     const created = await shareAgents(context.tmux, {agents, role, expires: field(body, 'expires', 'string'), label: field(body, 'label', 'string')})
     context.audit.write('grant_create', {address, grant: created.grant.id, agents: agents.join(' '), role, expiresAt: created.grant.expiresAt})
-    return [201, created]
+    return [201, created satisfies ShareCreated]
   },
   'DELETE /api/shares/:id': async (context, _request, address, id) => {
     const [revoked] = await revokeGrants([id!])
     await context.sharesChanged()
     context.audit.write('grant_revoke', {address, grant: revoked.id})
-    return [200, revoked]
+    return [200, revoked satisfies Share]
   },
-  'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, await getAgentNote(context.tmux, name!)],
+  'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, (await getAgentNote(context.tmux, name!)) satisfies Note],
   'PUT /api/agents/:name/note': async (context, request, _address, name) => {
     const body = await readJson(request)
     const revision = body.revision
     if (!Number.isInteger(revision) || (revision as number) < 0) {
       throw new Refusal(400, 'INVALID_ARGUMENT', '"revision" must be the revision of the note being edited (an integer ≥ 0)')
     }
-    return [200, await setAgentNote(context.tmux, name!, field(body, 'text', 'string', true), {expectedRevision: revision as number})]
+    return [200, (await setAgentNote(context.tmux, name!, field(body, 'text', 'string', true), {expectedRevision: revision as number})) satisfies Note]
   },
 }
 

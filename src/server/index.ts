@@ -59,7 +59,7 @@ export interface RunningServer {
   warnings: string[]
   auditLog: string
   /** The open terminal viewers, for diagnostics and tests. */
-  viewers(): {agent: string; bufferedAmount: number; paused: boolean}[]
+  viewers(): {agent: string; bufferedAmount: number; unacknowledged: number; paused: boolean}[]
   /** The open event streams, with what each has queued. */
   eventStreams(): {bufferedAmount: number}[]
   /** Closes every viewer (their tmux clients exit), then the listener. */
@@ -175,7 +175,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     warnings,
     auditLog: auditPath(),
     eventStreams: () => sockets.eventStreams,
-    viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.name, bufferedAmount: viewer.bufferedAmount, paused: viewer.paused})),
+    viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.name, bufferedAmount: viewer.bufferedAmount, unacknowledged: viewer.unacknowledged, paused: viewer.paused})),
     close: () =>
       (closing ??= (async () => {
         await sockets.close()

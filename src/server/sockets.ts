@@ -7,7 +7,7 @@ import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {captureHistory, clientSessions, fittingClientSize, hasSession} from '../tmux/sessions.js'
+import {captureHistory, fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AgentWatcher} from '../watch.js'
 import type {Grant} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
@@ -29,7 +29,9 @@ interface TerminalRoute {
   cols: number
   rows: number
   readonly: boolean
+  /** Asked for with `history=1`, read before the socket is accepted. */
   history?: string
+  wantsHistory: boolean
 }
 const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
@@ -137,7 +139,7 @@ export class Sockets {
       // Asked about a missing session, display-message answers with nothing rather than an error.
       if (!(await hasSession(this.options.tmux, route.name))) return false
       if (route.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
-      route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
+      if (route.wantsHistory) route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
       return true
     } catch {
       return false
@@ -158,7 +160,7 @@ export class Sockets {
     const cols = url.searchParams.has('cols') ? Number(url.searchParams.get('cols')) : DEFAULT_SIZE.cols
     const rows = url.searchParams.has('rows') ? Number(url.searchParams.get('rows')) : DEFAULT_SIZE.rows
     if (!isValidSize(cols, rows)) return {status: 400, code: 'BAD_REQUEST', refusal: 'cols and rows must be whole numbers in range'}
-    return {name, cols, rows, readonly}
+    return {name, cols, rows, readonly, wantsHistory: url.searchParams.get('history') === '1'}
   }
 
   /**
@@ -217,10 +219,11 @@ export class Sockets {
   }
 
   #terminal(ws: WebSocket, route: TerminalRoute): void {
-    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, ...route})
+    const {name, cols, rows, readonly, history} = route
+    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, history})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
-    this.#unwatch ??= this.options.watcher.subscribe((agents) => void this.#checkExits(agents))
+    this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
     ws.on('close', () => {
       this.#viewers.delete(viewer)
       if (this.#viewers.size === 0) {
@@ -230,20 +233,14 @@ export class Sockets {
     })
   }
 
-  async #checkExits(agents: readonly Agent[]): Promise<void> {
+  #checkExits(agents: readonly Agent[]): void {
     const byName = new Map(agents.map((agent) => [agent.name, agent]))
-    // An agent renamed outside this server (maestro rename) is followed through its tmux client.
-    const lost = [...this.#viewers].filter((viewer) => !byName.has(viewer.name))
-    if (lost.length > 0) {
-      const sessions = await clientSessions(this.options.tmux).catch(() => new Map<number, string>())
-      for (const viewer of lost) {
-        const name = sessions.get(viewer.clientPid)
-        if (name) viewer.renamed(name)
-      }
-    }
     for (const viewer of this.#viewers) {
       const agent = byName.get(viewer.name)
       if (agent?.status === 'exited') viewer.agentExited(agent.exitCode)
+      // Renames reach the viewers (as events) before the list that shows them, so an agent
+      // missing here has ended, which the tmux client of a paused viewer cannot tell.
+      else if (!agent) viewer.checkGone()
     }
   }
 

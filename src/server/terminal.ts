@@ -1,17 +1,16 @@
 import {type IPty, spawn} from 'node-pty'
 import type {WebSocket} from 'ws'
 
-import {CloseCode, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
+import {CloseCode, OUTPUT_WINDOW_BYTES, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
 import {hasSession} from '../tmux/sessions.js'
 
 /**
- * Past this much output queued for one viewer its pty is paused: tmux then holds back that
- * client alone (redrawing it when it catches up), so the server's memory stays bounded and the
- * other viewers, each on a pty of their own, never wait.
+ * Past OUTPUT_WINDOW_BYTES sent to one viewer and not acknowledged, its pty is paused: tmux then
+ * holds back that client alone (redrawing it when it catches up), so the server's memory stays
+ * bounded and the other viewers, each on a pty of their own, never wait.
  */
-export const HIGH_WATER_BYTES = 1024 * 1024
-const LOW_WATER_BYTES = 256 * 1024
+const RESUME_BELOW_BYTES = OUTPUT_WINDOW_BYTES / 4
 const FIRST_SCREEN_MS = 500
 const MAX_EARLY_MESSAGES = 64
 const FRAME_INTERVAL_MS = 4
@@ -22,7 +21,7 @@ export interface ViewerOptions {
   cols: number
   rows: number
   readonly: boolean
-  /** The agent's history (`captureHistory`), drawn before tmux draws the screen. */
+  /** The agent's history (`captureHistory`) the page asked for, sent before tmux draws the screen. */
   history?: string
 }
 
@@ -34,8 +33,11 @@ export class TerminalViewer {
   readonly #ws: WebSocket
   readonly #pty: IPty
   readonly #readonly: boolean
+  readonly #tmux: Tmux
   #name: string
   #paused = false
+  /** Output sent and not yet acknowledged by the page. */
+  #unacked = 0
   #ended = false
   #ptyGone = false
   readonly #opened = Date.now()
@@ -49,6 +51,7 @@ export class TerminalViewer {
     this.#ws = ws
     this.#name = options.name
     this.#readonly = options.readonly
+    this.#tmux = options.tmux
     const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
     // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
     const env: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color'}
@@ -63,11 +66,9 @@ export class TerminalViewer {
 
     // Sent before any output can be: the page sizes its terminal before the first screen.
     if (options.readonly) this.#notice({type: 'size', cols: options.cols, rows: options.rows})
-    // Lines pushed off the top of the page's terminal become its scrollback; tmux then draws the
-    // screen below them. The page keeps tmux on its main screen for this (see TerminalView).
-    if (options.history) ws.send(Buffer.from(`${options.history.replaceAll('\n', '\u001b[0m\r\n')}${'\r\n'.repeat(options.rows - 1)}`))
+    if (options.history !== undefined) this.#notice({type: 'history', data: options.history})
     this.#pty.onData((chunk) => this.#output(chunk as unknown as Buffer))
-    this.#pty.onExit(() => void this.#ptyExited(options.tmux))
+    this.#pty.onExit(() => void this.#ptyExited())
     ws.on('message', (data, isBinary) => this.#message(data as Buffer, isBinary))
     ws.on('close', () => this.#end())
   }
@@ -81,17 +82,16 @@ export class TerminalViewer {
     this.#name = to
   }
 
-  /** The process id of this viewer's tmux client, as `list-clients` knows it. */
-  get clientPid(): number {
-    return this.#pty.pid
-  }
-
   get paused(): boolean {
     return this.#paused
   }
 
   get bufferedAmount(): number {
     return this.#ws.bufferedAmount
+  }
+
+  get unacknowledged(): number {
+    return this.#unacked
   }
 
   /**
@@ -136,15 +136,17 @@ export class TerminalViewer {
     this.#batch = []
     this.#lastFrame = performance.now()
     if (this.#ws.readyState !== this.#ws.OPEN) return
-    this.#ws.send(data, {binary: true}, () => this.#drained())
-    if (!this.#paused && this.#ws.bufferedAmount > HIGH_WATER_BYTES) {
+    this.#ws.send(data, {binary: true})
+    this.#unacked += data.length
+    if (!this.#paused && this.#unacked > OUTPUT_WINDOW_BYTES) {
       this.#paused = true
       this.#pty.pause()
     }
   }
 
-  #drained(): void {
-    if (this.#paused && !this.#ended && this.#ws.bufferedAmount < LOW_WATER_BYTES) {
+  #acknowledged(bytes: number): void {
+    this.#unacked = Math.max(0, this.#unacked - bytes)
+    if (this.#paused && !this.#ended && this.#unacked < RESUME_BELOW_BYTES) {
       this.#paused = false
       this.#pty.resume()
     }
@@ -155,6 +157,7 @@ export class TerminalViewer {
     if (isBinary || this.#ended) return
     const message = parseClientMessage(data.toString('utf8'))
     if (!message) return
+    if (message.type === 'ack') return this.#acknowledged(message.bytes)
     // A read-only viewer keeps the window's size (see Sockets) and types nothing.
     if (this.#readonly) return
     if (message.type === 'resize') {
@@ -166,12 +169,20 @@ export class TerminalViewer {
     }
   }
 
-  async #ptyExited(tmux: Tmux): Promise<void> {
+  async #ptyExited(): Promise<void> {
     if (this.#ended) return
     // tmux attach ends on its own when the session is gone, or when it could not attach at all.
-    const gone = !(await hasSession(tmux, this.#name).catch(() => false))
-    if (gone) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
+    if (await this.#sessionGone()) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
     else this.#finish({type: 'error', code: 'TMUX_FAILED', message: 'the tmux client ended unexpectedly'}, 1011, 'tmux client ended')
+  }
+
+  /** The agent is no longer listed: ends the viewer if its session is gone indeed. */
+  checkGone(): void {
+    void this.#sessionGone().then((gone) => gone && !this.#ended && this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited'))
+  }
+
+  async #sessionGone(): Promise<boolean> {
+    return !(await hasSession(this.#tmux, this.#name).catch(() => false))
   }
 
   #notice(notice: TerminalNotice): void {

@@ -16,9 +16,12 @@
  *
  * WebSockets:
  *   /api/events                                  server → client text frames: ServerEvent
- *   /api/agents/:name/terminal?cols=C&rows=R     server → client: binary frames of terminal output,
- *                                                and text frames of TerminalNotice;
- *                                                client → server: text frames of ClientMessage
+ *   /api/agents/:name/terminal?cols=C&rows=R[&history=1]
+ *                                                server → client: binary frames of terminal output,
+ *                                                and text frames of TerminalNotice (with history=1,
+ *                                                a `history` notice comes before any output);
+ *                                                client → server: text frames of ClientMessage, among
+ *                                                them `ack`s of the output written (see OUTPUT_WINDOW_BYTES)
  *
  * Every request needs the session cookie (set when the page is opened with ?token=) or
  * `Authorization: Bearer <token>`; POST, PUT, DELETE and every upgrade also need an `Origin`
@@ -38,17 +41,79 @@ export interface SessionInfo {
 /** renamed: an agent got a new name (anywhere), sent before the list that shows it; its terminals stay open. */
 export type ServerEvent = {type: 'agents'; agents: Agent[]} | {type: 'renamed'; from: string; to: string}
 
+/** An agent's note as the API gives it; `revision` guards an edit against a concurrent one. */
+export interface Note {
+  text: string
+  revision: number
+  updatedAt: string | null
+}
+
+/** The bodies of the API's requests, and the answers that are not an Agent or a Note. */
+export interface CreateAgentRequest {
+  name: string
+  dir?: string
+  cmd?: string
+  note?: string
+}
+export interface RenameRequest {
+  name: string
+}
+export interface NoteUpdate {
+  text: string
+  revision: number
+}
+export interface KillResult {
+  name: string
+  archive: string
+  worktree: {kept: boolean; path: string; branch: string; summary: string} | null
+}
+/** A share link's grant as the API lists it (never its token). */
+export interface Share {
+  id: string
+  agents: string[]
+  role: 'viewer' | 'operator'
+  label?: string
+  createdAt: string
+  expiresAt: string
+}
+export interface ShareRequest {
+  agents: string[]
+  role?: Share['role']
+  expires?: string
+  label?: string
+}
+/** The new link's token appears here once and is never kept by the server. */
+export interface ShareCreated {
+  grant: Share
+  token: string
+}
+
 /**
  * exit: the agent ended (then the socket closes with 4000); error: the viewer cannot go on;
  * size: sent first to a read-only viewer, whose tmux client is given the window's size rather
- * than the one asked for (so that it cannot resize the window): draw the terminal at this size.
+ * than the one asked for (so that it cannot resize the window): draw the terminal at this size;
+ * history: the agent's earlier lines (`capture-pane -e`, one per line), sent once, before any
+ * output, to a socket opened with `history=1`: the page puts them in its scrollback.
  */
 export type TerminalNotice =
   | {type: 'exit'; code: number | null}
   | {type: 'error'; code: string; message: string}
   | {type: 'size'; cols: number; rows: number}
+  | {type: 'history'; data: string}
 
-export type ClientMessage = {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number}
+/** ack: the page has written this many more bytes of the output it received (flow control). */
+export type ClientMessage = {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number} | {type: 'ack'; bytes: number}
+
+/**
+ * Flow control: the server stops reading a viewer's tmux client (tmux then holds that client
+ * back alone) once this much of the output it sent is not acknowledged, and reads again when
+ * acknowledgements bring it under a quarter of that. A page acknowledges what its terminal has
+ * written, so a slow browser, not only a slow network, holds back its own viewer, and the
+ * server's memory per viewer stays bounded.
+ */
+export const OUTPUT_WINDOW_BYTES = 512 * 1024
+/** A page acknowledges at least this often (in bytes written): well under a quarter of the window. */
+export const ACK_EVERY_BYTES = 32 * 1024
 
 /** Close codes the terminal socket uses besides the standard ones. */
 export const CloseCode = {
@@ -63,8 +128,24 @@ export const CloseCode = {
   slowConsumer: 4008,
 } as const
 
+/** The most one input message may carry, in UTF-8 bytes (what reaches the agent), not characters. */
 export const MAX_INPUT_BYTES = 64 * 1024
 const MAX_DIMENSION = 1000
+
+/** The UTF-8 length of a string; a lone surrogate counts as the 3 bytes of U+FFFD, as it is encoded. */
+export function utf8Length(text: string): number {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i)
+    if (unit < 0x80) bytes += 1
+    else if (unit < 0x800) bytes += 2
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
 
 export function isValidSize(cols: number, rows: number): boolean {
   return Number.isInteger(cols) && Number.isInteger(rows) && cols >= 2 && rows >= 1 && cols <= MAX_DIMENSION && rows <= MAX_DIMENSION
@@ -80,8 +161,11 @@ export function parseClientMessage(raw: string): ClientMessage | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined
   const message = value as Record<string, unknown>
-  if (message.type === 'input' && typeof message.data === 'string' && message.data.length <= MAX_INPUT_BYTES) {
+  if (message.type === 'input' && typeof message.data === 'string' && utf8Length(message.data) <= MAX_INPUT_BYTES) {
     return {type: 'input', data: message.data}
+  }
+  if (message.type === 'ack' && Number.isSafeInteger(message.bytes) && (message.bytes as number) > 0) {
+    return {type: 'ack', bytes: message.bytes as number}
   }
   if (message.type === 'resize' && typeof message.cols === 'number' && typeof message.rows === 'number' && isValidSize(message.cols, message.rows)) {
     return {type: 'resize', cols: message.cols, rows: message.rows}

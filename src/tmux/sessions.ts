@@ -447,20 +447,6 @@ export async function captureHistory(tmux: Tmux, name: string, lines: number): P
   return stdout
 }
 
-/** Which session each attached tmux client (by its process id) shows now. */
-export async function clientSessions(tmux: Tmux): Promise<Map<number, string>> {
-  const {stdout} = await tmux.exec(['list-clients', '-F', '#{client_pid} #{session_name}']).catch((error) => {
-    if (error instanceof TmuxCommandError) return {stdout: ''}
-    throw error
-  })
-  const sessions = new Map<number, string>()
-  for (const line of stdout.split('\n')) {
-    const [pid, name] = line.split(' ')
-    if (name) sessions.set(Number(pid), name)
-  }
-  return sessions
-}
-
 /** `tmux 3.3a` → 3.3; tmux answers -V without touching any server. */
 export async function tmuxVersion(tmux: Tmux): Promise<{text: string; number: number}> {
   const {stdout} = await tmux.exec(['-V']).catch((error) => {

@@ -1,13 +1,6 @@
 import type {Agent, AgentChanges} from '../shared/agent.js'
-import type {ApiError as ApiErrorBody, SessionInfo} from '../shared/protocol.js'
+import type {ApiError as ApiErrorBody, CreateAgentRequest, KillResult, Note, NoteUpdate, RenameRequest, SessionInfo, Share, ShareCreated, ShareRequest} from '../shared/protocol.js'
 import type {ArchiveEntry} from '../store/archive-list.js'
-import type {Grant} from '../store/grants.js'
-
-export interface Note {
-  text: string
-  revision: number
-  updatedAt: string | null
-}
 
 /** An API failure carrying the server's stable code and message (the CLI's wording). */
 export class ApiError extends Error {
@@ -54,19 +47,18 @@ const agentPath = (name: string) => `/api/agents/${encodeURIComponent(name)}`
 export const api = {
   session: () => request<SessionInfo>('GET', '/api/session'),
   agents: () => request<Agent[]>('GET', '/api/agents'),
-  create: (body: {name: string; dir?: string; cmd?: string; note?: string}) => request<Agent>('POST', '/api/agents', body),
-  kill: (name: string) =>
-    request<{name: string; archive: string; worktree: {kept: boolean; path: string; branch: string; summary: string} | null}>('DELETE', agentPath(name)),
-  rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to}),
+  create: (body: CreateAgentRequest) => request<Agent>('POST', '/api/agents', body),
+  kill: (name: string) => request<KillResult>('DELETE', agentPath(name)),
+  rename: (name: string, to: string) => request<Agent>('POST', `${agentPath(name)}/rename`, {name: to} satisfies RenameRequest),
   restart: (name: string) => request<Agent>('POST', `${agentPath(name)}/restart`),
   note: (name: string) => request<Note>('GET', `${agentPath(name)}/note`),
   changes: (name: string) => request<AgentChanges>('GET', `${agentPath(name)}/changes`),
   /** `keepalive` lets a save started while the page unloads still reach the server. */
   saveNote: (name: string, text: string, revision: number, keepalive = false) =>
-    request<Note>('PUT', `${agentPath(name)}/note`, {text, revision}, keepalive),
-  shares: () => request<Grant[]>('GET', '/api/shares'),
-  share: (body: {agents: string[]; role: string; expires: string; label?: string}) => request<{grant: Grant; token: string}>('POST', '/api/shares', body),
-  revokeShare: (id: string) => request<Grant>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
+    request<Note>('PUT', `${agentPath(name)}/note`, {text, revision} satisfies NoteUpdate, keepalive),
+  shares: () => request<Share[]>('GET', '/api/shares'),
+  share: (body: ShareRequest) => request<ShareCreated>('POST', '/api/shares', body),
+  revokeShare: (id: string) => request<Share>('DELETE', `/api/shares/${encodeURIComponent(id)}`),
   archives: () => request<ArchiveEntry[]>('GET', '/api/archives'),
   /** The asciicast text of an archive's recording.cast. */
   recording: async (entry: {name: string; id: string}) =>
@@ -78,6 +70,7 @@ export function socketUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`
 }
 
-export function terminalPath(name: string, cols: number, rows: number): string {
-  return `${agentPath(name)}/terminal?cols=${cols}&rows=${rows}`
+/** `history`: the agent's earlier lines come first, in a `history` notice. */
+export function terminalPath(name: string, cols: number, rows: number, history: boolean): string {
+  return `${agentPath(name)}/terminal?cols=${cols}&rows=${rows}${history ? '&history=1' : ''}`
 }

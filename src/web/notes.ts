@@ -1,4 +1,5 @@
-import {ApiError, type Note, api} from './api.js'
+import type {Note} from '../shared/protocol.js'
+import {ApiError, api} from './api.js'
 import {h, setText} from './dom.js'
 
 /** Long enough not to save on every keystroke, short enough that a closed tab loses nothing. */

@@ -1,4 +1,4 @@
-import type {Grant} from '../store/grants.js'
+import type {Share} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
 import {h, setText} from './dom.js'
 
@@ -43,7 +43,7 @@ export function shareDialog(agent: string): void {
     const grants = (await api.shares()).filter((grant) => grant.agents.includes(agent))
     list.replaceChildren(...(grants.length ? grants.map(row) : [h('li', {class: 'empty'}, 'None')]))
   }
-  const row = (grant: Grant) => {
+  const row = (grant: Share) => {
     const revoke = h('button', {type: 'button', class: 'danger revoke'}, 'Revoke')
     revoke.addEventListener('click', async () => {
       revoke.disabled = true
@@ -73,7 +73,7 @@ export function shareDialog(agent: string): void {
     event.preventDefault()
     submit.disabled = true
     try {
-      const {token} = await api.share({agents: [agent], role: role.value, expires: expires.value.trim(), label: label.value.trim() || undefined})
+      const {token} = await api.share({agents: [agent], role: role.value as Share['role'], expires: expires.value.trim(), label: label.value.trim() || undefined})
       link.value = `${location.origin}/?token=${encodeURIComponent(token)}`
       setText(copy, 'Copy')
       made.hidden = false

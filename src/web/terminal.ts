@@ -3,7 +3,7 @@ import {Unicode11Addon} from '@xterm/addon-unicode11'
 import {WebLinksAddon} from '@xterm/addon-web-links'
 import {Terminal} from '@xterm/xterm'
 
-import {CloseCode, MAX_INPUT_BYTES, type TerminalNotice} from '../shared/protocol.js'
+import {ACK_EVERY_BYTES, type ClientMessage, CloseCode, MAX_INPUT_BYTES, type TerminalNotice} from '../shared/protocol.js'
 import {socketUrl, terminalPath} from './api.js'
 import {Backoff, retryIn} from './backoff.js'
 import {h, setText} from './dom.js'
@@ -12,8 +12,8 @@ import {isPageShortcut} from './shortcuts.js'
 export const OSC_CLIPBOARD = 52
 /** DEC private modes that switch to the alternate screen (which keeps no scrollback). */
 const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049])
-/** Well under the server's limit on one input message, whatever the characters' encoded size. */
-const INPUT_CHUNK = MAX_INPUT_BYTES / 4
+/** Under the server's byte limit on one input message: a UTF-16 code unit takes at most 3 bytes in UTF-8. */
+const INPUT_CHUNK = Math.floor(MAX_INPUT_BYTES / 3)
 
 export const FONT_FAMILY = 'ui-monospace, "SF Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace'
 
@@ -80,6 +80,8 @@ export class TerminalView {
   private opened = false
   private visible = false
   private everConnected = false
+  /** The agent's history is asked for until it has arrived once: a reconnection must not add it again. */
+  private hasHistory = false
   /** Set once the agent exited or vanished: there is nothing left to reconnect to. */
   private ended = false
   private readonly resizeObserver: ResizeObserver
@@ -219,12 +221,20 @@ export class TerminalView {
   private connect(): void {
     const {cols, rows} = this.size()
     this.showStatus(this.everConnected ? 'Reconnecting…' : 'Connecting…')
-    const socket = new WebSocket(socketUrl(terminalPath(this.name, cols, rows)))
+    const socket = new WebSocket(socketUrl(terminalPath(this.name, cols, rows, !this.hasHistory)))
     socket.binaryType = 'arraybuffer'
     this.socket = socket
+    // Output this socket brought that the terminal has written and the server has not heard of.
+    let written = 0
+    const wrote = (bytes: number) => {
+      written += bytes
+      if (written < ACK_EVERY_BYTES || this.socket !== socket) return
+      this.sendMessage({type: 'ack', bytes: written})
+      written = 0
+    }
     socket.onopen = () => {
       // No reset on a reconnection: tmux repaints the screen on attach, and the scrollback the page
-      // already holds stays above it (the server does not send the agent's history).
+      // already holds stays above it (the history is asked for only until it came once).
       this.everConnected = true
       this.backoff.reset()
       this.showStatus(null)
@@ -233,8 +243,11 @@ export class TerminalView {
       this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
     }
     socket.onmessage = (message) => {
-      if (message.data instanceof ArrayBuffer) this.term.write(new Uint8Array(message.data))
-      else if (typeof message.data === 'string') this.notice(message.data)
+      if (message.data instanceof ArrayBuffer) {
+        const bytes = message.data.byteLength
+        // Acknowledged once written, not when received: a terminal that cannot keep up holds the server back.
+        this.term.write(new Uint8Array(message.data), () => wrote(bytes))
+      } else if (typeof message.data === 'string') this.notice(message.data)
     }
     socket.onclose = (event) => {
       if (this.socket !== socket) return
@@ -271,11 +284,21 @@ export class TerminalView {
     }
     if (notice.type === 'exit') this.end(notice.code === null ? 'The agent exited.' : `The agent exited with code ${notice.code}.`)
     else if (notice.type === 'error') this.showStatus(notice.message)
+    else if (notice.type === 'history') this.history(notice.data)
     else if (notice.type === 'size') {
       this.fixedSize = {cols: notice.cols, rows: notice.rows}
       this.term.resize(notice.cols, notice.rows)
       this.fitNow()
     }
+  }
+
+  /**
+   * Lines pushed off the top of the terminal become its scrollback; tmux then draws the screen
+   * below them. The terminal keeps tmux on its main screen for this (see the constructor).
+   */
+  private history(data: string): void {
+    this.hasHistory = true
+    if (data) this.term.write(`${data.replaceAll('\n', '\u001b[0m\r\n')}${'\r\n'.repeat(this.term.rows - 1)}`)
   }
 
   private end(message: string): void {
@@ -300,7 +323,7 @@ export class TerminalView {
     }
   }
 
-  private sendMessage(message: {type: 'input'; data: string} | {type: 'resize'; cols: number; rows: number}): void {
+  private sendMessage(message: ClientMessage): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message))
   }
 
