@@ -5,6 +5,7 @@ import {type ErrorCode, MaestroError} from './shared/errors.js'
 import {configDir, stateDir, writePrivateFile} from './store/files.js'
 import {notesPath, readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
+import {recorderProblem} from './tmux/recorder.js'
 import {tmuxVersion} from './tmux/sessions.js'
 
 export interface Check {
@@ -26,7 +27,15 @@ export async function runChecks(tmux: Tmux): Promise<Check[]> {
     await checkPrivateDir('config directory', configDir()),
     await checkPrivateDir('state directory', stateDir()),
     await checkNotes(),
+    await checkRecorder(),
   ]
+}
+
+async function checkRecorder(): Promise<Check> {
+  const problem = await recorderProblem()
+  if (problem === undefined) return {name: 'recordings', ok: true, detail: 'perl with Time::HiRes records every agent'}
+  if (problem === 'no perl') return {name: 'recordings', ok: false, detail: 'perl is not installed: agents are not recorded', fix: 'install perl (apt-get install perl)'}
+  return {name: 'recordings', ok: false, detail: 'perl has no Time::HiRes: recordings are timed to the second', fix: 'install the full perl (apt-get install perl)'}
 }
 
 async function checkTmux(tmux: Tmux): Promise<Check> {

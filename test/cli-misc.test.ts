@@ -138,7 +138,8 @@ test('doctor checks tmux and the directories; --json gives each check', async ()
   assert.match(human.stdout, /^state directory\s+ok\s/m)
   const report = parseJson(json)
   assert.equal(report.ok, true)
-  assert.deepEqual(report.checks.map(({name}: {name: string}) => name), ['tmux', 'config directory', 'state directory', 'notes'])
+  assert.deepEqual(report.checks.map(({name}: {name: string}) => name), ['tmux', 'config directory', 'state directory', 'notes', 'recordings'])
+  assert.match(human.stdout, /^recordings\s+ok\s+perl with Time::HiRes/m)
 })
 
 test('doctor names a corrupt notes file and the copy that repairs it', async () => {
@@ -185,6 +186,8 @@ test('without tmux on PATH, commands exit 3 with TMUX_MISSING', async () => {
   assertHumanError(created, 'TMUX_MISSING', 3)
   assert.equal(doctor.code, 3)
   assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'})
+  // perl is not on that PATH either: agents would not be recorded.
+  assert.deepEqual(parseJson(doctor).checks.at(-1), {name: 'recordings', ok: false, detail: 'perl is not installed: agents are not recorded', fix: 'install perl (apt-get install perl)'})
 })
 
 test('a bad flag, a missing argument or a bad value is a one-line usage error, as JSON too', async () => {

@@ -4,7 +4,7 @@ import {table} from '../render.js'
 import {MaestroError} from '../shared/errors.js'
 
 export default class Doctor extends BaseCommand<typeof Doctor> {
-  static summary = 'Check tmux, that maestro’s directories are private and writable, and its notes file; say how to fix each problem.'
+  static summary = 'Check tmux, that maestro’s directories are private and writable, its notes file and the recorder (perl); say how to fix each problem.'
   static examples = ['<%= config.bin %> <%= command.id %>']
 
   async run(): Promise<{ok: boolean; checks: Check[]}> {

@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process'
 import {join} from 'node:path'
 
 import {shellCommand} from '../shared/shell.js'
@@ -125,4 +126,17 @@ export function recordPaneCommand(name: string, agentId: string, recording: Reco
 /** An agent's recording while it runs: named after its id, so a rename keeps writing into it. */
 export function recordingFile(dir: string, agentId: string): string {
   return join(dir, `${agentId}.cast`)
+}
+
+/**
+ * Whether this machine can record agents: perl, with Time::HiRes for sub-second times (without
+ * it the recorder still runs, timing output to the second). Says what is missing, or undefined.
+ */
+export function recorderProblem(): Promise<'no perl' | 'no Time::HiRes' | undefined> {
+  return new Promise((resolve) => {
+    execFile('perl', ['-MTime::HiRes', '-e', '1'], (error) => {
+      if (!error) return resolve(undefined)
+      resolve((error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no perl' : 'no Time::HiRes')
+    })
+  })
 }
