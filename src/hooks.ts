@@ -10,7 +10,7 @@ import {MaestroError} from './shared/errors.js'
  * one lives and which events map to which state.
  */
 
-export const HOOK_PROGRAMS = ['claude', 'codex', 'gemini', 'qwen', 'copilot'] as const
+export const HOOK_PROGRAMS = ['claude', 'codex', 'gemini', 'qwen', 'copilot', 'opencode'] as const
 export type HookProgram = (typeof HOOK_PROGRAMS)[number]
 export type HookScope = {project: string} | 'global'
 
@@ -40,10 +40,39 @@ interface CodexNotify {
   note: string
 }
 
+/** A file of maestro's own that the program loads (opencode's plugins): installed whole, removed whole. */
+interface OwnFile {
+  kind: 'file'
+  path: (scope: HookScope) => string
+  content: string
+  note: string
+}
+
+// opencode loads every .js in a plugins folder of its config directories and hands each plugin's
+// `event` hook every event. `maestro report` runs as an argument list, never through a shell, and
+// is not awaited: a report must never hold up a turn.
+const OPENCODE_PLUGIN = `// maestro: tells maestro this agent's state (maestro hooks install opencode; maestro hooks uninstall opencode removes it).
+import {execFile} from 'node:child_process'
+
+const report = (state, message) =>
+  execFile('maestro', ['report', state, '--hook', ...(message ? ['--message', message] : [])], () => {})
+
+export const MaestroReport = async () => ({
+  event: async ({event}) => {
+    if (event.type === 'session.status') {
+      const status = event.properties?.status?.type
+      if (status === 'busy' || status === 'retry') report('working')
+      else if (status === 'idle') report('idle', 'turn finished')
+    } else if (event.type === 'permission.asked') report('waiting', 'opencode asks for permission')
+  },
+})
+`
+const OWN_FILE_MARK = '// maestro: '
+
 const projectOr = (scope: HookScope, project: string, global: string) => (scope === 'global' ? join(homedir(), global) : join(scope.project, project))
 const claudeStyle = (command: string) => ({hooks: [{type: 'command', command}]})
 
-const PROGRAMS: Record<HookProgram, JsonHooks | CodexNotify> = {
+const PROGRAMS: Record<HookProgram, JsonHooks | CodexNotify | OwnFile> = {
   claude: {
     kind: 'json',
     path: (scope) => projectOr(scope, '.claude/settings.json', '.claude/settings.json'),
@@ -81,6 +110,12 @@ const PROGRAMS: Record<HookProgram, JsonHooks | CodexNotify> = {
     kind: 'codex',
     path: (scope) => projectOr(scope, '.codex/config.toml', '.codex/config.toml'),
     note: "notify runs only when a turn completes: it reports idle; working and waiting come from Codex's screen",
+  },
+  opencode: {
+    kind: 'file',
+    path: (scope) => projectOr(scope, '.opencode/plugins/maestro.js', '.config/opencode/plugins/maestro.js'),
+    content: OPENCODE_PLUGIN,
+    note: 'a plugin: session.status busy or retry, idle, and permission.asked: working, idle, waiting',
   },
 }
 
@@ -234,6 +269,10 @@ export function installHooks(program: HookProgram, scope: HookScope): Promise<Ho
     scope,
     (text, path) => {
       if (spec.kind === 'codex') return codexWith(path, text)
+      if (spec.kind === 'file') {
+        if (text !== undefined && !text.startsWith(OWN_FILE_MARK)) throw new MaestroError('INVALID_ARGUMENT', `${path} exists and is not maestro's; maestro changed nothing`)
+        return spec.content
+      }
       const settings = parseObject(path, text)
       return hasOurs(spec, settings) ? text : formatLike(text, withOurs(spec, settings))
     },
@@ -249,6 +288,7 @@ export function uninstallHooks(program: HookProgram, scope: HookScope): Promise<
     scope,
     (text, path) => {
       if (text === undefined) return undefined
+      if (spec.kind === 'file') return text.startsWith(OWN_FILE_MARK) ? undefined : text
       if (spec.kind === 'codex') {
         const rest = codexWithout(text)
         return rest === text ? text : rest?.trim() === '' ? undefined : rest
@@ -271,6 +311,7 @@ export async function hookStatus(scope: HookScope): Promise<HookStatus[]> {
       const text = await readText(path)
       let installed: boolean
       if (spec.kind === 'codex') installed = codexInstalled(text)
+      else if (spec.kind === 'file') installed = text === spec.content
       else {
         try {
           installed = text !== undefined && hasOurs(spec, parseObject(path, text))

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {assertHumanError, parseJson} from './cli-helpers.js'
-import {sandbox} from './helpers.js'
+import {assertHumanError, parseJson, startAgent} from './cli-helpers.js'
+import {ROOT, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('hooks')
 after(() => box.cleanup())
@@ -45,7 +45,7 @@ test('claude hooks merge into settings that hold other keys and hooks; twice is 
   assert.equal(backups(join(dir, '.claude')).length, 1, 'nothing changed, nothing backed up')
 
   const status = parseJson<Array<{program: string; installed: boolean}>>(await box.cli(['hooks', 'status', '--project', dir, '--json']))
-  assert.deepEqual(status.map(({program, installed}) => [program, installed]), [['claude', true], ['codex', false], ['gemini', false], ['qwen', false], ['copilot', false]])
+  assert.deepEqual(status.map(({program, installed}) => [program, installed]), [['claude', true], ['codex', false], ['gemini', false], ['qwen', false], ['copilot', false], ['opencode', false]])
 
   assert.equal((await box.cli(['hooks', 'uninstall', 'claude', '--project', dir])).code, 0)
   assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), original)
@@ -85,7 +85,7 @@ test('copilot gets a hooks file of its own, which uninstall removes; a broken se
   writeFileSync(join(dir, '.gemini', 'settings.json'), '{"theme": "dark",')
   assertHumanError(await box.cli(['hooks', 'install', 'gemini', '--project', dir]), 'SETTINGS_CORRUPT', 1, /not valid JSON/)
   assert.equal(readFileSync(join(dir, '.gemini', 'settings.json'), 'utf8'), '{"theme": "dark",')
-  assertHumanError(await box.cli(['hooks', 'install', 'opencode']), 'INVALID_ARGUMENT', 2, /no hooks for "opencode"/)
+  assertHumanError(await box.cli(['hooks', 'install', 'aider']), 'INVALID_ARGUMENT', 2, /no hooks for "aider"/)
 })
 
 test('a hook outside any agent does nothing and exits 0, so it never blocks the program that runs it', async () => {
@@ -93,4 +93,43 @@ test('a hook outside any agent does nothing and exits 0, so it never blocks the 
   assert.equal(outside.code, 0, outside.stderr)
   assert.equal(outside.stdout, '')
   assert.equal((await box.cli(['report', 'working'], {env: {MAESTRO_AGENT: '', TMUX_PANE: ''}})).code, 2)
+})
+
+test('opencode gets a plugin of its own, whose events report from inside an agent; uninstall removes it; a maestro.js not ours stays', async () => {
+  const dir = project('opencode')
+  const file = join(dir, '.opencode', 'plugins', 'maestro.js')
+  assert.equal(parseJson((await box.cli(['hooks', 'install', 'opencode', '--project', dir, '--json']))).changed, true)
+  const plugin = readFileSync(file, 'utf8')
+  assert.equal(parseJson((await box.cli(['hooks', 'install', 'opencode', '--project', dir, '--json']))).changed, false)
+  assert.equal(readFileSync(file, 'utf8'), plugin)
+  const status = parseJson<Array<{program: string; installed: boolean}>>(await box.cli(['hooks', 'status', '--project', dir, '--json']))
+  assert.equal(status.find((entry) => entry.program === 'opencode')?.installed, true)
+
+  // Loaded as opencode loads a plugin, and handed an event as opencode hands it, in an agent with maestro on its PATH.
+  const bin = join(box.home, 'opencode-bin')
+  mkdirSync(bin)
+  symlinkSync(join(ROOT, 'bin', 'maestro'), join(bin, 'maestro'))
+  const driver = join(dir, 'drive.mjs')
+  writeFileSync(
+    driver,
+    `const {MaestroReport} = await import(${JSON.stringify(file)})
+const hooks = await MaestroReport({directory: ${JSON.stringify(dir)}})
+await hooks.event({event: {type: 'permission.asked', properties: {id: 'per_1', sessionID: 'ses_1'}}})
+setInterval(() => {}, 60_000)
+`,
+  )
+  await startAgent(box, 'opencode-plugin', `PATH='${bin}':"$PATH" node '${driver}'`)
+  const agent = await waitFor(async () => {
+    const found = parseJson<Array<{name: string; state: string; stateSource: string; stateMessage: string}>>(await box.cli(['ls', '--json'])).find((each) => each.name === 'opencode-plugin')
+    return found?.stateSource === 'report' && found
+  }, 15_000, 'the plugin to report')
+  assert.equal(agent.state, 'waiting')
+  assert.equal(agent.stateMessage, 'opencode asks for permission')
+
+  assert.equal((await box.cli(['hooks', 'uninstall', 'opencode', '--project', dir])).code, 0)
+  assert.equal(existsSync(file), false)
+  writeFileSync(file, 'export const Mine = async () => ({})\n')
+  assertHumanError(await box.cli(['hooks', 'install', 'opencode', '--project', dir]), 'INVALID_ARGUMENT', 2, /is not maestro's/)
+  assert.equal((await box.cli(['hooks', 'uninstall', 'opencode', '--project', dir])).code, 0)
+  assert.equal(readFileSync(file, 'utf8'), 'export const Mine = async () => ({})\n')
 })

@@ -7,7 +7,7 @@ import {scopeFlags} from './status.js'
 export default class HooksInstall extends BaseCommand<typeof HooksInstall> {
   static summary = "Make an agent program report its state to maestro through its own hooks."
   static description =
-    'Merges maestro report hooks into the program’s settings file (a backup of the file is kept beside it); installing twice changes nothing.'
+    'Merges maestro report hooks into the program’s settings file (a backup of the file is kept beside it); for opencode, writes a plugin file of maestro’s own. Installing twice changes nothing.'
   static examples = ['<%= config.bin %> <%= command.id %> claude', '<%= config.bin %> <%= command.id %> gemini --global', '<%= config.bin %> <%= command.id %> codex --project ~/src/shop']
   static args = {program: Args.string({description: `One of ${HOOK_PROGRAMS.join(', ')}`, required: true})}
   static flags = scopeFlags
