@@ -6,12 +6,14 @@ import {REPORT_OPTION, type Report, type ReportableState, type ScreenFacts, type
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {mapBounded} from './shared/bounded.js'
 import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './shared/errors.js'
+import {assertKeyName} from './shared/keys.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
 import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
+import {attachTerminal} from './tmux/attach.js'
 import type {Tmux} from './tmux/client.js'
 import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
@@ -27,6 +29,7 @@ import {
   readSession,
   renameSession,
   respawnSession,
+  sendInput,
   setAgentOptions,
   wakeWatchersCommands,
 } from './tmux/sessions.js'
@@ -460,4 +463,23 @@ export async function setAgentNote(tmux: Tmux, name: string, text: string, optio
 export async function appendAgentNote(tmux: Tmux, name: string, line: string): Promise<Note> {
   await assertExists(tmux, name)
   return appendNote(keyOf(tmux, name), line, {check: () => assertExists(tmux, name)})
+}
+
+/** The agent's scrollback as plain text; only its last `lines` when given. */
+export async function captureAgent(tmux: Tmux, name: string, options: {lines?: number} = {}): Promise<string> {
+  assertAgentName(name)
+  return captureScrollback(tmux, name, options)
+}
+
+/** Types `text` literally into the agent, then presses `keys` (tmux key names, checked before anything is typed). */
+export async function sendToAgent(tmux: Tmux, name: string, input: {text: string; keys: string[]}): Promise<void> {
+  assertAgentName(name)
+  for (const key of input.keys) assertKeyName(key)
+  await sendInput(tmux, name, input)
+}
+
+/** Attaches this process's terminal to the agent (or switches the tmux client it runs in). */
+export async function attachAgent(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
+  assertAgentName(name)
+  await attachTerminal(tmux, name, options)
 }

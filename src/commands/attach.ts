@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {attachAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
-import {attachTerminal} from '../tmux/attach.js'
 
 export default class Attach extends BaseCommand<typeof Attach> {
   static summary = 'Attach this terminal to an agent (detach with the tmux prefix, then d).'
@@ -15,7 +15,7 @@ export default class Attach extends BaseCommand<typeof Attach> {
 
   async run(): Promise<{id: string; host: string | null; name: string; readonly: boolean}> {
     const {tmux, name} = await this.locate(this.args.name)
-    await attachTerminal(tmux, name, {readonly: this.flags.readonly})
+    await attachAgent(tmux, name, {readonly: this.flags.readonly})
     return {id: this.args.name, host: tmux.host, name, readonly: this.flags.readonly}
   }
 }

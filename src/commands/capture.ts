@@ -1,8 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {captureAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
-import {captureScrollback} from '../tmux/sessions.js'
 
 export default class Capture extends BaseCommand<typeof Capture> {
   static aliases = ['logs']
@@ -15,7 +15,7 @@ export default class Capture extends BaseCommand<typeof Capture> {
 
   async run(): Promise<{id: string; host: string | null; name: string; text: string}> {
     const {tmux, name} = await this.locate(this.args.name)
-    const text = await captureScrollback(tmux, name, {lines: this.flags.lines})
+    const text = await captureAgent(tmux, name, {lines: this.flags.lines})
     if (!this.jsonEnabled()) process.stdout.write(text)
     return {id: this.args.name, host: tmux.host, name, text}
   }

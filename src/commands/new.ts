@@ -1,10 +1,9 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
-import {createAgent} from '../agents.js'
+import {attachAgent, createAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
 import type {Agent} from '../shared/agent.js'
-import {attachTerminal} from '../tmux/attach.js'
 
 export default class New extends BaseCommand<typeof New> {
   static aliases = ['create']
@@ -51,7 +50,7 @@ export default class New extends BaseCommand<typeof New> {
       worktree: this.flags.worktree ? {branch: this.flags.branch, base: this.flags.base, copy: this.flags.copy} : undefined,
     })
     if (!this.jsonEnabled()) this.log(`started ${agent.id} in ${agent.dir}${agent.worktree ? ` on branch ${agent.worktree.branch}` : ''}`)
-    if (this.flags.attach) await attachTerminal(tmux, agent.name)
+    if (this.flags.attach) await attachAgent(tmux, agent.name)
     return agent
   }
 }

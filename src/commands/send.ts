@@ -1,9 +1,8 @@
 import * as Args from '@oclif/core/args'
 import * as Flags from '@oclif/core/flags'
 
+import {sendToAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
-import {assertKeyName} from '../shared/keys.js'
-import {sendInput} from '../tmux/sessions.js'
 
 export default class Send extends BaseCommand<typeof Send> {
   static summary = 'Type text into an agent, then press Enter (no text: just Enter); or press keys with --key.'
@@ -33,11 +32,10 @@ export default class Send extends BaseCommand<typeof Send> {
     const [id, ...words] = argv as string[]
     const {tmux, name} = await this.locate(id)
     const given = this.flags.key ?? []
-    for (const key of given) assertKeyName(key)
     const text = words.join(' ')
     const enter = given.length === 0 && this.flags.enter
     const keys = enter ? ['Enter'] : given
-    await sendInput(tmux, name, {text, keys})
+    await sendToAgent(tmux, name, {text, keys})
     return {id, host: tmux.host, name, text, enter, keys}
   }
 }
