@@ -7,7 +7,7 @@ import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from
 import {mapBounded} from './shared/bounded.js'
 import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './shared/errors.js'
 import {assertKeyName} from './shared/keys.js'
-import {assertAgentName, compareNames, formatAgentId, groupOf} from './shared/names.js'
+import {assertAgentName, compareNames, formatAgentId, groupOf, isAgentName} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
 import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
@@ -21,7 +21,9 @@ import {
   type SessionInfo,
   agentProcessRoot,
   captureScreens,
+  captureHistory,
   captureScrollback,
+  fittingClientSize,
   hasSession,
   killSession,
   listSessions,
@@ -482,4 +484,27 @@ export async function sendToAgent(tmux: Tmux, name: string, input: {text: string
 export async function attachAgent(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
   assertAgentName(name)
   await attachTerminal(tmux, name, options)
+}
+
+/** Whether the agent's session exists now (false for a name that could not be one). */
+export async function agentExists(tmux: Tmux, name: string): Promise<boolean> {
+  return isAgentName(name) && hasSession(tmux, name)
+}
+
+/**
+ * What a new terminal viewer of the agent starts from, or undefined when the agent does not
+ * exist: with `fitWindow` (a read-only viewer) the size that leaves the agent's window as it
+ * is, since tmux lets a lone ignore-size client size the window all the same; with
+ * `historyLines` its last lines of history.
+ */
+export async function agentTerminal(
+  tmux: Tmux,
+  name: string,
+  options: {fitWindow: boolean; historyLines?: number},
+): Promise<{size?: {cols: number; rows: number}; history?: string} | undefined> {
+  if (!(await agentExists(tmux, name))) return undefined
+  return {
+    size: options.fitWindow ? await fittingClientSize(tmux, name) : undefined,
+    history: options.historyLines === undefined ? undefined : await captureHistory(tmux, name, options.historyLines),
+  }
 }

@@ -3,11 +3,11 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
+import {agentTerminal} from '../agents.js'
 import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {captureHistory, fittingClientSize, hasSession} from '../tmux/sessions.js'
 import type {AgentWatcher} from '../watch.js'
 import type {Grant} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
@@ -130,16 +130,13 @@ export class Sockets {
     })
   }
 
-  /**
-   * Whether the agent exists. A read-only viewer takes the window's own size instead of asking
-   * for one: tmux lets a lone ignore-size client size the window all the same.
-   */
+  /** Whether the agent exists; a read-only viewer takes the window's own size instead of the one asked for. */
   async #prepare(route: TerminalRoute): Promise<boolean> {
     try {
-      // Asked about a missing session, display-message answers with nothing rather than an error.
-      if (!(await hasSession(this.options.tmux, route.name))) return false
-      if (route.readonly) Object.assign(route, await fittingClientSize(this.options.tmux, route.name))
-      if (route.wantsHistory) route.history = await captureHistory(this.options.tmux, route.name, HISTORY_LINES)
+      const start = await agentTerminal(this.options.tmux, route.name, {fitWindow: route.readonly, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
+      if (!start) return false
+      Object.assign(route, start.size)
+      route.history = start.history
       return true
     } catch {
       return false

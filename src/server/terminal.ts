@@ -1,9 +1,9 @@
 import {type IPty, spawn} from 'node-pty'
 import type {WebSocket} from 'ws'
 
+import {agentExists} from '../agents.js'
 import {CloseCode, OUTPUT_WINDOW_BYTES, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import {hasSession} from '../tmux/sessions.js'
 
 /**
  * Past OUTPUT_WINDOW_BYTES sent to one viewer and not acknowledged, its pty is paused: tmux then
@@ -182,7 +182,7 @@ export class TerminalViewer {
   }
 
   async #sessionGone(): Promise<boolean> {
-    return !(await hasSession(this.#tmux, this.#name).catch(() => false))
+    return !(await agentExists(this.#tmux, this.#name).catch(() => false))
   }
 
   #notice(notice: TerminalNotice): void {

@@ -4,9 +4,13 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/
 
 export const NAME_RULE = '1-64 letters, digits, "_" or "-", starting with a letter or digit'
 
+export function isAgentName(name: string): boolean {
+  return NAME_PATTERN.test(name)
+}
+
 /** Refuses anything tmux could read as a target pattern, an option or a shell word. */
 export function assertAgentName(name: string): void {
-  if (!NAME_PATTERN.test(name)) {
+  if (!isAgentName(name)) {
     const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name)
     throw new MaestroError('INVALID_NAME', `invalid agent name ${shown}: use ${NAME_RULE}`, {name})
   }
