@@ -40,6 +40,8 @@ export class AgentWatcher {
   #next: SessionInfo[] | 'list' | undefined
   #running: Promise<void> | undefined
   #latest: Agent[] = []
+  #notesProblem: string | null = null
+  readonly #notesListeners = new Set<() => void>()
 
   constructor(private readonly tmux: Tmux) {}
 
@@ -67,6 +69,17 @@ export class AgentWatcher {
 
   get latest(): readonly Agent[] {
     return this.#latest
+  }
+
+  /** Why the notes could not be read at the last reading (NOTES_CORRUPT's message), or null. */
+  get notesProblem(): string | null {
+    return this.#notesProblem
+  }
+
+  /** Hears the notes becoming unreadable, or readable again. */
+  onNotesProblem(listener: () => void): () => void {
+    this.#notesListeners.add(listener)
+    return () => this.#notesListeners.delete(listener)
   }
 
   /**
@@ -109,7 +122,11 @@ export class AgentWatcher {
     // Only while someone listens: a read still under way when the last listener left must not reconnect.
     if (!this.#control && sessions.length > 0 && this.#listeners.size > 0) this.#connect()
     // A notes file that cannot be read leaves the agents listed without notes, as in ls.
-    const [{notes}, table] = await Promise.all([readNotesForListing(), screenTable()])
+    const [{notes, problem}, table] = await Promise.all([readNotesForListing(), screenTable()])
+    if ((problem?.message ?? null) !== this.#notesProblem) {
+      this.#notesProblem = problem?.message ?? null
+      for (const listener of this.#notesListeners) listener()
+    }
     const screens = await readScreens(this.tmux, sessions, table, this.#memory)
     const now = Date.now()
     this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, screens, now}, this.#memory)

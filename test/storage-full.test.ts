@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {assertHumanError, assertJsonError, parseJson, startAgent} from './cli-helpers.js'
 import {sandbox, waitFor} from './helpers.js'
 import {call, serveChild} from './server-helpers.js'
+import {openPage, screenshotPath} from './web-helpers.js'
 
 const box = sandbox('storage')
 const full = join(box.home, 'full')
@@ -105,4 +106,34 @@ test('doctor reports a full config and state disk, with the errno and the fix', 
   assert.equal(json.code, 1)
   assert.equal(parseJson(json).ok, false)
   for (const dir of [onFullDisk.MAESTRO_CONFIG_DIR, onFullDisk.MAESTRO_STATE_DIR]) assert.deepEqual(readdirSync(dir).filter((name) => name.includes('doctor')), [], 'the probe leaves nothing behind')
+})
+
+test('the page shows a banner while the server cannot write to its full disk and while the notes file is corrupt; the notes line goes once it is repaired', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  const config = join(box.home, 'corrupt-config')
+  mkdirSync(config, {mode: 0o700})
+  const notes = join(config, 'notes.json')
+  writeFileSync(notes, '{"version": 1, "notes": {"keeper": ')
+  writeFileSync(`${notes}.last-good`, '{"version": 1, "notes": {"keeper": {"text": "kept", "revision": 1, "updatedAt": "2026-12-02T00:00:00.000Z"}}}\n')
+  const env = {...box.env, MAESTRO_CONFIG_DIR: config, MAESTRO_STATE_DIR: join(full, 'state')}
+  const session = await openPage(env)
+  try {
+    const {page} = session
+    const storage = page.locator('.banner.health .health-storage')
+    const unavailable = page.locator('.banner.health .health-notes')
+    await storage.waitFor({state: 'visible', timeout: 20_000})
+    await unavailable.waitFor({state: 'visible', timeout: 20_000})
+    assert.match(await storage.innerText(), /^maestro serve could not write to its disk \((once|\d+ times); last: (audit log|server address)[^)]*\)\. It keeps running; maestro doctor says what to fix\.$/)
+    assert.equal(await unavailable.innerText(), `Notes are unavailable and cannot be saved: notes file ${notes} is not valid; fix or move it aside (nothing was changed); the last good version is ${notes}.last-good`)
+    await page.screenshot({path: screenshotPath('health-banner.png')})
+
+    copyFileSync(`${notes}.last-good`, notes)
+    // A new session makes the server read the agents, and the notes with them, again.
+    box.tmux(['new-session', '-d', '-s', 'after-repair', 'sleep 1000'])
+    await unavailable.waitFor({state: 'hidden', timeout: 20_000})
+    assert.equal(await storage.isVisible(), true, 'the disk is still full')
+  } finally {
+    await session.close()
+    box.tmux(['kill-session', '-t', '=after-repair'])
+  }
 })

@@ -140,6 +140,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
     heartbeatMs: options.heartbeatMs ?? HEARTBEAT_MS,
     grants,
+    storage,
   })
   const api = {
     tmux: options.tmux,

@@ -9,6 +9,7 @@ import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
 import type {AgentWatcher} from '../watch.js'
+import type {StorageFailures} from '../store/failures.js'
 import type {Grant} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
 import type {Gate} from './gate.js'
@@ -45,6 +46,7 @@ export interface SocketOptions {
   /** How often silent peers are pinged; one that misses a whole interval is dropped. */
   heartbeatMs: number
   grants: GrantBook
+  storage: StorageFailures
 }
 
 /**
@@ -202,12 +204,34 @@ export class Sockets {
     this.#streams.add(ws)
     const unrename = this.options.watcher.onRename(rename)
     const unsubscribe = this.options.watcher.subscribe(send)
+    // Paths of the owner's directories are no business of a share link's.
+    const unhealth = grant ? undefined : this.#health(ws)
     ws.on('close', () => {
       regrant?.()
+      unhealth?.()
       unrename()
       unsubscribe()
       this.#streams.delete(ws)
     })
+  }
+
+  /**
+   * Sends the server's health now and whenever it changes; returns a function that stops it.
+   * While the disk is full every request counts a failure: a client that stops reading skips counts.
+   */
+  #health(ws: WebSocket): () => void {
+    const {storage, watcher} = this.options
+    const send = () => {
+      if (ws.readyState !== ws.OPEN || ws.bufferedAmount > EVENTS_HIGH_WATER_BYTES) return
+      ws.send(JSON.stringify({type: 'health', health: {storage: storage.health, notes: watcher.notesProblem}} satisfies ServerEvent))
+    }
+    send()
+    const unstorage = storage.onChange(send)
+    const unnotes = watcher.onNotesProblem(send)
+    return () => {
+      unstorage()
+      unnotes()
+    }
   }
 
   /** The open event streams and what each has queued, for diagnostics and tests. */

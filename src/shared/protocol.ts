@@ -38,8 +38,20 @@ export interface SessionInfo {
   storage: {failures: number; last: string | null}
 }
 
-/** renamed: an agent got a new name (anywhere), sent before the list that shows it; its terminals stay open. */
-export type ServerEvent = {type: 'agents'; agents: Agent[]} | {type: 'renamed'; from: string; to: string}
+/**
+ * What keeps the server from doing its whole job: writes that failed (a full or unwritable config
+ * or state directory), and a notes file that cannot be read (its NOTES_CORRUPT message), or null.
+ */
+export interface Health {
+  storage: {failures: number; last: string | null}
+  notes: string | null
+}
+
+/**
+ * renamed: an agent got a new name (anywhere), sent before the list that shows it; its terminals stay open.
+ * health: sent on connect and whenever it changes, to the server's owner only (not to share links).
+ */
+export type ServerEvent = {type: 'agents'; agents: Agent[]} | {type: 'renamed'; from: string; to: string} | {type: 'health'; health: Health}
 
 /** An agent's note as the API gives it; `revision` guards an edit against a concurrent one. */
 export interface Note {

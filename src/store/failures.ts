@@ -14,6 +14,7 @@ export interface StorageHealth {
 export class StorageFailures {
   #failures = 0
   #last: string | null = null
+  readonly #listeners = new Set<() => void>()
 
   constructor(private readonly report: (line: string) => void) {}
 
@@ -24,6 +25,13 @@ export class StorageFailures {
     if (this.#failures === 1) {
       this.report(`maestro: ${this.#last} [STORAGE_FAILED]; the server keeps running, further failures are counted on the page`)
     }
+    for (const listener of this.#listeners) listener()
+  }
+
+  /** Hears every failure after it was counted; returns a function that stops it. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
   }
 
   get health(): StorageHealth {

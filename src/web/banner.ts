@@ -1,3 +1,4 @@
+import type {Health} from '../shared/protocol.js'
 import type {ConnectionStatus} from './connection.js'
 import {retryIn} from './backoff.js'
 import {h, setText} from './dom.js'
@@ -37,5 +38,31 @@ export class ConnectionBanner {
     }
     render()
     this.timer = setInterval(render, 1000)
+  }
+}
+
+/**
+ * The strip that says what the server cannot do right now: write to its disk (full or read-only),
+ * or read the notes file (then notes are unavailable and note edits are refused). It goes away
+ * when the problem does; `maestro doctor` names the fix.
+ */
+export class HealthBanner {
+  readonly element: HTMLElement
+  private readonly storage = h('p', {class: 'health-storage', hidden: true})
+  private readonly notes = h('p', {class: 'health-notes', hidden: true})
+
+  constructor() {
+    this.element = h('div', {class: 'banner health', role: 'alert', hidden: true}, this.storage, this.notes)
+  }
+
+  show({storage, notes}: Health): void {
+    this.storage.hidden = storage.failures === 0
+    if (storage.failures > 0) {
+      const times = storage.failures === 1 ? 'once' : `${storage.failures} times`
+      setText(this.storage, `maestro serve could not write to its disk (${times}; last: ${storage.last}). It keeps running; maestro doctor says what to fix.`)
+    }
+    this.notes.hidden = notes === null
+    if (notes !== null) setText(this.notes, `Notes are unavailable and cannot be saved: ${notes}`)
+    this.element.hidden = this.storage.hidden && this.notes.hidden
   }
 }

@@ -1,5 +1,5 @@
 import type {Agent} from '../shared/agent.js'
-import type {ServerEvent} from '../shared/protocol.js'
+import type {Health, ServerEvent} from '../shared/protocol.js'
 import {ApiError, api, socketUrl} from './api.js'
 import {Backoff} from './backoff.js'
 
@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
   agents(agents: Agent[]): void
   /** An agent was renamed, here or elsewhere: the list that shows it follows. */
   renamed(from: string, to: string): void
+  /** What keeps the server from doing its whole job (failed writes, unreadable notes); sent to the owner only. */
+  health(health: Health): void
   status(status: ConnectionStatus): void
   /** Fired on every successful (re)connection, after the first agents arrived. */
   online(): void
@@ -66,6 +68,7 @@ export class Connection {
       }
       if (event.type === 'agents' && Array.isArray(event.agents)) this.handlers.agents(event.agents)
       else if (event.type === 'renamed' && typeof event.from === 'string' && typeof event.to === 'string') this.handlers.renamed(event.from, event.to)
+      else if (event.type === 'health' && typeof event.health?.storage?.failures === 'number') this.handlers.health(event.health)
     }
     socket.onclose = () => {
       if (this.socket !== socket) return

@@ -7,7 +7,7 @@ import {ApiError, api} from './api.js'
 import {AgentBar} from './agentbar.js'
 import {archiveDialog} from './archive.js'
 import {ChangesView} from './changes.js'
-import {ConnectionBanner} from './banner.js'
+import {ConnectionBanner, HealthBanner} from './banner.js'
 import {Connection} from './connection.js'
 import {NAME_HINT, formDialog, nameProblem, toast} from './dialogs.js'
 import {ICONS, h, iconButton, setAttr, setText} from './dom.js'
@@ -41,6 +41,7 @@ class App {
   private readonly views = new Map<string, TerminalView>()
   private readonly root: HTMLElement
   private readonly banner: ConnectionBanner
+  private readonly health = new HealthBanner()
   private readonly stage: HTMLElement
   private readonly placeholder: HTMLElement
   private readonly agentBar: AgentBar
@@ -116,7 +117,7 @@ class App {
     this.banner = new ConnectionBanner(() => this.connection.retryNow())
     const scrim = h('div', {class: 'scrim'})
     scrim.addEventListener('click', () => this.toggleDrawer(false))
-    this.root = h('div', {class: 'app'}, this.banner.element, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
+    this.root = h('div', {class: 'app'}, this.banner.element, this.health.element, h('div', {class: 'layout'}, this.sidebar.element, main, this.notes.element), scrim)
     // The user's own choice wins; without one the notes start collapsed where they would crowd the terminal.
     const notesHidden = localStorage.getItem(NOTES_HIDDEN_KEY)
     this.root.classList.toggle('notes-hidden', notesHidden === null ? NARROW.matches : notesHidden === '1')
@@ -127,6 +128,7 @@ class App {
     this.connection = new Connection({
       agents: (agents) => this.update(agents),
       renamed: (from, to) => this.followRename(from, to),
+      health: (health) => this.health.show(health),
       status: (status) => {
         this.banner.show(status)
         this.root.dataset.connection = status.kind
