@@ -119,8 +119,8 @@ test('the page shows a banner while the server cannot write to its full disk and
   const session = await openPage(env)
   try {
     const {page} = session
-    const storage = page.locator('.banner.health .health-storage')
-    const unavailable = page.locator('.banner.health .health-notes')
+    const storage = page.locator('.health .health-storage')
+    const unavailable = page.locator('.health .health-notes')
     await storage.waitFor({state: 'visible', timeout: 20_000})
     await unavailable.waitFor({state: 'visible', timeout: 20_000})
     assert.match(await storage.innerText(), /^maestro serve could not write to its disk \((once|\d+ times); last: (audit log|server address)[^)]*\)\. It keeps running; maestro doctor says what to fix\.$/)

@@ -52,7 +52,7 @@ export class HealthBanner {
   private readonly notes = h('p', {class: 'health-notes', hidden: true})
 
   constructor() {
-    this.element = h('div', {class: 'banner health', role: 'alert', hidden: true}, this.storage, this.notes)
+    this.element = h('div', {class: 'health', role: 'alert', hidden: true}, this.storage, this.notes)
   }
 
   show({storage, notes}: Health): void {
