@@ -51,8 +51,8 @@ test('formatLiteral with strftime keeps % and # literal where tmux expands time 
   box.tmux(['kill-session', '-t', '=formats'])
 })
 
-test("a full-screen program's early frames, gone from its screen, are in recording.cast after kill", async () => {
-  const frames = "printf 'h\\303\\251llo \\033[31mred\\033[0m\\n'; printf '\\033[?1049h'; for i in 1 2 3 4 5; do printf '\\033[H\\033[2Jframe %s' \\$i; sleep 0.05; done; echo; echo last-frame; exec sleep 1000"
+test("a full-screen program's early frames, gone from its screen, are in recording.cast after kill (UTF-8 split across reads joined, invalid bytes as U+FFFD)", async () => {
+  const frames = "printf 'h\\303\\251llo \\033[31mred\\033[0m not utf-8: \\377\\n'; printf 'split \\303'; sleep 0.2; printf '\\251 joined\\n'; printf '\\033[?1049h'; for i in 1 2 3 4 5; do printf '\\033[H\\033[2Jframe %s' \\$i; sleep 0.05; done; echo; echo last-frame; exec sleep 1000"
   await startAgent(box, 'full', `sh -c "${frames}"`)
   await screenShows('full', 'last-frame')
   assert.doesNotMatch(box.tmux(['capture-pane', '-p', '-t', '=full:', '-S', '-']), /frame 1/)
@@ -69,7 +69,7 @@ test("a full-screen program's early frames, gone from its screen, are in recordi
   assert.equal(header.height, 24)
   assert.ok(Math.abs(Number(header.timestamp) * 1000 - Date.now()) < 120_000)
   const text = output(events)
-  for (const frame of ['héllo \u001B[31mred\u001B[0m', '\u001B[?1049h', 'frame 1', 'frame 5', 'last-frame']) assert.ok(text.includes(frame), frame)
+  for (const frame of ['héllo \u001B[31mred\u001B[0m not utf-8: \uFFFD\r\n', 'split é joined', '\u001B[?1049h', 'frame 1', 'frame 5', 'last-frame']) assert.ok(text.includes(frame), frame)
 })
 
 test('a rename keeps recording into the same file, and a resize is recorded', async () => {

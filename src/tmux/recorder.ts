@@ -14,7 +14,8 @@ import {AGENT_ID_VARIABLE} from './sessions.js'
  * What it does, in order: each read of pane output becomes one `[seconds, "o", data]` line,
  * written with one write(2), so a recorder killed at any moment leaves whole lines. A UTF-8
  * character split between two reads waits for its end; bytes that are not UTF-8 become U+FFFD
- * (asciicast is JSON). Before each event it reads the pane's size from its tty (TIOCGWINSZ; the
+ * (asciicast is JSON), searched for byte by byte only in a read that is not UTF-8 as a whole.
+ * Before each event it reads the pane's size from its tty (TIOCGWINSZ; the
  * tty is opened and closed again, never held, so tmux still sees the pane end) and writes a
  * `[seconds, "r", "COLSxROWS"]` event when it changed. Past `limit` bytes it keeps the newest
  * half: header, an `"m"` marker saying older output was dropped, then the newer events with their
@@ -36,11 +37,15 @@ sub size {
   my ($rows, $cols) = unpack('S2', $ws);
   return $cols && $rows ? $cols . 'x' . $rows : undef;
 }
+my %escape = map { chr($_) => sprintf('\\u%04x', $_) } (0 .. 31, 127);
 sub json {
   my $s = shift;
-  $s =~ s/((?:[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})+)|[\x80-\xff]/defined $1 ? $1 : "\xef\xbf\xbd"/ge;
+  my $copy = $s;
+  if (!utf8::decode($copy)) {
+    $s =~ s/([\x00-\x7f]+|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})|[\x80-\xff]/defined $1 ? $1 : "\xef\xbf\xbd"/ge;
+  }
   $s =~ s/(["\\])/\\$1/g;
-  $s =~ s/([\x00-\x1f\x7f])/sprintf('\\u%04x', ord $1)/ge;
+  $s =~ s/([\x00-\x1f\x7f])/$escape{$1}/g;
   return '"' . $s . '"';
 }
 sub incomplete {
