@@ -124,6 +124,11 @@ test('ls reads a screen again when the screen rules change, however recently it 
     const agent = (await listed()).get('orders')
     assert.equal(agent?.state, 'waiting')
     assert.equal(agent?.stateMessage, 'wants orders')
+    // Patterns compile when first used, yet a bad one is refused before any listing.
+    writeFileSync(rules, JSON.stringify({generic: [{state: 'waiting', pattern: '(unclosed'}]}))
+    const refused = await cli(['ls'])
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, /screen patterns in .*screens\.json are not valid: .*\[SETTINGS_CORRUPT\]/)
   } finally {
     rmSync(rules)
   }

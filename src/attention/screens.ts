@@ -79,19 +79,36 @@ async function loadUserTable(): Promise<TableSpec> {
   }
   try {
     const spec = JSON.parse(raw) as TableSpec
-    compileTable(spec, {})
+    const table = compileTable(spec, {})
+    // Compiled now, so that a bad pattern is refused before any listing uses the table.
+    for (const program of table.programs) for (const rule of [{regex: program.match}, ...program.rules]) void rule.regex
+    for (const rule of table.generic) void rule.regex
     return spec
   } catch (error) {
     throw new MaestroError('SETTINGS_CORRUPT', `screen patterns in ${path} are not valid: ${(error as Error).message}`)
   }
 }
 
+// Compiled when first used: a listing whose screens did not change since the last one reads none.
 function compileRule(rule: RuleSpec): CompiledRule {
-  return {...rule, regex: new RegExp(rule.pattern, 'm')}
+  let regex: RegExp | undefined
+  return {
+    ...rule,
+    get regex() {
+      return (regex ??= new RegExp(rule.pattern, 'm'))
+    },
+  }
 }
 
 function compileProgram(spec: ProgramSpec): CompiledProgram {
-  return {name: spec.name, match: new RegExp(spec.match), rules: spec.rules.map(compileRule)}
+  let match: RegExp | undefined
+  return {
+    name: spec.name,
+    get match() {
+      return (match ??= new RegExp(spec.match))
+    },
+    rules: spec.rules.map(compileRule),
+  }
 }
 
 /** FNV-1a, a hash for telling texts apart (never for security): `ls` should not load a crypto module for it. */

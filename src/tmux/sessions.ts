@@ -329,16 +329,21 @@ let buffers = 0
  * stayed still for SETTLE_MS, i.e. until the program has taken the text.
  */
 export async function sendInput(tmux: Tmux, name: string, options: SendOptions): Promise<void> {
-  // tmux accepts keys for a dead pane and drops them: say so rather than report success.
-  const {stdout} = await runOnAgent(tmux, name, ['display-message', '-p', '-t', exactPane(name), '#{pane_dead}|#{pane_dead_status}|#{@maestro-exit}'])
-  const [dead, status, recorded] = stdout.trim().split('|')
+  const pane = exactPane(name)
+  // tmux accepts keys for a dead pane and drops them: say so rather than report success. The
+  // screen before the paste comes in the same call.
+  const {stdout} = await runOnAgent(tmux, name, [
+    ['display-message', '-p', '-t', pane, '#{pane_dead}|#{pane_dead_status}|#{@maestro-exit}'],
+    ['capture-pane', '-p', '-t', pane],
+  ])
+  const newline = stdout.indexOf('\n')
+  const [dead, status, recorded] = stdout.slice(0, newline).split('|')
   if (dead === '1') {
     const code = exitStatus(status || recorded) ?? '?'
     throw new MaestroError('AGENT_EXITED', `agent "${name}" has exited (code ${code}); nothing was sent (maestro capture ${name} shows its last output)`, {name})
   }
-  const pane = exactPane(name)
   if (options.text) {
-    const before = await screen(tmux, name)
+    const before = stdout.slice(newline + 1)
     const buffer = `maestro-send-${process.pid}-${++buffers}`
     // -d drops the buffer once pasted; -p brackets the paste when the program asked for that.
     await runOnAgent(tmux, name, [['load-buffer', '-b', buffer, '-'], ['paste-buffer', '-d', '-p', '-b', buffer, '-t', pane]], {input: options.text})
