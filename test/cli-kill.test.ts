@@ -149,6 +149,22 @@ test('kill-all ends every agent it can: one whose archive cannot be written is l
   }
 })
 
+test('kill of several names ends those it can and exits 1 with KILL_INCOMPLETE; kill of one fails with its own error', async () => {
+  for (const name of ['kn-one', 'kn-stuck']) await startAgent(box, name)
+  mkdirSync(archiveRoot, {recursive: true})
+  writeFileSync(join(archiveRoot, 'kn-stuck'), '')
+  try {
+    const several = assertJsonError(await box.cli(['kill', 'kn-one', 'kn-stuck', '--json']), 'KILL_INCOMPLETE', 1) as unknown as {killed: {name: string}[]; failed: {name: string; code: string}[]}
+    assert.deepEqual(several.killed.map(({name}) => name), ['kn-one'])
+    assert.deepEqual(several.failed.map(({name, code}) => [name, code]), [['kn-stuck', 'STORAGE_FAILED']])
+    assertHumanError(await box.cli(['kill', 'kn-stuck']), 'STORAGE_FAILED', 1, /ENOTDIR/)
+    assert.ok(sessionNames(box).includes('kn-stuck'))
+  } finally {
+    rmSync(join(archiveRoot, 'kn-stuck'))
+    assert.equal((await box.cli(['kill', 'kn-stuck'])).code, 0)
+  }
+})
+
 test('kill-all --yes --json returns the archive of each agent', async () => {
   await startAgent(box, 'solo')
   const result = await box.cli(['kill-all', '--yes', '--json'])
