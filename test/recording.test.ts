@@ -182,3 +182,31 @@ test('archive and replay errors: unknown archive or id, no recording, bad name o
   assert.equal(parseJson(await box.cli(['archive', 'show', 'old-agent', '--json'])).killedAt, '2020-01-01T00:00:00.000Z')
   assert.equal((await box.cli(['archive', 'ls', 'nobody'])).stdout, 'no archives of "nobody"; maestro kill NAME archives an agent\n')
 })
+
+test('replay stops when q is pressed, and leaves a full-screen recording only on q', async () => {
+  await startAgent(box, 'slow', "sh -c 'echo first-part; sleep 1.5; echo second-part; printf \"\\033[?1049hon the alternate screen\"; exec sleep 1000'")
+  await screenShows('slow', 'on the alternate screen')
+  await kill('slow')
+  const env = Object.entries({MAESTRO_STATE_DIR: state, MAESTRO_CONFIG_DIR: box.env.MAESTRO_CONFIG_DIR!}).flatMap(([key, value]) => ['-e', `${key}=${value}`])
+  const viewer = (session: string, speed: string, done: string) =>
+    box.tmux(['new-session', '-d', '-s', session, '-x', '80', '-y', '24', ...env, `${LAUNCHER} replay slow --speed ${speed}; echo $? > ${done}; echo after-replay; exec sleep 1000`])
+  const screen = (session: string) => box.tmux(['capture-pane', '-p', '-t', `=${session}:`])
+
+  // At a tenth of the speed, the 1.5 s pause lasts 15 s: q ends it long before the second part.
+  const stopped = join(box.home, 'stopped')
+  viewer('stopper', '0.1', stopped)
+  await waitFor(() => screen('stopper').includes('first-part'), 20_000, 'the first part')
+  box.tmux(['send-keys', '-t', '=stopper:', 'q'])
+  await waitFor(() => existsSync(stopped) && readFileSync(stopped, 'utf8').trim() === '0', 10_000, 'replay to stop on q')
+  assert.doesNotMatch(screen('stopper'), /second-part/)
+
+  // Played to its end, the recording's last frame is on the alternate screen: it stays until q.
+  const ended = join(box.home, 'ended')
+  viewer('ender', '20', ended)
+  await waitFor(() => screen('ender').includes('on the alternate screen'), 20_000, 'the last frame')
+  assert.equal(existsSync(ended), false, 'replay waits for q on a full-screen last frame')
+  box.tmux(['send-keys', '-t', '=ender:', 'q'])
+  await waitFor(() => screen('ender').includes('after-replay'), 10_000, 'the shell after replay')
+  assert.doesNotMatch(screen('ender'), /on the alternate screen/, 'the alternate screen was left')
+  assert.match(screen('ender'), /second-part/)
+})
