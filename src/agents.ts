@@ -11,7 +11,7 @@ import {assertAgentName, compareNames, formatAgentId, groupOf, isAgentName} from
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
 import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
 import type {Settings} from './store/settings.js'
-import {type Note, appendNote, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
+import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
 import {attachTerminal} from './tmux/attach.js'
 import type {Tmux} from './tmux/client.js'
@@ -47,7 +47,7 @@ function keyOf(tmux: Tmux, name: string): string {
   return formatAgentId(tmux.host, name)
 }
 
-function toAgent(tmux: Tmux, session: SessionInfo, note: string, reading: StateReading, now: number): Agent {
+function toAgent(tmux: Tmux, session: SessionInfo, note: {text: string; locked?: boolean} | undefined, reading: StateReading, now: number): Agent {
   return {
     id: keyOf(tmux, session.name),
     host: tmux.host,
@@ -60,7 +60,8 @@ function toAgent(tmux: Tmux, session: SessionInfo, note: string, reading: StateR
     attachedClients: session.attachedClients,
     dir: session.dir,
     command: session.command,
-    note,
+    note: note?.text ?? '',
+    noteLocked: note?.locked === true,
     state: reading.state,
     stateSince: reading.since.toISOString(),
     stateSource: reading.source,
@@ -123,7 +124,7 @@ export interface Snapshot {
   /** The tmux server (local or a host's) the sessions are on. */
   tmux: Tmux
   sessions: SessionInfo[]
-  notes: Record<string, {text: string}>
+  notes: Record<string, {text: string; locked?: boolean}>
   screens: ReadonlyMap<string, ScreenFacts>
   now: number
 }
@@ -139,7 +140,7 @@ export function agentsFrom(snapshot: Snapshot, memory?: StateMemory): Agent[] {
     .map((session) => {
       const facts = screens.get(session.name)
       const reading = classify(session, facts, now)
-      return toAgent(tmux, session, notes[keyOf(tmux, session.name)]?.text ?? '', memory ? memory.recall(session, reading, facts) : reading, now)
+      return toAgent(tmux, session, notes[keyOf(tmux, session.name)], memory ? memory.recall(session, reading, facts) : reading, now)
     })
     .sort((a, b) => compareNames(a.name, b.name))
 }
@@ -168,7 +169,7 @@ export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
   const [found, {notes}, table] = await Promise.all([readSession(tmux, {name}), readNotesForListing(), screenTable()])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
-  return toAgent(tmux, found.session, notes[keyOf(tmux, name)]?.text ?? '', classify(found.session, screenFacts(table, found.session, found.screen), now), now)
+  return toAgent(tmux, found.session, notes[keyOf(tmux, name)], classify(found.session, screenFacts(table, found.session, found.screen), now), now)
 }
 
 /**
@@ -286,9 +287,10 @@ async function readSettings(): Promise<Settings> {
  */
 async function archiveOrphanNote(name: string): Promise<void> {
   const orphan = await readNotesForListing()
-  if (!orphan.notes[name]?.text) return
+  const left = orphan.notes[name]
+  if (!left?.text && !left?.locked) return
   await takeNote(name, async (note) => {
-    if (note?.text) await archiveAgent({name, scrollback: '', note: note.text})
+    if (note && keptNoteHasText(note)) await archiveAgent({name, scrollback: '', note})
   })
 }
 
@@ -394,7 +396,7 @@ async function archiveAndEnd(tmux: Tmux, agent: Agent): Promise<string> {
   try {
     await draft.write('scrollback.txt', scrollback)
     return await takeNote(agent.id, async (note) => {
-      await draft.write('note.md', note?.text ?? '')
+      await draft.writeNote(note ?? {text: ''})
       await draft.write('agent.json', archiveFacts(agent.id, now, {...facts, noteUnavailable: note === undefined}))
       const folder = await draft.keep()
       await killSession(tmux, agent.name)

@@ -5,6 +5,7 @@ import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
 import {locateAgent} from './hosts.js'
 import {MaestroError, storageFailure} from './shared/errors.js'
+import {takePassphrase} from './store/passphrase.js'
 import {Tmux, socketName} from './tmux/client.js'
 
 export type BaseFlags<T extends typeof Command> = InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -36,6 +37,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
+    // Out of the environment before anything starts a process: no agent or tmux server may inherit it.
+    takePassphrase()
   }
 
   protected get tmux(): Tmux {

@@ -24,6 +24,7 @@ function agent(name: string, extra: Partial<Agent> = {}): Agent {
     dir: '/tmp',
     command: 'bash',
     note: '',
+    noteLocked: false,
     state: 'idle',
     stateSince: '2026-01-01T00:00:00.000Z',
     stateSource: 'activity',

@@ -2,6 +2,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import type {MaestroError} from '../shared/errors.js'
 import {listEveryAgent} from '../hosts.js'
 import {configuredNotifier} from '../notify.js'
 import {age, firstLine, shortPath, table, terminalFit} from '../render.js'
@@ -26,7 +27,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem.message)}))
+    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem)}))
     // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
     if (!this.jsonEnabled()) this.log(this.render(agents, hosts.length > 0))
@@ -36,10 +37,10 @@ export default class Ls extends BaseCommand<typeof Ls> {
   #warned = false
 
   /** Notes that cannot be read do not stop the listing: one line on stderr says they are missing. */
-  private warnOnce(message: string): void {
+  private warnOnce(problem: MaestroError): void {
     if (this.#warned) return
     this.#warned = true
-    this.logToStderr(`Warning: notes unavailable: ${message} [NOTES_CORRUPT]`)
+    this.logToStderr(`Warning: notes unavailable: ${problem.message} [${problem.code}]`)
   }
 
   private render(agents: Shown[], withHosts: boolean): string {
@@ -109,7 +110,7 @@ function row(agent: Shown, name = agent.name): string[] {
     // --watch follows states only: reading every worktree's changes each time would be too slow.
     agent.worktree && 'changes' in agent.worktree ? agent.worktree.changes : '',
     agent.command,
-    firstLine(agent.note),
+    agent.noteLocked ? '(locked)' : firstLine(agent.note),
   ]
 }
 

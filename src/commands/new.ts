@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {attachAgent, createAgent} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {allowPassphrasePrompt} from '../store/passphrase.js'
 import type {Agent} from '../shared/agent.js'
 
 export default class New extends BaseCommand<typeof New> {
@@ -41,6 +42,7 @@ export default class New extends BaseCommand<typeof New> {
   }
 
   async run(): Promise<Agent> {
+    if (this.flags.note !== undefined) allowPassphrasePrompt()
     const {tmux, name} = await this.locate(this.args.name)
     const agent = await createAgent(tmux, {
       name,

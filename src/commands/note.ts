@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {appendAgentNote, getAgentNote, setAgentNote} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {allowPassphrasePrompt} from '../store/passphrase.js'
 import {editText} from '../editor.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Note} from '../store/notes.js'
@@ -37,6 +38,7 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
 
   async run(): Promise<{id: string; host: string | null; name: string} & Note> {
     const {name: id} = this.args
+    allowPassphrasePrompt()
     if (this.flags.file !== undefined && this.args.text !== undefined) throw usage('--file takes the text from the file; give no text argument')
     const text = this.flags.file === undefined ? this.args.text : await readText(this.flags.file)
     const {tmux, name} = await this.locate(id)

@@ -1,6 +1,7 @@
 import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../base-command.js'
+import {allowPassphrasePrompt} from '../store/passphrase.js'
 import {DEFAULT_MAX_CLIENTS, DEFAULT_PORT} from '../server/defaults.js'
 
 export default class Serve extends BaseCommand<typeof Serve> {
@@ -31,6 +32,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
 
   async run(): Promise<void> {
     const {flags} = this
+    allowPassphrasePrompt()
     // Imported here: the server is a chunk of its own, which no other command loads.
     const {startServer} = await import('../server/index.js')
     const server = await startServer({

@@ -7,6 +7,7 @@ import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
 import {StorageFailures} from '../store/failures.js'
+import {unlockNotes} from '../store/notes.js'
 import {AgentWatcher} from '../watch.js'
 import {forgetAddress, recordAddress} from './address.js'
 import {type AuditLimits, AuditLog, auditPath} from './audit.js'
@@ -97,6 +98,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     warnings.push(`serving plain HTTP on ${host}: anyone on the network path can read the token and every keystroke`)
   }
 
+  // The key is derived once, here: a wrong passphrase stops the start; none leaves notes locked.
+  if ((await unlockNotes()) === 'locked') {
+    warnings.push('notes are encrypted and no passphrase was given (MAESTRO_PASSPHRASE): they show as locked and cannot be read or saved')
+  }
   const token = await loadToken({tokenFile: options.tokenFile})
   let tls: TlsMaterial | undefined
   if (options.tlsCert && options.tlsKey) tls = await loadTls(options.tlsCert, options.tlsKey)

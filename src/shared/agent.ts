@@ -15,6 +15,8 @@ export interface Agent {
   dir: string
   command: string
   note: string
+  /** True when notes are encrypted and no passphrase was given: `note` is then empty, not read. */
+  noteLocked: boolean
   /** Whether the agent needs its user: see AgentState. */
   state: AgentState
   stateSince: string

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'NOT_A_REPOSITORY'
   | 'NOTE_CONFLICT'
   | 'NOTES_CORRUPT'
+  | 'NOTES_LOCKED'
   | 'NOTE_TOO_LARGE'
   | 'PORT_IN_USE'
   | 'RECORDING_NOT_FOUND'
@@ -47,6 +48,7 @@ export type ErrorCode =
   | 'TMUX_TOO_OLD'
   | 'WORKTREE_IN_USE'
   | 'WORKTREE_NOT_FOUND'
+  | 'WRONG_PASSPHRASE'
   | 'UNKNOWN_COMMAND'
 
 const exitFor: Record<ErrorCode, number> = {
@@ -73,6 +75,7 @@ const exitFor: Record<ErrorCode, number> = {
   NOT_A_REPOSITORY: ExitCode.usage,
   NOTE_CONFLICT: ExitCode.failure,
   NOTES_CORRUPT: ExitCode.failure,
+  NOTES_LOCKED: ExitCode.failure,
   NOTE_TOO_LARGE: ExitCode.usage,
   PORT_IN_USE: ExitCode.failure,
   RECORDING_NOT_FOUND: ExitCode.failure,
@@ -87,6 +90,7 @@ const exitFor: Record<ErrorCode, number> = {
   TMUX_TOO_OLD: ExitCode.tmuxMissing,
   WORKTREE_IN_USE: ExitCode.failure,
   WORKTREE_NOT_FOUND: ExitCode.failure,
+  WRONG_PASSPHRASE: ExitCode.failure,
   UNKNOWN_COMMAND: ExitCode.usage,
 }
 

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
-import {archiveRoot} from './archive.js'
+import {archiveRoot, readArchivedNote} from './archive.js'
 
 /** One archive of a killed agent, as `archive ls` lists it. */
 export interface ArchiveEntry {
@@ -105,7 +105,8 @@ export async function findArchive(name: string, at?: string): Promise<ArchiveEnt
 export async function readArchive(name: string, at?: string): Promise<ArchiveContents> {
   const entry = await findArchive(name, at)
   const read = (file: string) => readFile(join(entry.path, file), 'utf8').catch(() => '')
-  const [note, scrollback, agent] = await Promise.all([read('note.md'), read('scrollback.txt'), readFacts(entry.path)])
+  // A note archived while notes were encrypted is opened here (NOTES_LOCKED without the passphrase).
+  const [note, scrollback, agent] = await Promise.all([readArchivedNote(entry.path), read('scrollback.txt'), readFacts(entry.path)])
   return {...entry, note, scrollback, agent}
 }
 

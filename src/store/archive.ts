@@ -1,16 +1,24 @@
-import {rename, rm, rmdir} from 'node:fs/promises'
+import {readFile, readdir, rename, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {MaestroError} from '../shared/errors.js'
 import {ensurePrivateDir, stateDir, writePrivateFile} from './files.js'
+import type {KeptNote} from './notes.js'
+import type {SealedText, Sealing} from './sealing.js'
 import {recordingLimitMB} from './settings.js'
 
 export interface ArchiveContents {
   name: string
   scrollback: string
-  note: string
+  /** The note's text, or the note still sealed when notes are encrypted (note.md.enc). */
+  note: KeptNote | string
   /** What tmux knew of the agent when it ended; absent when only a note was left. */
   agent?: Record<string, unknown>
 }
+
+/** An archived note in clear; with encryptNotes on it is kept as SEALED_NOTE instead. */
+const PLAIN_NOTE = 'note.md'
+const SEALED_NOTE = 'note.md.enc'
 
 export function archiveRoot(): string {
   return join(stateDir(), 'archive')
@@ -47,6 +55,11 @@ export class ArchiveDraft {
     return writePrivateFile(join(this.#path, file), content)
   }
 
+  /** The note as note.md, or as note.md.enc when it is sealed. */
+  writeNote(note: KeptNote | string): Promise<void> {
+    return writeNoteFile(this.#path, typeof note === 'string' ? {text: note} : note)
+  }
+
   /** Puts the archive in place and returns its folder. Timestamps sort by time and never collide for one name in one process. */
   async keep(): Promise<string> {
     const folder = join(this.parent, this.stamp)
@@ -67,7 +80,7 @@ export async function archiveAgent(contents: ArchiveContents, now = new Date()):
   const draft = await ArchiveDraft.start(contents.name, now)
   try {
     await draft.write('scrollback.txt', contents.scrollback)
-    await draft.write('note.md', contents.note)
+    await draft.writeNote(contents.note)
     await draft.write('agent.json', archiveFacts(contents.name, now, contents.agent))
     return await draft.keep()
   } catch (error) {
@@ -110,4 +123,84 @@ export async function archiveRecording(file: string, folder: string): Promise<st
     await rm(`${file}.tmp`, {force: true})
   }
   return target
+}
+
+async function writeNoteFile(folder: string, note: KeptNote): Promise<void> {
+  if ('sealed' in note) await writePrivateFile(join(folder, SEALED_NOTE), `${JSON.stringify({version: 1, ...note})}\n`)
+  else await writePrivateFile(join(folder, PLAIN_NOTE), note.text)
+}
+
+/**
+ * The note of one archive folder, opened when it is sealed (NOTES_LOCKED without the
+ * passphrase, WRONG_PASSPHRASE with another one); '' when the archive has none.
+ */
+export async function readArchivedNote(folder: string): Promise<string> {
+  const sealed = await readSealed(folder)
+  if (sealed) {
+    const {open, requireKey} = await import('./sealing.js')
+    return open(await requireKey(sealed.sealing), sealed.sealed, `the archived note in ${folder}`)
+  }
+  return readFile(join(folder, PLAIN_NOTE), 'utf8').catch(() => '')
+}
+
+async function readSealed(folder: string): Promise<SealedText | undefined> {
+  let raw: string
+  try {
+    raw = await readFile(join(folder, SEALED_NOTE), 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+  try {
+    const parsed = JSON.parse(raw) as SealedText
+    if (typeof parsed.sealed !== 'string' || typeof parsed.sealing?.salt !== 'string') throw new Error('unexpected shape')
+    return parsed
+  } catch {
+    throw new MaestroError('NOTES_CORRUPT', `archived note ${join(folder, SEALED_NOTE)} is not valid; nothing was changed`)
+  }
+}
+
+/** Every archive folder, archive/<name>/<timestamp>/. */
+async function archiveFolders(): Promise<string[]> {
+  const root = archiveRoot()
+  // Hidden entries are drafts (ArchiveDraft), finished or discarded by the kill that writes them.
+  const visible = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((entry) => !entry.startsWith('.'))
+  const folders = await Promise.all((await visible(root)).map(async (name) => (await visible(join(root, name))).map((stamp) => join(root, name, stamp))))
+  return folders.flat()
+}
+
+/**
+ * Seals every archived note kept in clear, under the notes lock (kills archive under it too):
+ * the sealed copy is written before the clear one is removed, so a crash loses nothing and a
+ * second run finishes the job. Returns how many were sealed.
+ */
+export async function sealArchivedNotes(sealing: Sealing, key: Buffer): Promise<number> {
+  const {seal} = await import('./sealing.js')
+  let sealed = 0
+  for (const folder of await archiveFolders()) {
+    const text = await readFile(join(folder, PLAIN_NOTE), 'utf8').catch(() => undefined)
+    if (text === undefined) continue
+    await writeNoteFile(folder, {sealing, sealed: seal(key, text)})
+    await rm(join(folder, PLAIN_NOTE), {force: true})
+    sealed++
+  }
+  return sealed
+}
+
+/** Opens every sealed archived note, changing nothing: a wrong passphrase or a damaged note stops here. */
+export async function openArchivedNotes(): Promise<{folder: string; text: string}[]> {
+  const opened: {folder: string; text: string}[] = []
+  for (const folder of await archiveFolders()) {
+    if (await readSealed(folder)) opened.push({folder, text: await readArchivedNote(folder)})
+  }
+  return opened
+}
+
+/** Writes archived notes back in clear (encryption turned off), each before its sealed copy goes. */
+export async function writeArchivedNotes(notes: {folder: string; text: string}[]): Promise<number> {
+  for (const {folder, text} of notes) {
+    await writeNoteFile(folder, {text})
+    await rm(join(folder, SEALED_NOTE), {force: true})
+  }
+  return notes.length
 }

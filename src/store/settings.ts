@@ -57,6 +57,33 @@ export async function recordingLimitMB(): Promise<number> {
   return typeof value === 'number' && value > 0 && value <= MAX_RECORDING_LIMIT_MB ? value : DEFAULT_RECORDING_LIMIT_MB
 }
 
+/** What `maestro config` shows and changes: the settings, and whether notes are encrypted. */
+export interface Config extends Settings {
+  encryptNotes: 'on' | 'off'
+}
+
+export const CONFIG_KEYS = [...SETTING_KEYS, 'encryptNotes'] as const
+export type ConfigKey = (typeof CONFIG_KEYS)[number]
+
+/** The settings, with encryptNotes read from the notes themselves (the one place that knows). */
+export async function readConfig(): Promise<Config> {
+  const {notesEncrypted} = await import('./notes.js')
+  return {...(await readSettings()), encryptNotes: (await notesEncrypted()) ? 'on' : 'off'}
+}
+
+/**
+ * Changes one setting, or (encryptNotes) encrypts or decrypts every note and archived note;
+ * `undefined` removes a setting.
+ */
+export async function changeConfig(key: ConfigKey, value: string | undefined): Promise<Config> {
+  if (key === 'encryptNotes') {
+    if (value !== 'on' && value !== 'off') throw new MaestroError('INVALID_ARGUMENT', `encryptNotes is on or off, not ${value === undefined ? 'unset' : `"${value}"`}`)
+    const {setNotesEncryption} = await import('./notes.js')
+    await setNotesEncryption(value === 'on')
+  } else await writeSetting(key, value)
+  return readConfig()
+}
+
 export async function readSettings(): Promise<Settings> {
   return {...(await open()).store}
 }

@@ -3,6 +3,7 @@ import * as Flags from '@oclif/core/flags'
 
 import {BaseCommand} from '../../base-command.js'
 import {type ArchiveContents, readArchive} from '../../store/archive-list.js'
+import {allowPassphrasePrompt} from '../../store/passphrase.js'
 
 export default class ArchiveShow extends BaseCommand<typeof ArchiveShow> {
   static summary = "Print a killed agent's note and scrollback from its newest archive (or the one --at names)."
@@ -13,6 +14,7 @@ export default class ArchiveShow extends BaseCommand<typeof ArchiveShow> {
   }
 
   async run(): Promise<ArchiveContents> {
+    allowPassphrasePrompt()
     const archive = await readArchive(this.args.name, this.flags.at)
     if (!this.jsonEnabled()) {
       this.log(`${archive.name}, killed ${archive.killedAt} (${archive.path})`)
