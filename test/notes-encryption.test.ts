@@ -13,7 +13,7 @@ const box = sandbox('notes-crypt')
 after(() => box.cleanup())
 
 const PASS = 'correct horse battery'
-const withPass = {env: {MAESTRO_PASSPHRASE: PASS}}
+const withPass: {env: NodeJS.ProcessEnv} = {env: {MAESTRO_PASSPHRASE: PASS}}
 const withWrong = {env: {MAESTRO_PASSPHRASE: 'not the passphrase'}}
 const config = box.env.MAESTRO_CONFIG_DIR!
 const state = box.env.MAESTRO_STATE_DIR!
