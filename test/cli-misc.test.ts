@@ -86,7 +86,7 @@ test('config sets defaultCommand, and new without --cmd runs it', async () => {
     box.cli(['config', 'colour', 'blue', '--json']),
     box.cli(['config', '--unset', '--json']),
   ])
-  assert.deepEqual(parseJson(empty), {})
+  assert.deepEqual(parseJson(empty), {encryptNotes: 'off'})
   assertJsonError(unknown, 'INVALID_ARGUMENT', 2)
   assertJsonError(noKey, 'INVALID_ARGUMENT', 2)
 
