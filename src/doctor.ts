@@ -82,7 +82,12 @@ async function probeWrite(dir: string): Promise<{message: string; fix: string} |
 /** The notes file: valid, or corrupt (notes unavailable, every note write refused) with its repair. */
 async function checkNotes(): Promise<Check> {
   const {notes, problem} = await readNotesForListing()
-  if (!problem) return {name: 'notes', ok: true, detail: `${Object.keys(notes).length} notes in ${notesPath()}`}
+  const count = Object.keys(notes).length
+  const locked = Object.values(notes).some((note) => note.locked) ? ', encrypted and locked (no MAESTRO_PASSPHRASE)' : ''
+  if (!problem) return {name: 'notes', ok: true, detail: `${count} notes in ${notesPath()}${locked}`}
+  if (problem.code === 'WRONG_PASSPHRASE') {
+    return {name: 'notes', ok: false, detail: `${count} encrypted notes in ${notesPath()}: ${problem.message} (WRONG_PASSPHRASE)`, fix: 'set MAESTRO_PASSPHRASE to the passphrase given to maestro config encryptNotes on'}
+  }
   const lastGood = problem.details?.lastGood as string | null
   return {
     name: 'notes',

@@ -122,6 +122,9 @@ test('a wrong passphrase says so and changes nothing', async () => {
     assert.equal(result.code, 1, args.join(' '))
     assert.equal(JSON.parse(result.stdout).error.code, 'WRONG_PASSPHRASE', args.join(' '))
   }
+  const doctor = JSON.parse((await box.cli(['doctor', '--json'], withWrong)).stdout)
+  const notesCheck = doctor.checks.find((check: {name: string}) => check.name === 'notes')
+  assert.deepEqual([notesCheck.ok, /WRONG_PASSPHRASE/.test(notesCheck.detail)], [false, true])
   const listed = await box.cli(['ls'], withWrong)
   assert.equal(listed.code, 0)
   assert.match(listed.stderr, /\[WRONG_PASSPHRASE\]/)
