@@ -9,7 +9,7 @@ import {MaestroError} from '../shared/errors.js'
 import type {SettledWorktree} from '../worktrees.js'
 
 export default class Kill extends BaseCommand<typeof Kill> {
-  static summary = 'End exactly the named agents (none if any name is unknown), archiving their scrollback and notes first.'
+  static summary = 'End exactly the named agents (none if any name is unknown), archiving their scrollback, notes and recordings first (maestro archive ls lists them).'
   static description =
     'If any name is unknown, nothing is killed. The archive folder of each agent is printed. ' +
     'An agent\'s worktree goes with it when it holds no changes and no commits beyond its base; otherwise it is kept with its branch. ' +
