@@ -25,9 +25,11 @@ async function listed(): Promise<Agent[]> {
   return JSON.parse(result.stdout) as Agent[]
 }
 
+/** Shows the agent's terminal and waits until its socket is open: keys typed before that go nowhere. */
 async function open(name: string): Promise<void> {
   await agentRow(page, name).click()
   await page.locator(`.term[data-agent="${name}"]:not([hidden]) .xterm-screen`).waitFor()
+  await page.locator(`.term[data-agent="${name}"] .term-status`).waitFor({state: 'hidden'})
 }
 
 before(async () => {
@@ -54,6 +56,9 @@ before(async () => {
   await context.grantPermissions(['notifications', 'clipboard-read', 'clipboard-write'], {origin: new URL(server.url).origin})
   page = await context.newPage()
   watchPageErrors(page)
+  // Signed in and listing before any test, so that each test passes when run on its own.
+  await page.goto(server.url)
+  await agentRow(page, 'ops').waitFor()
 })
 
 afterEach(assertNoPageErrors)
