@@ -22,7 +22,7 @@ import {refuseRaw} from './respond.js'
 import {DEFAULT_SESSION_DAYS, loadSessionSecret} from './session.js'
 import {Sockets} from './sockets.js'
 import {loadWebFiles} from './static.js'
-import {HSTS, TLS_OPTIONS, type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
+import {HSTS, TLS_OPTIONS, sendsHsts, type TlsMaterial, loadTls, selfSignedTls} from './tls.js'
 
 export interface ServeOptions {
   tmux: Tmux
@@ -160,7 +160,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Past listen, a server error (out of file descriptors, say) is logged rather than fatal.
   server.on('error', (error) => audit.write('error', {message: error.message}))
   server.on('request', (request, res) => {
-    if (tls && !isLoopback((request.headers.host ?? '').replace(/:\d*$/, ''))) res.setHeader('Strict-Transport-Security', HSTS)
+    if (tls && sendsHsts(request.headers.host)) res.setHeader('Strict-Transport-Security', HSTS)
     handleRequest({gate, files, api}, request, res)
   })
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))

@@ -35,12 +35,20 @@ export const TLS_OPTIONS = {
   honorCipherOrder: true,
 } as const
 
-/**
- * Sent under TLS, except to loopback names: a browser keeps HSTS per host name whatever the port,
- * so on `localhost` it would force every other local development server to HTTPS (ASP.NET Core
- * leaves loopback out for the same reason), and browsers ignore it for IP addresses anyway.
- */
+/** Sent on every answer under TLS, except where `sendsHsts` says not. */
 export const HSTS = 'max-age=31536000'
+
+/**
+ * Whether an answer for this Host header carries HSTS: always, except for the name `localhost`
+ * (and its subdomains). A browser keeps HSTS per host name whatever the port, so a trusted
+ * certificate for localhost (mkcert, say) would force every other local development server to
+ * HTTPS for a year, and on loopback there is no network path to downgrade. IP addresses get it:
+ * browsers ignore HSTS for them (RFC 6797, 8.1), so it costs nothing there.
+ */
+export function sendsHsts(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d*$/, '').toLowerCase()
+  return name !== 'localhost' && !name.endsWith('.localhost')
+}
 
 export async function loadTls(certFile: string, keyFile: string): Promise<TlsMaterial> {
   await assertPrivateFile(keyFile, 'TLS key')
