@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import {randomBytes} from 'node:crypto'
 import {after, afterEach, before, test} from 'node:test'
 
-import type {Browser, BrowserContext, Page} from 'playwright-core'
+import type {Browser, BrowserContext, Page, WebSocket} from 'playwright-core'
 
 import type {Agent} from '../src/shared/agent.js'
 import {sandbox, waitFor} from './helpers.js'
@@ -122,10 +122,18 @@ test('switching to another agent and back keeps the terminal as it was', async (
   assert.ok((await screenLines(page)).some((line) => line.trim() === marker))
 })
 
-test('an agent’s earlier output is in the terminal’s scrollback when it is opened', async () => {
+test('an agent’s earlier output is in the terminal’s scrollback when it is opened, and a reconnection does not add it again', async () => {
   const created = await box.cli(['new', 'history-maker', '--cmd', `sh -c 'seq -f "line %g" 1 300; exec sleep 1000'`])
   assert.equal(created.code, 0, created.stderr)
   await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=history-maker:']).includes('line 300'), 10_000, 'the agent to print its lines')
+  const sockets: string[] = []
+  let histories = 0
+  const watch = (ws: WebSocket) => {
+    if (!ws.url().includes('/api/agents/history-maker/terminal')) return
+    sockets.push(ws.url())
+    ws.on('framereceived', ({payload}) => void (typeof payload === 'string' && JSON.parse(payload).type === 'history' && histories++))
+  }
+  page.on('websocket', watch)
   await agentRow(page, 'history-maker').click()
   await waitForLine(page, 'line 300')
   await page.locator('.term:not([hidden]) .xterm-screen').hover()
@@ -138,6 +146,14 @@ test('an agent’s earlier output is in the terminal’s scrollback when it is o
     throw new Error(`${error.message}; the terminal showed ${JSON.stringify(shown.slice(0, 5))}`)
   })
   assert.deepEqual(top.slice(0, 3), ['line 1', 'line 2', 'line 3'])
+  // Its tmux client ends under it (the agent stays): the page reconnects, without asking for the history again.
+  box.tmux(['detach-client', '-s', '=history-maker'])
+  await waitFor(() => sockets.length === 2, 20_000, 'the terminal to reconnect')
+  await page.locator('.term[data-agent="history-maker"] .term-status').waitFor({state: 'hidden'})
+  page.off('websocket', watch)
+  assert.match(sockets[0], /[?&]history=1(&|$)/)
+  assert.doesNotMatch(sockets[1], /history=/)
+  assert.equal(histories, 1)
   assert.equal((await box.cli(['kill', 'history-maker'])).code, 0)
 })
 
