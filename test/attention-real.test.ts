@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdirSync} from 'node:fs'
+import {mkdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {parseJson, startAgent} from './cli-helpers.js'
-import {BIN, sandbox, waitFor} from './helpers.js'
-import {codexBinary, stopCodex} from './real-agents.js'
+import {BIN, ROOT, sandbox, waitFor} from './helpers.js'
+import {agentBinary, codexBinary, stopCodex} from './real-agents.js'
 
 const box = sandbox('attention-real')
 after(() => box.cleanup())
@@ -168,4 +168,35 @@ test('one ls after another: a viewer resizing a quiet agent is no work, a change
   box.tmux(['send-keys', '-t', '=redrawn:', '-l', 'deploy now'])
   await waitFor(() => screen('redrawn').includes('deploy now'), 10_000, 'the typed text to show')
   assert.equal((await listed('redrawn'))?.state, 'working')
+})
+
+test('the real Claude Code from npm, offline, runs the hooks maestro installed: a prompt makes it working by report', {timeout: 200_000}, async (t) => {
+  const claude = await agentBinary('@anthropic-ai/claude-code', 'claude')
+  if (!claude) return t.skip('@anthropic-ai/claude-code could not be installed from the npm registry')
+  const home = join(box.home, 'claude-home')
+  const dir = join(box.home, 'claude-project')
+  const bin = join(box.home, 'claude-bin')
+  for (const each of [home, dir, bin]) mkdirSync(each, {recursive: true})
+  execFileSync('git', ['init', '-q', dir])
+  // Past its first-run screens: onboarding done, this folder trusted, this API key accepted (by its last 20 characters).
+  const key = `sk-ant-test-${'0'.repeat(40)}`
+  writeFileSync(
+    join(home, '.claude.json'),
+    JSON.stringify({hasCompletedOnboarding: true, customApiKeyResponses: {approved: [key.slice(-20)], rejected: []}, projects: {[dir]: {hasTrustDialogAccepted: true, hasCompletedProjectOnboarding: true}}}),
+  )
+  symlinkSync(join(ROOT, 'bin', 'maestro'), join(bin, 'maestro'))
+  assert.equal((await box.cli(['hooks', 'install', 'claude', '--project', dir])).code, 0)
+  // kill waits until every process Claude started has ended, so none writes into its home afterwards.
+  t.after(async () => assert.equal((await box.cli(['kill', 'claude'])).code, 0))
+  await startAgent(box, 'claude', `HOME='${home}' ANTHROPIC_API_KEY='${key}' PATH='${bin}':"$PATH" '${claude}'`, ['--dir', dir])
+  await lsShows('claude', 'idle', null, 60_000)
+  assert.equal((await box.cli(['send', 'claude', 'say hi'])).code, 0)
+  // Offline, the turn retries for minutes: working is what its UserPromptSubmit hook reported.
+  const agent = await waitFor(async () => {
+    const found = await listed('claude')
+    return found?.stateSource === 'report' && found
+  }, 60_000, 'the hook to report').catch((error: Error) => {
+    throw new Error(`${error.message}; screen:\n${screen('claude')}`)
+  })
+  assert.equal(agent.state, 'working')
 })

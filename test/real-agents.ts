@@ -4,18 +4,20 @@ import {homedir} from 'node:os'
 import {join} from 'node:path'
 
 /**
- * The real Codex CLI from npm, in the cache shared by the tests that run real agents
- * ($MAESTRO_AGENTS_CACHE, else ~/.cache/maestro-agents), installed there when missing.
- * Undefined when the registry cannot be reached.
+ * A real agent program from npm (its package and the command it installs), in the cache shared
+ * by the tests that run real agents ($MAESTRO_AGENTS_CACHE, else ~/.cache/maestro-agents),
+ * installed there when missing. Undefined when the registry cannot be reached.
  */
-export async function codexBinary(): Promise<string | undefined> {
+export async function agentBinary(pkg: string, command: string): Promise<string | undefined> {
   const cache = process.env.MAESTRO_AGENTS_CACHE || join(homedir(), '.cache', 'maestro-agents')
-  const bin = join(cache, 'node_modules', '.bin', 'codex')
+  const bin = join(cache, 'node_modules', '.bin', command)
   if (existsSync(bin)) return bin
-  await new Promise<void>((resolve) =>
-    execFile('npm', ['install', '--prefix', cache, '--no-audit', '--no-fund', '@openai/codex'], {timeout: 300_000}, () => resolve()),
-  )
+  await new Promise<void>((resolve) => execFile('npm', ['install', '--prefix', cache, '--no-audit', '--no-fund', pkg], {timeout: 300_000}, () => resolve()))
   return existsSync(bin) ? bin : undefined
+}
+
+export function codexBinary(): Promise<string | undefined> {
+  return agentBinary('@openai/codex', 'codex')
 }
 
 /**
