@@ -493,9 +493,14 @@ export async function agentExists(tmux: Tmux, name: string): Promise<boolean> {
   return isAgentName(name) && hasSession(tmux, name)
 }
 
+/** The size of the agent's window, as a tmux client must be to show all of it. */
+export function agentWindowSize(tmux: Tmux, name: string): Promise<{cols: number; rows: number}> {
+  return fittingClientSize(tmux, name)
+}
+
 /**
  * What a new terminal viewer of the agent starts from, or undefined when the agent does not
- * exist: with `fitWindow` (a read-only viewer) the size that leaves the agent's window as it
+ * exist: with `fitWindow` (a read-only viewer, or one joining others) the size that leaves the agent's window as it
  * is, since tmux lets a lone ignore-size client size the window all the same; with
  * `historyLines` its last lines of history.
  */

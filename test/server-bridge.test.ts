@@ -100,6 +100,23 @@ test('a writable viewer sizes the window; the first screen is drawn at the size 
   await viewer.close()
 })
 
+test('a second viewer is told the window size and takes it; its own size comes with its first keys, and the first viewer is told', async () => {
+  await newAgent(box, 'shared', 'cat')
+  const first = await attached(t, 'shared', 100, 30)
+  await waitFor(() => windowSize('shared') === '100x30', 3000, 'the first viewer sizes the window')
+  const second = await attached(t, 'shared', 40, 12)
+  // Opening takes nothing over: its tmux client gets the window's size, and it is told so first.
+  assert.deepEqual(second.notices[0], {type: 'size', cols: 100, rows: 30})
+  assert.equal(windowSize('shared'), '100x30')
+  // Typing, the page sends its own size first: the window follows it, and the first viewer,
+  // whose client is now larger than the window, is told the new size.
+  second.send({type: 'resize', cols: 40, rows: 12})
+  second.send({type: 'input', data: 'typed-on-the-second\r'})
+  await waitFor(() => windowSize('shared') === '40x12', 3000, 'the window to follow the second viewer')
+  await waitFor(() => first.notices.some((notice) => notice.type === 'size' && notice.cols === 40 && notice.rows === 12), 3000, 'the first viewer to be told')
+  await Promise.all([first.close(), second.close()])
+})
+
 test('a read-only viewer cannot type and does not resize the window', async () => {
   const ro = await serve(box, {readonly: true})
   try {

@@ -122,3 +122,60 @@ test('on a phone the empty state names the list, toasts stay off the key bar, an
     await page.context().close()
   }
 })
+
+test('two viewers of different sizes: the window follows the one that typed last, and each draws it whole, never cropped', async () => {
+  const created = await box.cli(['new', 'daily-shared', '--cmd', 'bash --norc --noprofile'])
+  assert.equal(created.code, 0, created.stderr)
+  const window = () => box.tmux(['display', '-p', '-t', '=daily-shared:', '#{window_width}x#{window_height}']).trim()
+  const clients = () => box.tmux(['list-clients', '-t', '=daily-shared', '-F', '#{client_width}x#{client_height}']).trim().split('\n').sort()
+  const size = async (page: Page) => (await page.locator('.term[data-agent="daily-shared"]').getAttribute('data-size')) ?? ''
+  /** The drawn terminal lies inside the viewer's terminal area: nothing is cut off at an edge. */
+  const whole = async (page: Page) => {
+    const area = await rect(page.locator('.term[data-agent="daily-shared"] .term-screen'))
+    const drawn = await rect(page.locator('.term[data-agent="daily-shared"] .xterm-screen'))
+    return drawn.x >= area.x - 0.5 && drawn.y >= area.y - 0.5 && drawn.x + drawn.width <= area.x + area.width + 0.5 && drawn.y + drawn.height <= area.y + area.height + 0.5
+  }
+  const desk = await newPage({viewport: {width: 1280, height: 800}})
+  const phone = await newPage({viewport: {width: 390, height: 700}, isMobile: true, hasTouch: true})
+  try {
+    await agentRow(desk, 'daily-shared').click()
+    await desk.locator('.term[data-agent="daily-shared"]:not([hidden]) .xterm-screen').waitFor()
+    await typeCommand(desk, 'echo desk-$((1+1))')
+    await waitForLine(desk, 'desk-2')
+    const deskSize = await size(desk)
+    await waitFor(() => window() === deskSize, 5000, `the window to be the desktop's ${deskSize}`)
+
+    // Opening the agent on the phone does not shrink it for the desktop: the phone draws the
+    // desktop's window, scaled down to its width.
+    await agentRow(phone, 'daily-shared').tap()
+    await phone.locator('.term[data-agent="daily-shared"]:not([hidden]) .xterm-screen').waitFor()
+    await waitFor(async () => (await size(phone)) === deskSize, 5000, 'the phone to draw the desktop window')
+    assert.equal(window(), deskSize)
+    await waitFor(() => whole(phone), 5000, 'the phone to show the whole window')
+    assert.ok(Number(await phone.locator('.term[data-agent="daily-shared"]').getAttribute('data-scale')) < 1, 'scaled down')
+    await waitForLine(phone, 'desk-2')
+    await phone.screenshot({path: screenshotPath('viewers-phone-follows-desktop.png')})
+
+    // The phone types: the window takes its size, and the desktop draws that smaller window.
+    await typeCommand(phone, 'echo phone-$((2+2))')
+    await waitForLine(phone, 'phone-4')
+    const phoneSize = await size(phone)
+    assert.notEqual(phoneSize, deskSize)
+    await waitFor(() => window() === phoneSize, 5000, `the window to be the phone's ${phoneSize}`)
+    await waitFor(async () => (await size(desk)) === phoneSize, 5000, 'the desktop to draw the phone window')
+    assert.ok(await whole(desk), 'the desktop shows the whole window')
+    await waitForLine(desk, 'phone-4')
+    // Both tmux clients have the window's size: tmux crops nothing.
+    await waitFor(() => clients().every((client) => client === phoneSize), 5000, 'both clients at the window size')
+    await desk.screenshot({path: screenshotPath('viewers-desktop-follows-phone.png')})
+
+    // The desktop types again and has its own size back; the phone follows.
+    await typeCommand(desk, 'echo desk-$((3+3))')
+    await waitFor(() => window() === deskSize, 5000, 'the window to be the desktop size again')
+    await waitFor(async () => (await size(phone)) === deskSize && (await whole(phone)), 5000, 'the phone to draw it whole again')
+    await waitForLine(phone, 'desk-6')
+    await waitFor(() => clients().every((client) => client === deskSize), 5000, 'both clients at the window size')
+  } finally {
+    await Promise.all([desk.context().close(), phone.context().close()])
+  }
+})

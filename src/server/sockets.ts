@@ -3,7 +3,7 @@ import type {Duplex} from 'node:stream'
 
 import {type WebSocket, WebSocketServer} from 'ws'
 
-import {agentTerminal} from '../agents.js'
+import {agentTerminal, agentWindowSize} from '../agents.js'
 import type {Agent} from '../shared/agent.js'
 import {assertAgentName} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
@@ -30,10 +30,13 @@ interface TerminalRoute {
   cols: number
   rows: number
   readonly: boolean
+  follow: boolean
   /** Asked for with `history=1`, read before the socket is accepted. */
   history?: string
   wantsHistory: boolean
 }
+/** How soon after output the window's size is read again; more output meanwhile waits for that reading. */
+const WINDOW_CHECK_MS = 150
 const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
 export interface SocketOptions {
@@ -62,6 +65,8 @@ export class Sockets {
   readonly #granted = new Map<WebSocket, string>()
   readonly #alive = new WeakSet<WebSocket>()
   readonly #heartbeat: NodeJS.Timeout
+  /** Agents whose window size is about to be read again. */
+  readonly #windowChecks = new Map<string, NodeJS.Timeout>()
   /** Upgrades accepted but not yet handed to ws, which count against the cap too. */
   #pending = 0
   #unwatch: (() => void) | undefined
@@ -132,10 +137,16 @@ export class Sockets {
     })
   }
 
-  /** Whether the agent exists; a read-only viewer takes the window's own size instead of the one asked for. */
+  /**
+   * Whether the agent exists. A read-only viewer takes the window's own size instead of asking
+   * for one: tmux lets a lone ignore-size client size the window all the same. So does a viewer
+   * that joins others: opening an agent does not take its window over (tmux would make the
+   * newest client the latest); typing does.
+   */
   async #prepare(route: TerminalRoute): Promise<boolean> {
     try {
-      const start = await agentTerminal(this.options.tmux, route.name, {fitWindow: route.readonly, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
+      route.follow = route.readonly || [...this.#viewers].some((viewer) => viewer.name === route.name)
+      const start = await agentTerminal(this.options.tmux, route.name, {fitWindow: route.follow, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
       if (!start) return false
       Object.assign(route, start.size)
       route.history = start.history
@@ -159,7 +170,7 @@ export class Sockets {
     const cols = url.searchParams.has('cols') ? Number(url.searchParams.get('cols')) : DEFAULT_SIZE.cols
     const rows = url.searchParams.has('rows') ? Number(url.searchParams.get('rows')) : DEFAULT_SIZE.rows
     if (!isValidSize(cols, rows)) return {status: 400, code: 'BAD_REQUEST', refusal: 'cols and rows must be whole numbers in range'}
-    return {name, cols, rows, readonly, wantsHistory: url.searchParams.get('history') === '1'}
+    return {name, cols, rows, readonly, follow: false, wantsHistory: url.searchParams.get('history') === '1'}
   }
 
   /**
@@ -240,8 +251,8 @@ export class Sockets {
   }
 
   #terminal(ws: WebSocket, route: TerminalRoute): void {
-    const {name, cols, rows, readonly, history} = route
-    const viewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, history})
+    const {name, cols, rows, readonly, follow, history} = route
+    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, follow, history, onOutput: () => this.#windowMayChange(viewer.name)})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
@@ -252,6 +263,24 @@ export class Sockets {
         this.#unwatch = undefined
       }
     })
+  }
+
+  /**
+   * tmux redraws every client of a window that changed size, so output is when to look. The
+   * window's size is read at most once per WINDOW_CHECK_MS per agent, and only while the agent
+   * has more than one viewer or a read-only one (a lone writer's window is its own size).
+   */
+  #windowMayChange(name: string): void {
+    if (this.#windowChecks.has(name)) return
+    const viewers = () => [...this.#viewers].filter((viewer) => viewer.name === name)
+    if (viewers().length < 2 && !viewers().some((viewer) => viewer.readonly)) return
+    const timer = setTimeout(async () => {
+      const size = await agentWindowSize(this.options.tmux, name).catch(() => undefined)
+      this.#windowChecks.delete(name)
+      if (size) for (const viewer of viewers()) viewer.windowSize(size.cols, size.rows)
+    }, WINDOW_CHECK_MS)
+    timer.unref()
+    this.#windowChecks.set(name, timer)
   }
 
   #checkExits(agents: readonly Agent[]): void {
@@ -283,6 +312,7 @@ export class Sockets {
   /** Closes every socket with 1001 and waits until every viewer's tmux client has exited. */
   async close(): Promise<void> {
     clearInterval(this.#heartbeat)
+    for (const timer of this.#windowChecks.values()) clearTimeout(timer)
     this.#unwatch?.()
     const exits = [...this.#viewers].map((viewer) => viewer.close())
     for (const ws of this.#wss.clients) ws.close(CloseCode.goingAway, 'server stopping')

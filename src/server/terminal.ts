@@ -21,8 +21,12 @@ export interface ViewerOptions {
   cols: number
   rows: number
   readonly: boolean
+  /** `cols` and `rows` are the window's size, not the viewer's own: the viewer is told so first. */
+  follow: boolean
   /** The agent's history (`captureHistory`) the page asked for, sent before tmux draws the screen. */
   history?: string
+  /** Called on output: the window may have changed size (see Sockets). */
+  onOutput?: () => void
 }
 
 /**
@@ -34,6 +38,10 @@ export class TerminalViewer {
   readonly #pty: IPty
   readonly #readonly: boolean
   readonly #tmux: Tmux
+  readonly #onOutput: () => void
+  /** This viewer's tmux client size, and the window size it was last told. */
+  #clientSize: {cols: number; rows: number}
+  #told?: string
   #name: string
   #paused = false
   /** Output sent and not yet acknowledged by the page. */
@@ -52,6 +60,8 @@ export class TerminalViewer {
     this.#name = options.name
     this.#readonly = options.readonly
     this.#tmux = options.tmux
+    this.#onOutput = options.onOutput ?? (() => undefined)
+    this.#clientSize = {cols: options.cols, rows: options.rows}
     const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
     // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
     const env: NodeJS.ProcessEnv = {...process.env, TERM: 'xterm-256color'}
@@ -65,7 +75,7 @@ export class TerminalViewer {
     )
 
     // Sent before any output can be: the page sizes its terminal before the first screen.
-    if (options.readonly) this.#notice({type: 'size', cols: options.cols, rows: options.rows})
+    if (options.follow) this.#tell(options.cols, options.rows)
     if (options.history !== undefined) this.#notice({type: 'history', data: options.history})
     this.#pty.onData((chunk) => this.#output(chunk as unknown as Buffer))
     this.#pty.onExit(() => void this.#ptyExited())
@@ -77,9 +87,36 @@ export class TerminalViewer {
     return this.#name
   }
 
+  get readonly(): boolean {
+    return this.#readonly
+  }
+
   /** The agent was renamed; its tmux client follows the session by itself. */
   renamed(to: string): void {
     this.#name = to
+  }
+
+  /**
+   * The agent's window has this size now. A viewer whose tmux client has another size would see
+   * it cropped or padded: it is told to draw the window's size. A read-only client's size is
+   * ignored by tmux for the window, so the server itself gives it the window's size.
+   */
+  windowSize(cols: number, rows: number): void {
+    if (this.#ended || (cols === this.#clientSize.cols && rows === this.#clientSize.rows)) return
+    if (this.#readonly) this.#resize(cols, rows)
+    this.#tell(cols, rows)
+  }
+
+  #tell(cols: number, rows: number): void {
+    const key = `${cols}x${rows}`
+    if (this.#told === key) return
+    this.#told = key
+    this.#notice({type: 'size', cols, rows})
+  }
+
+  #resize(cols: number, rows: number): void {
+    this.#clientSize = {cols, rows}
+    this.#pty.resize(cols, rows)
   }
 
   get paused(): boolean {
@@ -124,6 +161,7 @@ export class TerminalViewer {
     // with it: a flood of small tmux updates then costs one write and one wake-up per interval
     // on both ends instead of one per read, which on a busy machine is CPU taken from tmux.
     // The first output after a quiet spell, such as a keystroke's echo, goes out at once.
+    this.#onOutput()
     this.#batch.push(chunk)
     if (this.#batch.length > 1) return
     const wait = this.#lastFrame + FRAME_INTERVAL_MS - performance.now()
@@ -161,7 +199,9 @@ export class TerminalViewer {
     // A read-only viewer keeps the window's size (see Sockets) and types nothing.
     if (this.#readonly) return
     if (message.type === 'resize') {
-      this.#pty.resize(message.cols, message.rows)
+      this.#resize(message.cols, message.rows)
+      // The window takes this size now (the viewer became the latest): a later change is news again.
+      this.#told = undefined
     } else if (!this.#early) {
       this.#pty.write(message.data)
     } else if (this.#early.length < MAX_EARLY_MESSAGES) {

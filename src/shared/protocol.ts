@@ -102,8 +102,11 @@ export interface ShareCreated {
 
 /**
  * exit: the agent ended (then the socket closes with 4000); error: the viewer cannot go on;
- * size: sent first to a read-only viewer, whose tmux client is given the window's size rather
- * than the one asked for (so that it cannot resize the window): draw the terminal at this size;
+ * size: the agent's window has this size, which differs from the viewer's own (the window
+ * follows the viewer that typed or resized last, tmux `window-size latest`): draw the terminal at
+ * this size, scaled to fit, so that nothing is cropped. Sent first to a read-only viewer and to a
+ * viewer that joins others (neither takes the window over by opening), then whenever the window
+ * changes. A viewer that types sends its own size first, which makes the window its own again;
  * history: the agent's earlier lines (`capture-pane -e`, one per line), sent once, before any
  * output, to a socket opened with `history=1`: the page puts them in its scrollback.
  */

@@ -12,6 +12,12 @@ import {isPageShortcut} from './shortcuts.js'
 export const OSC_CLIPBOARD = 52
 /** DEC private modes that switch to the alternate screen (which keeps no scrollback). */
 const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049])
+/**
+ * What the terminal answers by itself to the program's queries (device attributes, cursor and
+ * status reports, focus changes, colour queries): not the user typing.
+ */
+const TERMINAL_REPORT = /^(\x1b\[[?>=]?[\d;]*[cnRt]|\x1b\[[IO]|\x1b\[\?[\d;]*\$y|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1bP[^\x1b]*\x1b\\)+$/
+
 /** Under the server's byte limit on one input message: a UTF-16 code unit takes at most 3 bytes in UTF-8. */
 const INPUT_CHUNK = Math.floor(MAX_INPUT_BYTES / 3)
 
@@ -86,8 +92,11 @@ export class TerminalView {
   private ended = false
   private readonly resizeObserver: ResizeObserver
   private fitFrame = 0
-  /** A read-only viewer is drawn at the agent's own size, which the server tells it. */
-  private fixedSize?: {cols: number; rows: number}
+  /**
+   * The agent's window size when it is not this viewer's own (another viewer typed last, or this
+   * one is read-only): the terminal is drawn at it, scaled down to fit, until this viewer types.
+   */
+  private windowSize?: {cols: number; rows: number}
 
   constructor(
     private name: string,
@@ -121,7 +130,10 @@ export class TerminalView {
     this.term.attachCustomKeyEventHandler((event) => this.handleKey(event))
     this.term.onData((data) => this.input(this.options.transformInput(data)))
     this.term.onBinary((data) => this.input(data))
-    this.term.onResize(({cols, rows}) => this.sendMessage({type: 'resize', cols, rows}))
+    this.term.onResize(({cols, rows}) => {
+      this.sendMessage({type: 'resize', cols, rows})
+      this.scheduleFit()
+    })
     this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
   }
 
@@ -219,6 +231,11 @@ export class TerminalView {
   }
 
   private connect(): void {
+    // A writer asks for its own size again; the server says if the window is another viewer's.
+    if (!this.options.readonly && this.windowSize) {
+      this.windowSize = undefined
+      this.fitNow()
+    }
     const {cols, rows} = this.size()
     this.showStatus(this.everConnected ? 'Reconnecting…' : 'Connecting…')
     const socket = new WebSocket(socketUrl(terminalPath(this.name, cols, rows, !this.hasHistory)))
@@ -238,9 +255,11 @@ export class TerminalView {
       this.everConnected = true
       this.backoff.reset()
       this.showStatus(null)
-      // The layout may have changed while connecting, and resizes sent before the open were dropped.
+      // The layout may have changed while connecting, and resizes sent before the open were
+      // dropped. Only a change is sent: a resize makes this viewer the window's latest client, and
+      // opening an agent must not take its window over from the viewer who typed last.
       this.fitNow()
-      this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
+      if (this.term.cols !== cols || this.term.rows !== rows) this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
     }
     socket.onmessage = (message) => {
       if (message.data instanceof ArrayBuffer) {
@@ -286,7 +305,15 @@ export class TerminalView {
     else if (notice.type === 'error') this.showStatus(notice.message)
     else if (notice.type === 'history') this.history(notice.data)
     else if (notice.type === 'size') {
-      this.fixedSize = {cols: notice.cols, rows: notice.rows}
+      const own = this.size()
+      if (!this.options.readonly && own.cols === notice.cols && own.rows === notice.rows) {
+        this.windowSize = undefined
+        this.fitNow()
+        return
+      }
+      // Resizing the terminal resizes this viewer's tmux client too (onResize), so that tmux
+      // draws the whole window into it rather than a cropped or padded part.
+      this.windowSize = {cols: notice.cols, rows: notice.rows}
       this.term.resize(notice.cols, notice.rows)
       this.fitNow()
     }
@@ -313,6 +340,12 @@ export class TerminalView {
 
   private input(data: string): void {
     if (this.options.readonly) return
+    // Typing takes the window over: this viewer's own size first, then the keys.
+    if (this.windowSize && !TERMINAL_REPORT.test(data)) {
+      this.windowSize = undefined
+      this.fitNow()
+      this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
+    }
     // The server drops oversized frames, so a huge paste goes out in pieces it accepts.
     for (let start = 0; start < data.length; ) {
       let end = Math.min(data.length, start + INPUT_CHUNK)
@@ -339,9 +372,30 @@ export class TerminalView {
 
   private fitNow(): void {
     // A hidden terminal measures as zero; it is fitted again when shown.
-    if (this.visible && this.screen.clientWidth > 0 && !this.fixedSize) this.fit.fit()
+    if (this.visible && this.screen.clientWidth > 0) {
+      if (this.windowSize) this.scaleToFit()
+      else {
+        this.fit.fit()
+        this.scale(1)
+      }
+    }
     // Shown in the DOM so the size can be compared with the agent's tmux client (the tests do).
     this.element.dataset.size = `${this.term.cols}x${this.term.rows}`
+  }
+
+  /** Draws a window larger than this viewer whole, scaled down; a smaller one at its own size. */
+  private scaleToFit(): void {
+    const grid = this.term.element?.querySelector<HTMLElement>('.xterm-screen')
+    if (!grid || grid.offsetWidth === 0) return
+    this.scale(Math.min(1, this.screen.clientWidth / grid.offsetWidth, this.screen.clientHeight / grid.offsetHeight))
+  }
+
+  private scale(factor: number): void {
+    const xterm = this.term.element
+    if (!xterm) return
+    xterm.style.transformOrigin = '0 0'
+    xterm.style.transform = factor < 1 ? `scale(${factor})` : ''
+    this.element.dataset.scale = factor.toFixed(3)
   }
 
   /**
