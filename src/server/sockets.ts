@@ -35,8 +35,8 @@ interface TerminalRoute {
   history?: string
   wantsHistory: boolean
 }
-/** How soon after output the window's size is read again; more output meanwhile waits for that reading. */
-const WINDOW_CHECK_MS = 150
+/** When the window's size is read after a viewer resized or left: at once for the common case, later for a slow tmux. */
+const WINDOW_CHECKS_MS = [150, 1000]
 const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
 export interface SocketOptions {
@@ -252,7 +252,7 @@ export class Sockets {
 
   #terminal(ws: WebSocket, route: TerminalRoute): void {
     const {name, cols, rows, readonly, follow, history} = route
-    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, follow, history, onOutput: () => this.#windowMayChange(viewer.name)})
+    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.name)})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
@@ -266,21 +266,23 @@ export class Sockets {
   }
 
   /**
-   * tmux redraws every client of a window that changed size, so output is when to look. The
-   * window's size is read at most once per WINDOW_CHECK_MS per agent, and only while the agent
-   * has more than one viewer or a read-only one (a lone writer's window is its own size).
+   * The window follows the client that typed or resized last (`window-size latest`), and a page
+   * that types sends its size first: so after a viewer's resize the window's size is read (twice, WINDOW_CHECKS_MS) and every viewer of a size that differs is told.
+   * Not on output: a tmux command per agent on every burst of output would cost more than it gives.
    */
   #windowMayChange(name: string): void {
-    if (this.#windowChecks.has(name)) return
+    // A later change starts the readings over.
+    clearTimeout(this.#windowChecks.get(name))
     const viewers = () => [...this.#viewers].filter((viewer) => viewer.name === name)
-    if (viewers().length < 2 && !viewers().some((viewer) => viewer.readonly)) return
-    const timer = setTimeout(async () => {
+    const check = async (index: number): Promise<void> => {
+      if (viewers().length === 0) return void this.#windowChecks.delete(name)
       const size = await agentWindowSize(this.options.tmux, name).catch(() => undefined)
-      this.#windowChecks.delete(name)
       if (size) for (const viewer of viewers()) viewer.windowSize(size.cols, size.rows)
-    }, WINDOW_CHECK_MS)
-    timer.unref()
-    this.#windowChecks.set(name, timer)
+      const next = WINDOW_CHECKS_MS[index + 1]
+      if (next === undefined) return void this.#windowChecks.delete(name)
+      this.#windowChecks.set(name, setTimeout(() => void check(index + 1), next - WINDOW_CHECKS_MS[index]).unref())
+    }
+    this.#windowChecks.set(name, setTimeout(() => void check(0), WINDOW_CHECKS_MS[0]).unref())
   }
 
   #checkExits(agents: readonly Agent[]): void {

@@ -25,8 +25,8 @@ export interface ViewerOptions {
   follow: boolean
   /** The agent's history (`captureHistory`) the page asked for, sent before tmux draws the screen. */
   history?: string
-  /** Called on output: the window may have changed size (see Sockets). */
-  onOutput?: () => void
+  /** Called after the viewer resized its tmux client: the window may have changed size (see Sockets). */
+  onResize?: () => void
 }
 
 /**
@@ -38,7 +38,7 @@ export class TerminalViewer {
   readonly #pty: IPty
   readonly #readonly: boolean
   readonly #tmux: Tmux
-  readonly #onOutput: () => void
+  readonly #onResize: () => void
   /** This viewer's tmux client size, and the window size it was last told. */
   #clientSize: {cols: number; rows: number}
   #told?: string
@@ -60,7 +60,7 @@ export class TerminalViewer {
     this.#name = options.name
     this.#readonly = options.readonly
     this.#tmux = options.tmux
-    this.#onOutput = options.onOutput ?? (() => undefined)
+    this.#onResize = options.onResize ?? (() => undefined)
     this.#clientSize = {cols: options.cols, rows: options.rows}
     const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
     // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
@@ -161,7 +161,6 @@ export class TerminalViewer {
     // with it: a flood of small tmux updates then costs one write and one wake-up per interval
     // on both ends instead of one per read, which on a busy machine is CPU taken from tmux.
     // The first output after a quiet spell, such as a keystroke's echo, goes out at once.
-    this.#onOutput()
     this.#batch.push(chunk)
     if (this.#batch.length > 1) return
     const wait = this.#lastFrame + FRAME_INTERVAL_MS - performance.now()
@@ -202,6 +201,7 @@ export class TerminalViewer {
       this.#resize(message.cols, message.rows)
       // The window takes this size now (the viewer became the latest): a later change is news again.
       this.#told = undefined
+      this.#onResize()
     } else if (!this.#early) {
       this.#pty.write(message.data)
     } else if (this.#early.length < MAX_EARLY_MESSAGES) {
