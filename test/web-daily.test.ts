@@ -90,7 +90,7 @@ test('on a phone the empty state names the list, toasts stay off the key bar, an
   const page = await newPage({viewport: {width: 390, height: 844}, isMobile: true, hasTouch: true, deviceScaleFactor: 2})
   try {
     const placeholder = page.locator('.placeholder')
-    await waitFor(async () => ((await placeholder.textContent()) ?? '').includes('list'), 10_000, 'the empty state')
+    await waitFor(async () => ((await placeholder.textContent()) ?? '').includes('list'), 30_000, 'the empty state')
     assert.doesNotMatch((await placeholder.textContent()) ?? '', /Alt/, 'no keyboard shortcut a phone does not have')
 
     await agentRow(page, 'daily-web').tap()
