@@ -60,6 +60,22 @@ export interface Note {
   updatedAt: string | null
 }
 
+/** One archive of a killed agent, as `archive ls` lists it. */
+export interface ArchiveEntry {
+  /** The agent's id when it was killed (`HOST:NAME` for a remote host's). */
+  name: string
+  /** The archive's folder name, a timestamp: what `--at` takes. */
+  id: string
+  killedAt: string
+  path: string
+  dir: string | null
+  command: string | null
+  /** Bytes of every file in the archive. */
+  size: number
+  /** Whether it holds recording.cast, for `maestro replay`. */
+  recording: boolean
+}
+
 /** The bodies of the API's requests, and the answers that are not an Agent or a Note. */
 export interface CreateAgentRequest {
   name: string

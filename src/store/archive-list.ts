@@ -3,23 +3,10 @@ import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
+import type {ArchiveEntry} from '../shared/protocol.js'
 import {archiveRoot, readArchivedNote} from './archive.js'
 
-/** One archive of a killed agent, as `archive ls` lists it. */
-export interface ArchiveEntry {
-  /** The agent's id when it was killed (`HOST:NAME` for a remote host's). */
-  name: string
-  /** The archive's folder name, a timestamp: what `--at` takes. */
-  id: string
-  killedAt: string
-  path: string
-  dir: string | null
-  command: string | null
-  /** Bytes of every file in the archive. */
-  size: number
-  /** Whether it holds recording.cast, for `maestro replay`. */
-  recording: boolean
-}
+export type {ArchiveEntry}
 
 /** An archive with what `archive show` prints. */
 export interface ArchiveContents extends ArchiveEntry {

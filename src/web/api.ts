@@ -1,6 +1,5 @@
 import type {Agent, AgentChanges} from '../shared/agent.js'
-import type {ApiError as ApiErrorBody, CreateAgentRequest, KillResult, Note, NoteUpdate, RenameRequest, SessionInfo, Share, ShareCreated, ShareRequest} from '../shared/protocol.js'
-import type {ArchiveEntry} from '../store/archive-list.js'
+import type {ApiError as ApiErrorBody, ArchiveEntry, CreateAgentRequest, KillResult, Note, NoteUpdate, RenameRequest, SessionInfo, Share, ShareCreated, ShareRequest} from '../shared/protocol.js'
 
 /** An API failure carrying the server's stable code and message (the CLI's wording). */
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 import {Terminal} from '@xterm/xterm'
 
 import {type Cast, type Step, parseCast, schedule} from '../shared/cast.js'
-import type {ArchiveEntry} from '../store/archive-list.js'
+import type {ArchiveEntry} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
 import {h, setText} from './dom.js'
 import {FONT_FAMILY, OSC_CLIPBOARD, THEME} from './terminal.js'
