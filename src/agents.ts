@@ -399,7 +399,10 @@ async function archiveAndEnd(tmux: Tmux, agent: Agent): Promise<string> {
       await draft.writeNote(note ?? {text: ''})
       await draft.write('agent.json', archiveFacts(agent.id, now, {...facts, noteUnavailable: note === undefined}))
       const folder = await draft.keep()
-      await killSession(tmux, agent.name)
+      await killSession(tmux, agent.name).catch((error) => {
+        // A session that vanished meanwhile (killed outside maestro) is ended all the same: what was captured of it is kept.
+        if (!(error instanceof MaestroError && error.code === 'AGENT_NOT_FOUND')) throw error
+      })
       sessionEnded = true
       return folder
     })
