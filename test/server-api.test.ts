@@ -116,13 +116,21 @@ test('the page is served from memory with its content types', async () => {
 
 test('/api/events sends the agent list on connect and again only when it changed', async () => {
   const events = await openSocket(t, '/api/events')
-  await waitFor(() => events.notices.length >= 1, 5000, 'the first event')
-  assert.equal(events.notices[0].type, 'agents')
-  assert.ok(Array.isArray(events.notices[0].agents))
+  // Other events (health, renamed) come on the same stream.
+  const lists = () => events.notices.filter((event) => event.type === 'agents')
+  await waitFor(() => lists().length >= 1, 5000, 'the first list')
+  assert.ok(Array.isArray(lists()[0].agents))
+  const listed = (test: (agent: {name: string; note: string}) => boolean) => lists().some((event) => event.agents.some(test))
   await api(t, 'POST', '/api/agents', {name: 'evented', cmd: 'cat', dir: box.home})
-  await waitFor(() => events.notices.some((event) => event.agents.some((agent: {name: string}) => agent.name === 'evented')), 3000, 'an event with the new agent')
-  await new Promise((resolve) => setTimeout(resolve, 2500))
-  const sent = events.notices.map((event) => JSON.stringify(event))
+  await waitFor(() => listed((agent) => agent.name === 'evented'), 3000, 'a list with the new agent')
+  // Each change through the API makes the server read the list again; one that leaves it as it was sends nothing.
+  const first = await api(t, 'PUT', '/api/agents/evented/note', {text: 'same', revision: 0})
+  assert.equal(first.status, 200)
+  await waitFor(() => listed((agent) => agent.name === 'evented' && agent.note === 'same'), 3000, 'the note in a list')
+  assert.equal((await api(t, 'PUT', '/api/agents/evented/note', {text: 'same', revision: first.json.revision})).status, 200)
+  assert.equal((await api(t, 'PUT', '/api/agents/evented/note', {text: 'later', revision: first.json.revision + 1})).status, 200)
+  await waitFor(() => listed((agent) => agent.name === 'evented' && agent.note === 'later'), 3000, 'the later note in a list')
+  const sent = lists().map((event) => JSON.stringify(event))
   for (let i = 1; i < sent.length; i++) assert.notEqual(sent[i], sent[i - 1], 'the same list was sent twice in a row')
   await events.close()
 })
