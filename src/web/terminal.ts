@@ -97,6 +97,7 @@ export class TerminalView {
    * one is read-only): the terminal is drawn at it, scaled down to fit, until this viewer types.
    */
   private windowSize?: {cols: number; rows: number}
+  private readonly typedEarly: ClientMessage[] = []
 
   constructor(
     private name: string,
@@ -260,6 +261,7 @@ export class TerminalView {
       // opening an agent must not take its window over from the viewer who typed last.
       this.fitNow()
       if (this.term.cols !== cols || this.term.rows !== rows) this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
+      for (const early of this.typedEarly.splice(0)) this.sendMessage(early)
     }
     socket.onmessage = (message) => {
       if (message.data instanceof ArrayBuffer) {
@@ -358,6 +360,8 @@ export class TerminalView {
 
   private sendMessage(message: ClientMessage): void {
     if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message))
+    // Keys typed while the socket still opens are kept for it, not dropped.
+    else if (message.type === 'input' && this.socket?.readyState === WebSocket.CONNECTING) this.typedEarly.push(message)
   }
 
   private size(): {cols: number; rows: number} {
