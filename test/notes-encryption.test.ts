@@ -2,7 +2,7 @@
 // what the user without the passphrase, with a wrong one, or with twenty writers at once gets.
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -65,7 +65,11 @@ test('with encryptNotes on no note is readable on disk: notes, last-good copy, a
   await ok(['kill', 'gone'])
   // What a writer killed between writing its temporary file and renaming it leaves behind.
   writeFileSync(join(config, `notes.json.${process.pid}.0badf00d.tmp`), JSON.stringify({version: 1, notes: {alpha: {text: 'plain-leftover-note'}}}))
-  const before = ['plain-alpha-note', 'plain-alpha-line', 'plain-gone-note', 'plain-leftover-note']
+  // And what a kill that died while writing its archive leaves: a hidden draft holding the note.
+  const draft = join(state, 'archive', 'gone', '.2026-01-01T00-00-00.000Z.partial')
+  mkdirSync(draft, {recursive: true, mode: 0o700})
+  writeFileSync(join(draft, 'note.md'), 'plain-draft-note')
+  const before = ['plain-alpha-note', 'plain-alpha-line', 'plain-gone-note', 'plain-leftover-note', 'plain-draft-note']
   assert.ok([...files().values()].some((bytes) => bytes.includes('plain-gone-note')), 'the archive held the note in clear before')
 
   const on = await ok(['config', 'encryptNotes', 'on', '--json'], withPass)

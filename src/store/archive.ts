@@ -160,12 +160,12 @@ async function readSealed(folder: string): Promise<SealedText | undefined> {
   }
 }
 
-/** Every archive folder, archive/<name>/<timestamp>/. */
+/** Every archive folder, archive/<name>/<timestamp>/, and every draft of one. */
 async function archiveFolders(): Promise<string[]> {
   const root = archiveRoot()
-  // Hidden entries are drafts (ArchiveDraft), finished or discarded by the kill that writes them.
-  const visible = async (dir: string) => (await readdir(dir).catch(() => [] as string[])).filter((entry) => !entry.startsWith('.'))
-  const folders = await Promise.all((await visible(root)).map(async (name) => (await visible(join(root, name))).map((stamp) => join(root, name, stamp))))
+  // Drafts (ArchiveDraft, hidden) count too: one left by a kill that died holds a note all the same.
+  const list = async (dir: string) => readdir(dir).catch(() => [] as string[])
+  const folders = await Promise.all((await list(root)).map(async (name) => (await list(join(root, name))).map((stamp) => join(root, name, stamp))))
   return folders.flat()
 }
 
