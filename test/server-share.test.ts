@@ -1,10 +1,11 @@
 // Share links: a grant sees only its agents, with the role it was given, until revoked or expired.
 import assert from 'node:assert/strict'
-import {existsSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {createGrant, grantsPath} from '../src/store/grants.js'
+import {notesPath} from '../src/store/notes.js'
 import {sandbox, waitFor} from './helpers.js'
 import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath, useSandboxEnv} from './server-helpers.js'
 
@@ -237,4 +238,24 @@ test('the page makes a share link for the selected agent, lists it and revokes i
   } finally {
     await browser.close()
   }
+})
+
+test('a grant never sees the server’s storage failures, which name other agents and paths', async () => {
+  const grant = await share(['shared', '--role', 'viewer'])
+  const notes = notesPath()
+  const saved = existsSync(notes) ? readFileSync(notes) : undefined
+  rmSync(notes, {force: true})
+  mkdirSync(join(notes, 'block'), {recursive: true})
+  try {
+    const failed = await api(t, 'PUT', '/api/agents/private/note', {text: 'secret plan', revision: 0})
+    assert.equal(failed.json.error?.code ?? failed.json.code, 'STORAGE_FAILED', JSON.stringify(failed.json))
+  } finally {
+    rmSync(notes, {recursive: true})
+    if (saved) writeFileSync(notes, saved, {mode: 0o600})
+  }
+  const owner = (await api(t, 'GET', '/api/session')).json
+  assert.match(owner.storage.last, /private/, 'the owner is told what failed')
+  const session = (await api(as(grant.token), 'GET', '/api/session')).json
+  assert.ok(!JSON.stringify(session).includes('private'), JSON.stringify(session))
+  assert.deepEqual(session.storage, {failures: 0, last: null})
 })

@@ -200,7 +200,9 @@ function narrowed(grant: Grant, key: string, body: unknown): unknown {
   if (key === '/api/session') {
     const session = body as SessionInfo
     const {id, role, agents, label, expiresAt} = grant
-    return {...session, readonly: session.readonly || role === 'viewer', grant: {id, role, agents, label, expiresAt}} satisfies SessionInfo
+    // Storage failures name other agents and paths on disk: the owner's health, like the health event.
+    const storage = {failures: 0, last: null}
+    return {...session, storage, readonly: session.readonly || role === 'viewer', grant: {id, role, agents, label, expiresAt}} satisfies SessionInfo
   }
   return body
 }
