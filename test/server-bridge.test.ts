@@ -278,6 +278,32 @@ test('a viewer that never acknowledges is paused at the window while another kee
   await noAttachLeft()
 })
 
+test('a viewer that acknowledges output it never reads cannot make the server queue more than the window', async () => {
+  await newAgent(box, 'liar-flood', `sh -c 'while :; do seq -s " " 1 400; done'`)
+  // A client that stops reading its socket yet keeps acknowledging far more than it was sent.
+  const liar = await openSocket(t, terminalPath('liar-flood', 1000, 400), {acknowledge: false})
+  opened.push(liar)
+  ;(liar.ws as unknown as {_socket: {pause(): void}})._socket.pause()
+  const lying = setInterval(() => liar.send({type: 'ack', bytes: Number.MAX_SAFE_INTEGER}), 5)
+  try {
+    const fast = await attached(t, 'liar-flood', 1000, 400)
+    const queued = () => t.server.viewers().find((viewer) => viewer.agent === 'liar-flood' && viewer.bufferedAmount > 0)?.bufferedAmount ?? 0
+    let most = 0
+    // Kernel socket buffers take a few MB first; past them every byte would be queued in the server.
+    await waitFor(() => {
+      most = Math.max(most, queued())
+      return fast.bytes > 24 * 1024 * 1024 || most > 2 * OUTPUT_WINDOW_BYTES
+    }, 120_000, 'the other viewer to get 24 MB')
+    assert.ok(most <= 2 * OUTPUT_WINDOW_BYTES, `the server queued ${most} bytes for a viewer that reads nothing`)
+    assert.equal(fast.closed, undefined)
+  } finally {
+    clearInterval(lying)
+  }
+  box.tmux(['kill-session', '-t', '=liar-flood'])
+  liar.ws.terminate()
+  await noAttachLeft()
+})
+
 test('the agent\'s history comes once, as a notice before any output, to a viewer that asks for it', async () => {
   await newAgent(box, 'historian', `sh -c 'seq -f "old line %g" 1 200; exec cat'`)
   await waitFor(() => screen('historian').includes('old line 200'), 10_000, 'the agent to print its lines')

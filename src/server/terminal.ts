@@ -175,7 +175,8 @@ export class TerminalViewer {
     if (this.#ws.readyState !== this.#ws.OPEN) return
     this.#ws.send(data, {binary: true})
     this.#unacked += data.length
-    if (!this.#paused && this.#unacked > OUTPUT_WINDOW_BYTES) {
+    // Acknowledgements are the page's word; what the socket has not taken yet is the server's own count.
+    if (!this.#paused && (this.#unacked > OUTPUT_WINDOW_BYTES || this.#ws.bufferedAmount > OUTPUT_WINDOW_BYTES)) {
       this.#paused = true
       this.#pty.pause()
     }
@@ -183,7 +184,7 @@ export class TerminalViewer {
 
   #acknowledged(bytes: number): void {
     this.#unacked = Math.max(0, this.#unacked - bytes)
-    if (this.#paused && !this.#ended && this.#unacked < RESUME_BELOW_BYTES) {
+    if (this.#paused && !this.#ended && this.#unacked < RESUME_BELOW_BYTES && this.#ws.bufferedAmount < RESUME_BELOW_BYTES) {
       this.#paused = false
       this.#pty.resume()
     }
