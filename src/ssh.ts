@@ -99,10 +99,10 @@ export class SshConnection {
    */
   run(words: string[], settings: {input?: string; timeoutMs?: number} = {}): Promise<SshResult> {
     const {target} = this
-    const args = [...this.options, '-T', '--', target.dest, shellCommand(words)]
+    const {file, args} = this.command(words)
     return new Promise((resolve, reject) => {
       const child = execFile(
-        'ssh',
+        file,
         args,
         {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', timeout: settings.timeoutMs ?? 0, killSignal: 'SIGKILL'},
         (error, stdout, stderr) => {
@@ -121,6 +121,11 @@ export class SshConnection {
       child.stdin?.on('error', () => undefined)
       child.stdin?.end(settings.input ?? '')
     })
+  }
+
+  /** The file and arguments of a process running `words` on the host without a terminal, over the shared connection. */
+  command(words: string[]): {file: string; args: string[]} {
+    return {file: 'ssh', args: [...this.options, '-T', '--', this.target.dest, shellCommand(words)]}
   }
 
   /** The file and arguments of an interactive session running `words` on a remote terminal. */

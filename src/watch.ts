@@ -1,17 +1,68 @@
 import {agentsFrom, readScreens} from './agents.js'
 import {screenTable} from './attention/screens.js'
 import {StateMemory} from './attention/state.js'
-import {ACTIVE_WINDOW_MS, type Agent, type AgentState} from './shared/agent.js'
-import {MaestroError, agentNotFound} from './shared/errors.js'
-import {assertAgentName} from './shared/names.js'
+import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
 import {readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {ControlClient, reapWatchSessions} from './tmux/control.js'
 import {type SessionInfo, listSessions} from './tmux/sessions.js'
 
-type Listener = (agents: Agent[]) => void
-type ErrorListener = (error: Error) => void
-type RenameListener = (from: string, to: string) => void
+export type Listener = (agents: Agent[]) => void
+export type ErrorListener = (error: Error) => void
+export type RenameListener = (from: string, to: string) => void
+
+/**
+ * Who listens to a watcher. Each listener hears a list when it subscribes and afterwards only
+ * when the list differs from the last one it heard; after a failed read, the next one that works.
+ */
+export class Audience {
+  readonly #listeners = new Map<Listener, string>()
+  readonly #errorListeners = new Set<ErrorListener>()
+  readonly #renameListeners = new Set<RenameListener>()
+
+  /** The returned function removes the listener, and calls `emptied` when nobody is left. */
+  add(listener: Listener, onError: ErrorListener | undefined, emptied: () => void): () => void {
+    this.#listeners.set(listener, '')
+    if (onError) this.#errorListeners.add(onError)
+    return () => {
+      this.#listeners.delete(listener)
+      if (onError) this.#errorListeners.delete(onError)
+      if (this.#listeners.size === 0) emptied()
+    }
+  }
+
+  onRename(listener: RenameListener): () => void {
+    this.#renameListeners.add(listener)
+    return () => this.#renameListeners.delete(listener)
+  }
+
+  get size(): number {
+    return this.#listeners.size
+  }
+
+  /** `json` is the state told, as compared with what each listener heard last. */
+  tell(agents: Agent[], json: string): void {
+    for (const [listener, heard] of this.#listeners) {
+      if (heard === json) continue
+      this.#listeners.set(listener, json)
+      listener(agents)
+    }
+  }
+
+  renamed(from: string, to: string): void {
+    for (const listener of this.#renameListeners) listener(from, to)
+  }
+
+  failed(error: Error): void {
+    for (const listener of this.#listeners.keys()) this.#listeners.set(listener, '')
+    for (const onError of this.#errorListeners) onError(error)
+  }
+
+  clear(): void {
+    this.#listeners.clear()
+    this.#errorListeners.clear()
+  }
+}
 
 /** How often the list is read anyway while tmux tells of changes: a safety net, and notes edited elsewhere. */
 const SAFETY_POLL_MS = 10_000
@@ -28,9 +79,7 @@ const OFFLINE_POLL_MS = 1000
  * last heard it. It remembers since when each agent is in its state.
  */
 export class AgentWatcher {
-  readonly #listeners = new Map<Listener, string>()
-  readonly #errorListeners = new Set<ErrorListener>()
-  readonly #renameListeners = new Set<RenameListener>()
+  readonly #audience = new Audience()
   /** Also the facts of each screen: screens are read again only for agents that printed since. */
   readonly #memory = new StateMemory()
   #control: ControlClient | undefined
@@ -43,19 +92,17 @@ export class AgentWatcher {
   #notesProblem: string | null = null
   readonly #notesListeners = new Set<() => void>()
 
-  constructor(private readonly tmux: Tmux) {}
+  constructor(
+    private readonly tmux: Tmux,
+    private readonly offlinePollMs = OFFLINE_POLL_MS,
+  ) {}
 
   /** `onError` hears reads that failed; the watcher itself tries again. */
   subscribe(listener: Listener, onError?: ErrorListener): () => void {
-    this.#listeners.set(listener, '')
-    if (onError) this.#errorListeners.add(onError)
+    const remove = this.#audience.add(listener, onError, () => void this.stop())
     if (!this.#poll) this.#schedulePoll()
     void this.refresh()
-    return () => {
-      this.#listeners.delete(listener)
-      if (onError) this.#errorListeners.delete(onError)
-      if (this.#listeners.size === 0) void this.stop()
-    }
+    return remove
   }
 
   /**
@@ -63,8 +110,7 @@ export class AgentWatcher {
    * ended and another that began by their pane, before the list that shows the new name.
    */
   onRename(listener: RenameListener): () => void {
-    this.#renameListeners.add(listener)
-    return () => this.#renameListeners.delete(listener)
+    return this.#audience.onRename(listener)
   }
 
   get latest(): readonly Agent[] {
@@ -100,13 +146,13 @@ export class AgentWatcher {
   }
 
   async #drain(): Promise<void> {
-    while (this.#next && this.#listeners.size > 0) {
+    while (this.#next && this.#audience.size > 0) {
       const source = this.#next
       this.#next = undefined
       try {
         await this.#apply(source === 'list' ? await listSessions(this.tmux) : source)
       } catch (error) {
-        for (const onError of this.#errorListeners) onError(error as Error)
+        this.#audience.failed(error as Error)
       }
     }
     this.#next = undefined
@@ -117,10 +163,10 @@ export class AgentWatcher {
     this.#sessions = sessions
     for (const session of sessions) {
       const from = before.get(session.paneId)
-      if (from !== undefined && from !== session.name) for (const listener of this.#renameListeners) listener(from, session.name)
+      if (from !== undefined && from !== session.name) this.#audience.renamed(from, session.name)
     }
     // Only while someone listens: a read still under way when the last listener left must not reconnect.
-    if (!this.#control && sessions.length > 0 && this.#listeners.size > 0) this.#connect()
+    if (!this.#control && sessions.length > 0 && this.#audience.size > 0) this.#connect()
     // A notes file that cannot be read leaves the agents listed without notes, as in ls.
     const [{notes, problem}, table] = await Promise.all([readNotesForListing(), screenTable()])
     if ((problem?.message ?? null) !== this.#notesProblem) {
@@ -131,12 +177,7 @@ export class AgentWatcher {
     const now = Date.now()
     this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, screens, now}, this.#memory)
     this.#scheduleExpiry(now)
-    const json = JSON.stringify(this.#latest)
-    for (const [listener, heard] of this.#listeners) {
-      if (heard === json) continue
-      this.#listeners.set(listener, json)
-      listener(this.#latest)
-    }
+    this.#audience.tell(this.#latest, JSON.stringify(this.#latest))
   }
 
   /** An agent that printed recently turns idle ACTIVE_WINDOW_MS after its last output, with no event to say so. */
@@ -158,7 +199,7 @@ export class AgentWatcher {
       closed: () => {
         if (this.#control !== control) return
         this.#control = undefined
-        if (this.#listeners.size === 0) return
+        if (this.#audience.size === 0) return
         // The tmux server ended (or restarted): show what is true now, then poll until it is back.
         this.#schedulePoll()
         void this.#request('list')
@@ -170,7 +211,7 @@ export class AgentWatcher {
 
   #schedulePoll(): void {
     clearInterval(this.#poll)
-    this.#poll = setInterval(() => void this.#request('list'), this.#control ? SAFETY_POLL_MS : OFFLINE_POLL_MS)
+    this.#poll = setInterval(() => void this.#request('list'), this.#control ? SAFETY_POLL_MS : this.offlinePollMs)
   }
 
   /**
@@ -178,8 +219,7 @@ export class AgentWatcher {
    * listeners stay: they hear renames again once someone subscribes.
    */
   async stop(): Promise<void> {
-    this.#listeners.clear()
-    this.#errorListeners.clear()
+    this.#audience.clear()
     clearInterval(this.#poll)
     clearTimeout(this.#expiry)
     this.#poll = undefined
@@ -187,48 +227,4 @@ export class AgentWatcher {
     this.#control = undefined
     await control?.close()
   }
-}
-
-/**
- * Resolves with the agents once every one of them is in one of `states`; rejects with TIMEOUT
- * after `timeoutMs`, or AGENT_NOT_FOUND when an agent disappears (it can never get there).
- * `observe` hears every list read meanwhile (the onStateChange notifier).
- */
-export function waitForStates(tmux: Tmux, names: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
-  for (const name of names) assertAgentName(name)
-  const watcher = new AgentWatcher(tmux)
-  return new Promise<Agent[]>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined
-    let latest: Agent[] = []
-    let done = false
-    const finish = (error: Error | undefined, agents?: Agent[]) => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      // The watcher's tmux session is gone before wait returns.
-      void watcher.stop().then(() => (error ? reject(error) : resolve(agents!)))
-    }
-    const timeOut = () => {
-      const pending = names.flatMap((name) => latest.filter((agent) => agent.name === name && !states.includes(agent.state)))
-      finish(
-        new MaestroError('TIMEOUT', `timed out: ${pending.map((agent) => `${agent.name} is ${agent.state}`).join(', ')} (waited for ${states.join(' or ')})`, {
-          agents: pending.map(({name, state}) => ({name, state})),
-        }),
-      )
-    }
-    watcher.subscribe(
-      (agents) => {
-        latest = agents
-        observe?.(agents)
-        const byName = new Map(agents.map((agent) => [agent.name, agent]))
-        const missing = names.find((name) => !byName.has(name))
-        if (missing) return finish(agentNotFound(missing))
-        const wanted = names.map((name) => byName.get(name)!)
-        if (wanted.every((agent) => states.includes(agent.state))) return finish(undefined, wanted)
-        // Counted from the first reading, so that a timeout always says what the agents were doing.
-        if (timeoutMs !== undefined) timer ??= setTimeout(timeOut, timeoutMs)
-      },
-      (error) => finish(error),
-    )
-  })
 }

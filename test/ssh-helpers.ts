@@ -153,7 +153,13 @@ export async function startSshWorld(hostCount: number): Promise<SshWorld> {
     async stop() {
       // Each connection has an sshd of its own, a child of the listener that outlives it: ending
       // those closes the connections, and so the ssh masters on this side.
-      for (const pid of childrenOf(server.pid!)) process.kill(pid, 'SIGTERM')
+      for (const pid of childrenOf(server.pid!)) {
+        try {
+          process.kill(pid, 'SIGTERM')
+        } catch {
+          // that connection ended on its own meanwhile
+        }
+      }
       await world.stopListening()
       for (const {user} of hosts) {
         try {

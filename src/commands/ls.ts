@@ -2,12 +2,12 @@ import * as Flags from '@oclif/core/flags'
 
 import {type ListedAgent, listAgentsWithChanges} from '../agents.js'
 import {BaseCommand} from '../base-command.js'
+import {FleetWatcher} from '../fleet.js'
 import type {MaestroError} from '../shared/errors.js'
 import {listEveryAgent} from '../hosts.js'
 import {configuredNotifier} from '../notify.js'
 import {age, firstLine, shortPath, table, terminalFit} from '../render.js'
 import type {Agent} from '../shared/agent.js'
-import {AgentWatcher} from '../watch.js'
 
 export default class Ls extends BaseCommand<typeof Ls> {
   static aliases = ['list']
@@ -62,11 +62,13 @@ export default class Ls extends BaseCommand<typeof Ls> {
   private async watch(): Promise<Agent[]> {
     const inPlace = process.stdout.isTTY && !this.jsonEnabled()
     let previous = ''
-    const watcher = new AgentWatcher(this.tmux)
+    const watcher = await FleetWatcher.open(this.tmux)
+    const withHosts = watcher.hosts.length > 0
+    let down = ''
     const notify = await configuredNotifier()
     let latest: Agent[] | undefined
     // In place, SINCE keeps counting even while nothing changes.
-    if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, false)}\n`), 1000)
+    if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, withHosts)}\n`), 1000)
     return new Promise<Agent[]>((_resolve, reject) => {
       // Ctrl-C or a kill ends the watcher (and its tmux session) before the process.
       const quit = () => void watcher.stop().then(() => process.exit(0))
@@ -76,9 +78,14 @@ export default class Ls extends BaseCommand<typeof Ls> {
         (agents) => {
           latest = agents
           notify?.(agents)
-          const states = JSON.stringify(agents.map(({name, state, stateSource, stateMessage}) => [name, state, stateSource, stateMessage]))
-          if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents, false)}\n`)
-          else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents, false)}\n\n`)
+          // A host that stops answering, or answers again, is one line on stderr; its agents stay listed as last seen.
+          const unreachable = watcher.hosts.filter((host) => host.state === 'unreachable')
+          const nowDown = unreachable.map((host) => `warning: host ${host.name} is unreachable: ${host.error}`).join('\n')
+          if (nowDown !== down && nowDown) process.stderr.write(`${nowDown}\n`)
+          down = nowDown
+          const states = JSON.stringify(agents.map(({id, state, stateSource, stateMessage}) => [id, state, stateSource, stateMessage]))
+          if (inPlace) process.stdout.write(`\u001B[H\u001B[2J${this.render(agents, withHosts)}\n`)
+          else if (states !== previous) process.stdout.write(this.jsonEnabled() ? `${JSON.stringify(agents)}\n` : `${this.render(agents, withHosts)}\n\n`)
           previous = states
         },
         (error) => {

@@ -4,7 +4,7 @@ import * as Flags from '@oclif/core/flags'
 import {BaseCommand} from '../base-command.js'
 import {configuredNotifier} from '../notify.js'
 import {AGENT_STATES, type Agent, type AgentState} from '../shared/agent.js'
-import {waitForStates} from '../watch.js'
+import {waitForStates} from '../fleet.js'
 
 export default class Wait extends BaseCommand<typeof Wait> {
   static summary = 'Block until agents reach a state; exit 1 on timeout.'
@@ -14,7 +14,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
     '<%= config.bin %> <%= command.id %> api web --for idle --for exited --timeout 600 && maestro send review "both are done"',
   ]
   static strict = false
-  static args = {name: Args.string({description: 'Agent names', required: true})}
+  static args = {name: Args.string({description: 'Agent names (HOST:NAME on a remote host)', required: true})}
   static flags = {
     for: Flags.string({summary: 'State to wait for (repeatable: any of them will do).', options: [...AGENT_STATES], multiple: true}),
     timeout: Flags.integer({char: 't', summary: 'Give up after this many seconds.', min: 0}),
@@ -25,7 +25,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
     const states = (this.flags.for ?? ['waiting', 'idle', 'exited']) as AgentState[]
     const timeout = this.flags.timeout === undefined ? undefined : this.flags.timeout * 1000
     const agents = await waitForStates(this.tmux, argv as string[], states, timeout, await configuredNotifier())
-    if (!this.jsonEnabled()) for (const agent of agents) this.log(`${agent.name} is ${agent.state}`)
+    if (!this.jsonEnabled()) for (const agent of agents) this.log(`${agent.id} is ${agent.state}`)
     return agents
   }
 }

@@ -1,7 +1,8 @@
 import {readFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {agentChanges, createAgent, getAgentNote, killAgent, listAgents, renameAgent, restartAgent, setAgentNote} from '../agents.js'
+import {agentChanges, createAgent, getAgentNote, killAgent, restartAgent, setAgentNote} from '../agents.js'
+import {listEveryAgent, locateAgent, renameAgentId} from '../hosts.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {KillResult, Note, SessionInfo, Share, ShareCreated} from '../shared/protocol.js'
 import {archivedRecording, listArchives, readArchive} from '../store/archive-list.js'
@@ -41,6 +42,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ARCHIVE_NOT_FOUND: 404,
   RECORDING_NOT_FOUND: 404,
   GRANT_NOT_FOUND: 404,
+  HOST_NOT_FOUND: 404,
+  HOST_UNREACHABLE: 502,
   DIR_NOT_FOUND: 400,
   INVALID_ARGUMENT: 400,
   INVALID_NAME: 400,
@@ -65,6 +68,7 @@ class Refusal extends Error {
   }
 }
 
+/** `:name` in an agent's path is its id: `NAME` here, `HOST:NAME` on a remote host. */
 type Route = (context: ApiContext, request: IncomingMessage, address: string, name?: string, id?: string) => Promise<[number, unknown]>
 
 /** An answer sent as it is rather than as JSON: a file the page reads, such as a recording. */
@@ -75,40 +79,52 @@ class RawBody {
   ) {}
 }
 
+/** The tmux server an agent id names, and the agent's name on it. */
+function at(context: ApiContext, id: string | undefined): Promise<{tmux: Tmux; name: string}> {
+  return locateAgent(context.tmux, id!)
+}
+
 const routes: Record<string, Route> = {
   'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version, storage: context.storage.health} satisfies SessionInfo],
-  'GET /api/agents': async (context) => [200, await listAgents(context.tmux)],
+  // A host that does not answer is left out, as in `maestro ls`; the event stream marks it.
+  'GET /api/agents': async (context) => [200, (await listEveryAgent(context.tmux)).agents],
   'POST /api/agents': async (context, request, address) => {
     const body = await readJson(request)
-    const agent = await createAgent(context.tmux, {
-      name: field(body, 'name', 'string', true),
+    const {tmux, name} = await at(context, field(body, 'name', 'string', true))
+    const agent = await createAgent(tmux, {
+      name,
       dir: field(body, 'dir', 'string'),
       command: field(body, 'cmd', 'string'),
       note: field(body, 'note', 'string'),
     })
-    context.audit.write('agent_create', {address, name: agent.name})
+    context.audit.write('agent_create', {address, name: agent.id})
     return [201, agent]
   },
-  'DELETE /api/agents/:name': async (context, _request, address, name) => {
-    const killed = await killAgent(context.tmux, name!)
+  'DELETE /api/agents/:name': async (context, _request, address, id) => {
+    const {tmux, name} = await at(context, id)
+    const killed = await killAgent(tmux, name)
     await context.sharesChanged()
-    context.audit.write('agent_kill', {address, name: killed.name})
+    context.audit.write('agent_kill', {address, name: killed.id})
     return [200, killed satisfies KillResult]
   },
-  'POST /api/agents/:name/rename': async (context, request, address, name) => {
+  'POST /api/agents/:name/rename': async (context, request, address, id) => {
     const to = field(await readJson(request), 'name', 'string', true)
-    const agent = await renameAgent(context.tmux, name!, to)
-    context.audit.write('agent_rename', {address, from: name, to: agent.name})
-    context.renamed(name!, agent.name)
+    const agent = await renameAgentId(context.tmux, id!, to)
+    context.audit.write('agent_rename', {address, from: id, to: agent.id})
+    context.renamed(id!, agent.id)
     await context.sharesChanged()
     return [200, agent]
   },
-  'POST /api/agents/:name/restart': async (context, _request, address, name) => {
-    const agent = await restartAgent(context.tmux, name!)
-    context.audit.write('agent_restart', {address, name: agent.name})
+  'POST /api/agents/:name/restart': async (context, _request, address, id) => {
+    const {tmux, name} = await at(context, id)
+    const agent = await restartAgent(tmux, name)
+    context.audit.write('agent_restart', {address, name: agent.id})
     return [200, agent]
   },
-  'GET /api/agents/:name/changes': async (context, _request, _address, name) => [200, await agentChanges(context.tmux, name!)],
+  'GET /api/agents/:name/changes': async (context, _request, _address, id) => {
+    const {tmux, name} = await at(context, id)
+    return [200, await agentChanges(tmux, name)]
+  },
   'GET /api/archives': async () => [200, await listArchives()],
   'GET /api/archives/:name/:id': async (_context, _request, _address, name, id) => [200, await readArchive(name!, id!)],
   'GET /api/archives/:name/:id/recording': async (_context, _request, _address, name, id) => {
@@ -134,14 +150,18 @@ const routes: Record<string, Route> = {
     context.audit.write('grant_revoke', {address, grant: revoked.id})
     return [200, revoked satisfies Share]
   },
-  'GET /api/agents/:name/note': async (context, _request, _address, name) => [200, (await getAgentNote(context.tmux, name!)) satisfies Note],
-  'PUT /api/agents/:name/note': async (context, request, _address, name) => {
+  'GET /api/agents/:name/note': async (context, _request, _address, id) => {
+    const {tmux, name} = await at(context, id)
+    return [200, (await getAgentNote(tmux, name)) satisfies Note]
+  },
+  'PUT /api/agents/:name/note': async (context, request, _address, id) => {
     const body = await readJson(request)
     const revision = body.revision
     if (!Number.isInteger(revision) || (revision as number) < 0) {
       throw new Refusal(400, 'INVALID_ARGUMENT', '"revision" must be the revision of the note being edited (an integer ≥ 0)')
     }
-    return [200, (await setAgentNote(context.tmux, name!, field(body, 'text', 'string', true), {expectedRevision: revision as number})) satisfies Note]
+    const {tmux, name} = await at(context, id)
+    return [200, (await setAgentNote(tmux, name, field(body, 'text', 'string', true), {expectedRevision: revision as number})) satisfies Note]
   },
 }
 
@@ -196,7 +216,7 @@ function outOfGrant(grant: Grant, route: string, name: string | undefined): Erro
 
 /** The answers a grant gets, cut down to its agents. */
 function narrowed(grant: Grant, key: string, body: unknown): unknown {
-  if (key === '/api/agents') return (body as Agent[]).filter((agent) => grant.agents.includes(agent.name))
+  if (key === '/api/agents') return (body as Agent[]).filter((agent) => grant.agents.includes(agent.id))
   if (key === '/api/session') {
     const session = body as SessionInfo
     const {id, role, agents, label, expiresAt} = grant

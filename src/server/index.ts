@@ -7,8 +7,8 @@ import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
 import {StorageFailures} from '../store/failures.js'
+import {FleetWatcher} from '../fleet.js'
 import {unlockNotes} from '../store/notes.js'
-import {AgentWatcher} from '../watch.js'
 import {forgetAddress, recordAddress} from './address.js'
 import {type AuditLimits, AuditLog, auditPath} from './audit.js'
 import {Credentials, loadToken} from './auth.js'
@@ -132,7 +132,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays, grants})
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
-  const watcher = new AgentWatcher(options.tmux)
+  const watcher = await FleetWatcher.open(options.tmux)
   // Told even with no page open: the notifier keeps the watcher reading.
   const notify = await configuredNotifier()
   if (notify) watcher.subscribe(notify)
@@ -181,7 +181,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     warnings,
     auditLog: auditPath(),
     eventStreams: () => sockets.eventStreams,
-    viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.name, bufferedAmount: viewer.bufferedAmount, unacknowledged: viewer.unacknowledged, paused: viewer.paused})),
+    viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.id, bufferedAmount: viewer.bufferedAmount, unacknowledged: viewer.unacknowledged, paused: viewer.paused})),
     close: () =>
       (closing ??= (async () => {
         await sockets.close()

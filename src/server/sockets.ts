@@ -5,10 +5,12 @@ import {type WebSocket, WebSocketServer} from 'ws'
 
 import {agentTerminal, agentWindowSize} from '../agents.js'
 import type {Agent} from '../shared/agent.js'
-import {assertAgentName} from '../shared/names.js'
+import {locateAgent} from '../hosts.js'
+import {MaestroError} from '../shared/errors.js'
+import {parseAgentId} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
-import type {AgentWatcher} from '../watch.js'
+import type {FleetWatcher} from '../fleet.js'
 import type {StorageFailures} from '../store/failures.js'
 import type {Grant} from '../store/grants.js'
 import type {AuditLog} from './audit.js'
@@ -26,7 +28,8 @@ export const EVENTS_HIGH_WATER_BYTES = 1024 * 1024
 const HISTORY_LINES = 2000
 
 interface TerminalRoute {
-  name: string
+  /** The agent's id (`HOST:NAME` on a remote host). */
+  id: string
   cols: number
   rows: number
   readonly: boolean
@@ -43,7 +46,7 @@ export interface SocketOptions {
   tmux: Tmux
   gate: Gate
   audit: AuditLog
-  watcher: AgentWatcher
+  watcher: FleetWatcher
   readonly: boolean
   maxClients: number
   /** How often silent peers are pinged; one that misses a whole interval is dropped. */
@@ -107,9 +110,9 @@ export class Sockets {
     // Whether the agent exists is known before the socket is accepted, so that the viewer is
     // listening from the socket's first frame on and no early keystroke is lost.
     // An agent outside a grant is answered exactly like an agent that does not exist.
-    const exists = !('name' in route) ? Promise.resolve(true) : grant && !grant.agents.includes(route.name) ? Promise.resolve(false) : this.#prepare(route)
+    const exists = !('id' in route) ? Promise.resolve(undefined) : grant && !grant.agents.includes(route.id) ? Promise.resolve(notFound(route.id)) : this.#prepare(route)
     this.#pending++
-    void exists.then((found) => {
+    void exists.then((prepared) => {
       this.#pending--
       // ws adds the socket to its clients before handleUpgrade returns, so the cap holds.
       this.#wss.handleUpgrade(request, socket, head, (ws) => {
@@ -117,21 +120,23 @@ export class Sockets {
         ws.on('pong', () => this.#alive.add(ws))
         ws.on('error', () => ws.terminate())
         const opened = Date.now()
-        const agent = 'name' in route ? route.name : undefined
+        const agent = 'id' in route ? route.id : undefined
         const kind = agent === undefined ? 'events' : 'terminal'
-        const readonly = 'name' in route ? route.readonly : this.options.readonly
+        const readonly = 'id' in route ? route.readonly : this.options.readonly
         this.options.audit.write('socket_open', {address, kind, agent, readonly, grant: grant?.id})
         ws.on('close', (code) => {
           this.#granted.delete(ws)
           this.options.audit.write('socket_close', {address, kind, agent, code, grant: grant?.id, seconds: Math.round((Date.now() - opened) / 1000)})
         })
         if (grant) this.#granted.set(ws, grant.id)
-        if (!('name' in route)) this.#events(ws, grant)
-        else if (found) this.#terminal(ws, route)
+        if (!('id' in route)) this.#events(ws, grant)
+        else if (prepared && 'tmux' in prepared) this.#terminal(ws, {...route, ...prepared})
         else {
-          const notice: TerminalNotice = {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${route.name}" not found`}
+          const notice = prepared ?? notFound(route.id)
           ws.send(JSON.stringify(notice))
-          ws.close(CloseCode.agentNotFound, 'agent not found')
+          // A host that does not answer may come back: the page tries again, as after any drop.
+          if (notice.type === 'error' && notice.code === 'HOST_UNREACHABLE') ws.close(1011, 'host unreachable')
+          else ws.close(CloseCode.agentNotFound, 'agent not found')
         }
       })
     })
@@ -143,16 +148,19 @@ export class Sockets {
    * that joins others: opening an agent does not take its window over (tmux would make the
    * newest client the latest); typing does.
    */
-  async #prepare(route: TerminalRoute): Promise<boolean> {
+  async #prepare(route: TerminalRoute): Promise<{tmux: Tmux; name: string; history?: string} | TerminalNotice> {
     try {
-      route.follow = route.readonly || [...this.#viewers].some((viewer) => viewer.name === route.name)
-      const start = await agentTerminal(this.options.tmux, route.name, {fitWindow: route.follow, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
-      if (!start) return false
+      // The tmux server the id names: this machine's, or a host's over ssh.
+      const {tmux, name} = await locateAgent(this.options.tmux, route.id)
+      route.follow = route.readonly || [...this.#viewers].some((viewer) => viewer.id === route.id)
+      const start = await agentTerminal(tmux, name, {fitWindow: route.follow, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
+      if (!start) return notFound(route.id)
       Object.assign(route, start.size)
-      route.history = start.history
-      return true
-    } catch {
-      return false
+      return {tmux, name, history: start.history}
+    } catch (error) {
+      // A host that is unknown or does not answer is said as such; anything else reads as not found.
+      if (error instanceof MaestroError && error.code.startsWith('HOST_')) return {type: 'error', code: error.code, message: error.message}
+      return notFound(route.id)
     }
   }
 
@@ -160,17 +168,17 @@ export class Sockets {
     if (url.pathname === '/api/events') return {events: true}
     const match = TERMINAL_PATH.exec(url.pathname)
     if (!match) return {status: 404, code: 'NOT_FOUND', refusal: 'no such socket'}
-    let name: string
+    let id: string
     try {
-      name = decodeURIComponent(match[1])
-      assertAgentName(name)
+      id = decodeURIComponent(match[1])
+      parseAgentId(id)
     } catch {
       return {status: 400, code: 'INVALID_NAME', refusal: 'malformed agent name'}
     }
     const cols = url.searchParams.has('cols') ? Number(url.searchParams.get('cols')) : DEFAULT_SIZE.cols
     const rows = url.searchParams.has('rows') ? Number(url.searchParams.get('rows')) : DEFAULT_SIZE.rows
     if (!isValidSize(cols, rows)) return {status: 400, code: 'BAD_REQUEST', refusal: 'cols and rows must be whole numbers in range'}
-    return {name, cols, rows, readonly, follow: false, wantsHistory: url.searchParams.get('history') === '1'}
+    return {id, cols, rows, readonly, follow: false, wantsHistory: url.searchParams.get('history') === '1'}
   }
 
   /**
@@ -186,13 +194,15 @@ export class Sockets {
     let shown = scope().join('/')
     const rename = (from: string, to: string) =>
       ws.readyState === ws.OPEN && (!grant || scope().includes(from) || scope().includes(to)) && ws.send(JSON.stringify({type: 'renamed', from, to} satisfies ServerEvent))
+    // A share link learns of the hosts its agents are on, and of no other.
+    const hostsOf = () => this.options.watcher.hosts.filter((host) => !grant || scope().some((id) => id.startsWith(`${host.name}:`)))
     const deliver = (agents: Agent[]) => {
       if (ws.readyState !== ws.OPEN) return
       if (ws.bufferedAmount > EVENTS_HIGH_WATER_BYTES) {
         held = agents
         return
       }
-      ws.send(JSON.stringify({type: 'agents', agents} satisfies ServerEvent), () => {
+      ws.send(JSON.stringify({type: 'agents', agents, hosts: hostsOf()} satisfies ServerEvent), () => {
         if (held && ws.bufferedAmount < EVENTS_HIGH_WATER_BYTES / 4) {
           const newest = held
           held = undefined
@@ -202,7 +212,7 @@ export class Sockets {
     }
     const send = (all: readonly Agent[]) => {
       last = all
-      deliver(grant ? all.filter((agent) => scope().includes(agent.name)) : [...all])
+      deliver(grant ? all.filter((agent) => scope().includes(agent.id)) : [...all])
     }
     const regrant = grant
       ? this.options.grants.onChange(() => {
@@ -250,9 +260,9 @@ export class Sockets {
     return [...this.#streams].map((ws) => ({bufferedAmount: ws.bufferedAmount}))
   }
 
-  #terminal(ws: WebSocket, route: TerminalRoute): void {
-    const {name, cols, rows, readonly, follow, history} = route
-    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux: this.options.tmux, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.name)})
+  #terminal(ws: WebSocket, route: TerminalRoute & {tmux: Tmux; name: string; history?: string}): void {
+    const {tmux, id, name, cols, rows, readonly, follow, history} = route
+    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux, id, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.id)})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))
@@ -270,25 +280,26 @@ export class Sockets {
    * that types sends its size first: so after a viewer's resize the window's size is read (twice, WINDOW_CHECKS_MS) and every viewer of a size that differs is told.
    * Not on output: a tmux command per agent on every burst of output would cost more than it gives.
    */
-  #windowMayChange(name: string): void {
+  #windowMayChange(id: string): void {
     // A later change starts the readings over.
-    clearTimeout(this.#windowChecks.get(name))
-    const viewers = () => [...this.#viewers].filter((viewer) => viewer.name === name)
+    clearTimeout(this.#windowChecks.get(id))
+    const viewers = () => [...this.#viewers].filter((viewer) => viewer.id === id)
     const check = async (index: number): Promise<void> => {
-      if (viewers().length === 0) return void this.#windowChecks.delete(name)
-      const size = await agentWindowSize(this.options.tmux, name).catch(() => undefined)
+      if (viewers().length === 0) return void this.#windowChecks.delete(id)
+      const [first] = viewers()
+      const size = await agentWindowSize(first.tmux, first.sessionName).catch(() => undefined)
       if (size) for (const viewer of viewers()) viewer.windowSize(size.cols, size.rows)
       const next = WINDOW_CHECKS_MS[index + 1]
-      if (next === undefined) return void this.#windowChecks.delete(name)
-      this.#windowChecks.set(name, setTimeout(() => void check(index + 1), next - WINDOW_CHECKS_MS[index]).unref())
+      if (next === undefined) return void this.#windowChecks.delete(id)
+      this.#windowChecks.set(id, setTimeout(() => void check(index + 1), next - WINDOW_CHECKS_MS[index]).unref())
     }
-    this.#windowChecks.set(name, setTimeout(() => void check(0), WINDOW_CHECKS_MS[0]).unref())
+    this.#windowChecks.set(id, setTimeout(() => void check(0), WINDOW_CHECKS_MS[0]).unref())
   }
 
   #checkExits(agents: readonly Agent[]): void {
-    const byName = new Map(agents.map((agent) => [agent.name, agent]))
+    const byId = new Map(agents.map((agent) => [agent.id, agent]))
     for (const viewer of this.#viewers) {
-      const agent = byName.get(viewer.name)
+      const agent = byId.get(viewer.id)
       if (agent?.status === 'exited') viewer.agentExited(agent.exitCode)
       // Renames reach the viewers (as events) before the list that shows them, so an agent
       // missing here has ended, which the tmux client of a paused viewer cannot tell.
@@ -297,7 +308,7 @@ export class Sockets {
   }
 
   renamed(from: string, to: string): void {
-    for (const viewer of this.#viewers) if (viewer.name === from) viewer.renamed(to)
+    for (const viewer of this.#viewers) if (viewer.id === from) viewer.renamed(to)
   }
 
   #beat(): void {
@@ -322,4 +333,8 @@ export class Sockets {
     for (const ws of this.#wss.clients) ws.terminate()
     this.#wss.close()
   }
+}
+
+function notFound(id: string): TerminalNotice {
+  return {type: 'error', code: 'AGENT_NOT_FOUND', message: `agent "${id}" not found`}
 }

@@ -2,6 +2,8 @@ import {type IPty, spawn} from 'node-pty'
 import type {WebSocket} from 'ws'
 
 import {agentExists} from '../agents.js'
+import {MaestroError} from '../shared/errors.js'
+import {parseAgentId} from '../shared/names.js'
 import {CloseCode, OUTPUT_WINDOW_BYTES, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
 import type {Tmux} from '../tmux/client.js'
 
@@ -17,6 +19,8 @@ const FRAME_INTERVAL_MS = 4
 
 export interface ViewerOptions {
   tmux: Tmux
+  /** The agent's id (`HOST:NAME` on a remote host) and its session's name on `tmux`. */
+  id: string
   name: string
   cols: number
   rows: number
@@ -42,6 +46,7 @@ export class TerminalViewer {
   /** This viewer's tmux client size, and the window size it was last told. */
   #clientSize: {cols: number; rows: number}
   #told?: string
+  #id: string
   #name: string
   #paused = false
   /** Output sent and not yet acknowledged by the page. */
@@ -57,6 +62,7 @@ export class TerminalViewer {
 
   constructor(ws: WebSocket, options: ViewerOptions) {
     this.#ws = ws
+    this.#id = options.id
     this.#name = options.name
     this.#readonly = options.readonly
     this.#tmux = options.tmux
@@ -83,7 +89,16 @@ export class TerminalViewer {
     ws.on('close', () => this.#end())
   }
 
-  get name(): string {
+  get id(): string {
+    return this.#id
+  }
+
+  /** The tmux server of the agent, and its session's name there. */
+  get tmux(): Tmux {
+    return this.#tmux
+  }
+
+  get sessionName(): string {
     return this.#name
   }
 
@@ -91,9 +106,10 @@ export class TerminalViewer {
     return this.#readonly
   }
 
-  /** The agent was renamed; its tmux client follows the session by itself. */
+  /** The agent was renamed (to this id); its tmux client follows the session by itself. */
   renamed(to: string): void {
-    this.#name = to
+    this.#id = to
+    this.#name = parseAgentId(to).name
   }
 
   /**
@@ -152,8 +168,10 @@ export class TerminalViewer {
   }
 
   #output(chunk: Buffer): void {
-    if (this.#early) {
-      // tmux draws only once it has put the pty into raw mode; from here on input is safe.
+    // tmux draws, escape sequences first, only once it has put the terminal into raw mode; from
+    // then on input is safe. What comes before it (ssh's own messages, for a remote agent) is
+    // not tmux: input written then would be thrown away when tmux takes the terminal.
+    if (this.#early && chunk.includes(0x1b)) {
       for (const data of this.#early) this.#pty.write(data)
       this.#early = undefined
     }
@@ -213,17 +231,23 @@ export class TerminalViewer {
   async #ptyExited(): Promise<void> {
     if (this.#ended) return
     // tmux attach ends on its own when the session is gone, or when it could not attach at all.
-    if (await this.#sessionGone()) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
+    const gone = await this.#sessionGone()
+    if (gone === true) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
+    else if (gone instanceof MaestroError) this.#finish({type: 'error', code: gone.code, message: gone.message}, 1011, 'host unreachable')
     else this.#finish({type: 'error', code: 'TMUX_FAILED', message: 'the tmux client ended unexpectedly'}, 1011, 'tmux client ended')
   }
 
   /** The agent is no longer listed: ends the viewer if its session is gone indeed. */
   checkGone(): void {
-    void this.#sessionGone().then((gone) => gone && !this.#ended && this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited'))
+    void this.#sessionGone().then((gone) => gone === true && !this.#ended && this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited'))
   }
 
-  async #sessionGone(): Promise<boolean> {
-    return !(await agentExists(this.#tmux, this.#name).catch(() => false))
+  /** Whether the session is gone; a remote host that does not answer cannot say: that is no exit, and the page tries again later. */
+  #sessionGone(): Promise<boolean | MaestroError> {
+    return agentExists(this.#tmux, this.#name).then(
+      (exists) => !exists,
+      (error: Error) => (error instanceof MaestroError && error.code === 'HOST_UNREACHABLE' ? error : true),
+    )
   }
 
   #notice(notice: TerminalNotice): void {

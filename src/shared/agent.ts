@@ -1,3 +1,11 @@
+/** What a watcher (serve, ls --watch) knows of one remote host: `connecting` until it first answered or failed. */
+export interface HostState {
+  name: string
+  state: 'connecting' | 'reachable' | 'unreachable'
+  /** Why it is unreachable. */
+  error: string | null
+}
+
 /** The shape `maestro ls --json` prints and `GET /api/agents` returns. Fields are only ever added. */
 export interface Agent {
   /** How commands name the agent: `name` here, `host:name` on a remote host. */

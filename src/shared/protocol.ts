@@ -6,6 +6,7 @@
  *   GET    /api/agents                   → Agent[]            (same shape as `maestro ls --json`)
  *   POST   /api/agents                   {name, dir?, cmd?, note?} → 201 Agent
  *   DELETE /api/agents/:name             → {name, archive}     (archives like `maestro kill`)
+ *   (:name is an agent id: `NAME` here, `HOST:NAME` on a remote host, URL-encoded)
  *   POST   /api/agents/:name/rename      {name} → Agent
  *   GET    /api/agents/:name/note        → Note {text, revision, updatedAt}
  *   PUT    /api/agents/:name/note        {text, revision} → Note; 409 {error: {code: NOTE_CONFLICT, current: Note}}
@@ -27,7 +28,7 @@
  * `Authorization: Bearer <token>`; POST, PUT, DELETE and every upgrade also need an `Origin`
  * equal to the page's own. Bodies are `application/json`. See SECURITY.md for the refusals.
  */
-import type {Agent} from './agent.js'
+import type {Agent, HostState} from './agent.js'
 
 export interface SessionInfo {
   readonly: boolean
@@ -48,10 +49,12 @@ export interface Health {
 }
 
 /**
- * renamed: an agent got a new name (anywhere), sent before the list that shows it; its terminals stay open.
+ * agents: every agent (ids `HOST:NAME` on remote hosts) and the state of each remote host (an
+ * unreachable host's agents are listed as last seen); renamed: an agent got a new id (anywhere),
+ * sent before the list that shows it; its terminals stay open.
  * health: sent on connect and whenever it changes, to the server's owner only (not to share links).
  */
-export type ServerEvent = {type: 'agents'; agents: Agent[]} | {type: 'renamed'; from: string; to: string} | {type: 'health'; health: Health}
+export type ServerEvent = {type: 'agents'; agents: Agent[]; hosts: HostState[]} | {type: 'renamed'; from: string; to: string} | {type: 'health'; health: Health}
 
 /** An agent's note as the API gives it; `revision` guards an edit against a concurrent one. */
 export interface Note {

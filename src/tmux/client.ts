@@ -44,6 +44,11 @@ export class Tmux {
     return {file: 'tmux', args}
   }
 
+  /** The file and arguments of a long-lived tmux client (control mode) running `args` on this server. */
+  clientCommand(args: string[]): {file: string; args: string[]} {
+    return {file: 'tmux', args: [...this.serverArgs(), ...args]}
+  }
+
   /**
    * Runs one tmux command, or several in as few tmux processes as fit when given a list of
    * commands (tmux runs them in order and stops at the first that fails). Resolves with the

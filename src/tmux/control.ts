@@ -16,12 +16,18 @@ export interface ControlHandlers {
 
 const WATCH_PREFIX = `${OWN_SESSION_PREFIX}watch-`
 
-/** Ends the sessions of watchers whose process is gone (killed before they could end them). */
+/**
+ * Ends the sessions of watchers whose process is gone (killed before they could end them). On a
+ * remote host the process ids are other machines': there a watcher's session that no client holds
+ * any more is stale (its ssh connection dropped, and tmux -C with it).
+ */
 export async function reapWatchSessions(tmux: Tmux): Promise<void> {
-  const {stdout} = await tmux.exec(['list-sessions', '-F', '#{session_name}']).catch(() => ({stdout: ''}))
-  const stale = stdout.split('\n').filter((name) => {
+  const {stdout} = await tmux.exec(['list-sessions', '-F', '#{session_name} #{session_attached}']).catch(() => ({stdout: ''}))
+  const stale = stdout.split('\n').flatMap((line) => {
+    const [name, attached] = line.split(' ')
     const pid = Number(/^_maestro-watch-(\d+)-/.exec(name)?.[1])
-    return pid > 0 && !pidExists(pid)
+    if (!(pid > 0)) return []
+    return (tmux.host ? attached === '0' : !pidExists(pid)) ? [name] : []
   })
   if (stale.length > 0) await tmux.exec(stale.map((name) => ['kill-session', '-t', exact(name)])).catch(() => undefined)
 }
@@ -45,7 +51,8 @@ export class ControlClient {
 
   constructor(tmux: Tmux, handlers: ControlHandlers) {
     // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
-    this.#child = spawn('tmux', [...tmux.serverArgs(), '-C', 'new-session', '-s', this.#session, 'cat'], {stdio: 'pipe', env: withoutTmux()})
+    const {file, args} = tmux.clientCommand(['-C', 'new-session', '-s', this.#session, 'cat'])
+    this.#child = spawn(file, args, {stdio: 'pipe', env: withoutTmux()})
     this.#child.on('error', () => undefined)
     this.#child.stdin.on('error', () => undefined)
     this.closed = new Promise((resolve) => this.#child.on('close', () => resolve()))

@@ -39,6 +39,11 @@ export class RemoteTmux extends Tmux {
     return this.ssh.terminal([local.file, ...local.args])
   }
 
+  /** The same client on the host, its input and output carried by the shared ssh connection. */
+  override clientCommand(args: string[]): {file: string; args: string[]} {
+    return this.ssh.command(['tmux', ...this.serverArgs(), ...args])
+  }
+
   /** A copy of this handle whose calls give up sooner, for listings that must not wait long. */
   withTimeout(timeoutMs: number): RemoteTmux {
     return new RemoteTmux(this.hostName, this.ssh, timeoutMs)

@@ -85,7 +85,7 @@ export class AgentBar {
   }
 
   render(agent: Agent | undefined, changesOpen = false): void {
-    setText(this.title, agent?.name ?? '')
+    setText(this.title, agent?.id ?? '')
     this.title.style.setProperty('--group', agent ? groupColour(agent.name) : 'transparent')
     this.state.hidden = !agent
     this.meta.hidden = !agent

@@ -1,4 +1,4 @@
-import type {Agent} from '../shared/agent.js'
+import type {Agent, HostState} from '../shared/agent.js'
 import type {Health, ServerEvent} from '../shared/protocol.js'
 import {ApiError, api, socketUrl} from './api.js'
 import {Backoff} from './backoff.js'
@@ -11,7 +11,8 @@ export type ConnectionStatus =
   | {kind: 'signed-out'; retryAt: number}
 
 export interface ConnectionHandlers {
-  agents(agents: Agent[]): void
+  /** Every agent, and the state of each remote host (none when only this machine has agents). */
+  agents(agents: Agent[], hosts?: HostState[]): void
   /** An agent was renamed, here or elsewhere: the list that shows it follows. */
   renamed(from: string, to: string): void
   /** What keeps the server from doing its whole job (failed writes, unreadable notes); sent to the owner only. */
@@ -66,7 +67,7 @@ export class Connection {
       } catch {
         return
       }
-      if (event.type === 'agents' && Array.isArray(event.agents)) this.handlers.agents(event.agents)
+      if (event.type === 'agents' && Array.isArray(event.agents)) this.handlers.agents(event.agents, Array.isArray(event.hosts) ? event.hosts : [])
       else if (event.type === 'renamed' && typeof event.from === 'string' && typeof event.to === 'string') this.handlers.renamed(event.from, event.to)
       else if (event.type === 'health' && typeof event.health?.storage?.failures === 'number') this.handlers.health(event.health)
     }

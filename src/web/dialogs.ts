@@ -1,12 +1,12 @@
 import {MaestroError} from '../shared/errors.js'
-import {NAME_RULE, assertAgentName} from '../shared/names.js'
+import {NAME_RULE, parseAgentId} from '../shared/names.js'
 import {ApiError} from './api.js'
 import {h, setText} from './dom.js'
 
 /** The same check and wording as the CLI, so a bad name is explained before anything is sent. */
 export function nameProblem(name: string): string | undefined {
   try {
-    assertAgentName(name)
+    parseAgentId(name)
     return undefined
   } catch (error) {
     return error instanceof MaestroError ? error.message : String(error)

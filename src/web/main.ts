@@ -1,7 +1,7 @@
 import '@xterm/xterm/css/xterm.css'
 import './styles.css'
 
-import type {Agent} from '../shared/agent.js'
+import type {Agent, HostState} from '../shared/agent.js'
 import type {SessionInfo} from '../shared/protocol.js'
 import {ApiError, api} from './api.js'
 import {AgentBar} from './agentbar.js'
@@ -9,6 +9,7 @@ import {archiveDialog} from './archive.js'
 import {ChangesView} from './changes.js'
 import {ConnectionBanner, HealthBanner} from './banner.js'
 import {Connection} from './connection.js'
+import {parseAgentId} from '../shared/names.js'
 import {NAME_HINT, formDialog, nameProblem, toast} from './dialogs.js'
 import {ICONS, h, iconButton, setAttr, setText} from './dom.js'
 import {KeyBar} from './keybar.js'
@@ -37,6 +38,7 @@ function agentFromHash(): string | undefined {
 /** The whole page: owns the agent list and which agent is shown, and wires the parts together. */
 class App {
   private agents = new Map<string, Agent>()
+  private hosts: HostState[] = []
   private selected?: string
   private readonly views = new Map<string, TerminalView>()
   private readonly root: HTMLElement
@@ -126,7 +128,7 @@ class App {
     document.body.append(this.root)
 
     this.connection = new Connection({
-      agents: (agents) => this.update(agents),
+      agents: (agents, hosts) => this.update(agents, hosts),
       renamed: (from, to) => this.followRename(from, to),
       health: (health) => this.health.show(health),
       status: (status) => {
@@ -175,10 +177,11 @@ class App {
     return this.selected ? this.views.get(this.selected) : undefined
   }
 
-  private update(agents: Agent[]): void {
-    this.agents = new Map(agents.map((agent) => [agent.name, agent]))
-    this.sidebar.update(agents)
-    for (const agent of agents) this.notes.remoteText(agent.name, agent.note)
+  private update(agents: Agent[], hosts = this.hosts): void {
+    this.hosts = hosts
+    this.agents = new Map(agents.map((agent) => [agent.id, agent]))
+    this.sidebar.update(agents, hosts)
+    for (const agent of agents) this.notes.remoteText(agent.id, agent.note)
     this.notifier.update(agents, this.selected)
     for (const [name, view] of this.views) {
       if (!this.agents.has(name)) {
@@ -207,7 +210,7 @@ class App {
 
   /** Shows an agent the page itself just made or renamed at once; the next push confirms it. */
   private upsert(agent: Agent): void {
-    this.update([...new Map([...this.agents, [agent.name, agent]]).values()])
+    this.update([...new Map([...this.agents, [agent.id, agent]]).values()])
   }
 
   private select(name: string, {focus = false} = {}): void {
@@ -304,7 +307,7 @@ class App {
   /** Lays what the agent changed over its terminal, or takes it away again. */
   private toggleChanges(): void {
     const agent = this.selected ? this.agents.get(this.selected) : undefined
-    this.changes.show(this.changes.open || !agent?.worktree ? undefined : agent.name)
+    this.changes.show(this.changes.open || !agent?.worktree ? undefined : agent.id)
     this.renderAgentBar()
     if (!this.changes.open) this.currentView()?.focus()
   }
@@ -323,7 +326,7 @@ class App {
       submit: async ({name, dir, cmd, note}) => {
         const agent = await api.create({name, dir: dir || undefined, cmd: cmd || undefined, note: note || undefined})
         this.upsert(agent)
-        this.select(agent.name, {focus: true})
+        this.select(agent.id, {focus: true})
       },
     })
   }
@@ -337,9 +340,9 @@ class App {
       fields: [{name: 'name', label: 'New name', value: from, required: true, validate: nameProblem, hint: NAME_HINT}],
       submit: async ({name}) => {
         const agent = await api.rename(from, name)
-        this.followRename(from, agent.name)
+        this.followRename(from, agent.id)
         this.upsert(agent)
-        this.select(agent.name, {focus: true})
+        this.select(agent.id, {focus: true})
       },
     })
   }
@@ -355,7 +358,7 @@ class App {
     this.notes.rename(from, to)
     const agent = this.agents.get(from)
     this.agents.delete(from)
-    if (agent) this.agents.set(to, {...agent, name: to})
+    if (agent) this.agents.set(to, {...agent, id: to, name: parseAgentId(to).name})
     if (this.selected === from) {
       // Selected under its new name first, so the next list does not announce it gone.
       this.selected = to

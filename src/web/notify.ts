@@ -33,14 +33,14 @@ export class Notifier {
   /** Call with every list update; `selected` is not announced while the user is looking at it. */
   update(agents: readonly Agent[], selected: string | undefined): void {
     const fresh = newlyWaiting(this.previous, agents)
-    this.previous = new Map(agents.map((agent) => [agent.name, agent]))
+    this.previous = new Map(agents.map((agent) => [agent.id, agent]))
     if (!this.enabled) return
     for (const agent of fresh) {
-      if (agent.name === selected && document.visibilityState === 'visible') continue
-      const notification = new Notification(`${agent.name} is waiting for you`, {body: agent.stateMessage ?? 'It needs your input.', tag: `maestro-${agent.name}`})
+      if (agent.id === selected && document.visibilityState === 'visible') continue
+      const notification = new Notification(`${agent.id} is waiting for you`, {body: agent.stateMessage ?? 'It needs your input.', tag: `maestro-${agent.id}`})
       notification.onclick = () => {
         window.focus()
-        this.open(agent.name)
+        this.open(agent.id)
         notification.close()
       }
     }

@@ -1,4 +1,4 @@
-import type {Agent} from '../shared/agent.js'
+import type {Agent, HostState} from '../shared/agent.js'
 import {ICONS, h, icon, reconcileChildren, setAttr, setText} from './dom.js'
 import {type GroupNode, type SidebarModel, type TreeNode, buildModel, describeState, groupColour, visibleOrder} from './tree.js'
 
@@ -18,6 +18,8 @@ interface Group {
   item: HTMLLIElement
   head: HTMLButtonElement
   count: HTMLElement
+  /** A remote host's state, when it is not simply reachable. */
+  hostState: HTMLElement
   body: HTMLUListElement
 }
 
@@ -39,6 +41,7 @@ export class Sidebar {
   private readonly groups = new Map<string, Group>()
   private readonly collapsed: Set<string>
   private agents: readonly Agent[] = []
+  private hosts = new Map<string, HostState>()
   private model: SidebarModel = {waiting: [], tree: []}
   private selected?: string
 
@@ -62,8 +65,9 @@ export class Sidebar {
     this.element = h('aside', {class: 'sidebar', id: 'sidebar'}, header, h('div', {class: 'filter-wrap'}, this.filter), h('div', {class: 'lists'}, this.waitingSection, this.tree, this.empty))
   }
 
-  update(agents: readonly Agent[]): void {
+  update(agents: readonly Agent[], hosts: readonly HostState[] = []): void {
     this.agents = agents
+    this.hosts = new Map(hosts.map((host) => [host.name, host]))
     this.render()
   }
 
@@ -82,7 +86,7 @@ export class Sidebar {
   tick(): void {
     const now = Date.now()
     for (const agent of this.agents) {
-      const row = this.rows.get(agent.name)
+      const row = this.rows.get(agent.id)
       if (row) setText(row.state, describeState(agent, now).text)
     }
   }
@@ -92,15 +96,15 @@ export class Sidebar {
   }
 
   private render(): void {
-    this.model = buildModel(this.agents, this.filter.value)
+    this.model = buildModel(this.agents, this.filter.value, [...this.hosts.keys()])
     const used = new Set<string>()
     const usedGroups = new Set<string>()
     const now = Date.now()
     const rowFor = (agent: Agent, label: string) => {
-      used.add(agent.name)
+      used.add(agent.id)
       return this.renderRow(agent, label, now)
     }
-    reconcileChildren(this.waitingList, this.model.waiting.map((agent) => rowFor(agent, agent.name)))
+    reconcileChildren(this.waitingList, this.model.waiting.map((agent) => rowFor(agent, agent.id)))
     this.waitingSection.hidden = this.model.waiting.length === 0
     const renderNodes = (nodes: TreeNode[]): HTMLLIElement[] =>
       nodes.map((node) => {
@@ -119,17 +123,17 @@ export class Sidebar {
   }
 
   private renderRow(agent: Agent, label: string, now: number): HTMLLIElement {
-    let row = this.rows.get(agent.name)
+    let row = this.rows.get(agent.id)
     if (!row) {
-      row = this.createRow(agent.name)
-      this.rows.set(agent.name, row)
+      row = this.createRow(agent)
+      this.rows.set(agent.id, row)
     }
     const {text, title} = describeState(agent, now)
     setText(row.label, label)
     setText(row.state, text)
-    setAttr(row.button, 'title', `${agent.name}: ${title}`)
+    setAttr(row.button, 'title', `${agent.id}: ${title}`)
     setAttr(row.button, 'data-state', agent.state)
-    setAttr(row.button, 'aria-current', agent.name === this.selected ? 'true' : null)
+    setAttr(row.button, 'aria-current', agent.id === this.selected ? 'true' : null)
     row.viewers.hidden = agent.attachedClients === 0
     setText(row.viewerCount, String(agent.attachedClients))
     setAttr(row.viewers, 'title', `${agent.attachedClients} viewer${agent.attachedClients === 1 ? '' : 's'}`)
@@ -141,7 +145,7 @@ export class Sidebar {
     return row.item
   }
 
-  private createRow(name: string): Row {
+  private createRow({id: name, name: shortName}: Agent): Row {
     const label = h('span', {class: 'agent-name'})
     const state = h('span', {class: 'agent-state'})
     const viewerCount = h('span', {})
@@ -149,7 +153,7 @@ export class Sidebar {
     const message = h('span', {class: 'agent-message'})
     const branch = h('span', {class: 'agent-branch'})
     const button = h('button', {type: 'button', class: 'agent', 'data-name': name}, h('span', {class: 'dot', 'aria-hidden': 'true'}), label, viewers, state, branch, message)
-    button.style.setProperty('--group', groupColour(name))
+    button.style.setProperty('--group', groupColour(shortName))
     button.addEventListener('click', () => this.select(name))
     return {item: h('li', {}, button), button, label, state, viewers, viewerCount, message, branch}
   }
@@ -164,12 +168,20 @@ export class Sidebar {
     setAttr(group.head, 'aria-expanded', String(open))
     group.body.hidden = !open
     setText(group.count, String(node.agentCount))
+    // A host that does not answer keeps its agents as last seen, dimmed, under a word saying so.
+    const host = node.host ? this.hosts.get(node.host) : undefined
+    const word = host?.state === 'unreachable' ? 'unreachable' : host?.state === 'connecting' ? 'connecting…' : ''
+    group.hostState.hidden = !word
+    setText(group.hostState, word)
+    setAttr(group.item, 'data-host-state', host?.state ?? null)
+    setAttr(group.hostState, 'title', host?.error ?? null)
     return group
   }
 
   private createGroup(node: GroupNode): Group {
     const count = h('span', {class: 'count'})
-    const head = h('button', {type: 'button', class: 'group-head', 'data-group': node.key}, icon(ICONS.chevron), h('span', {class: 'swatch', 'aria-hidden': 'true'}), h('span', {class: 'group-name'}, node.label), count)
+    const hostState = h('span', {class: 'host-state', hidden: true})
+    const head = h('button', {type: 'button', class: 'group-head', 'data-group': node.key}, icon(ICONS.chevron), h('span', {class: 'swatch', 'aria-hidden': 'true'}), h('span', {class: 'group-name'}, node.label), hostState, count)
     const body = h('ul', {class: 'agent-list'})
     const item = h('li', {class: 'group'}, head, body)
     item.style.setProperty('--group', groupColour(node.key))
@@ -179,6 +191,6 @@ export class Sidebar {
       localStorage.setItem(COLLAPSED_KEY, JSON.stringify([...this.collapsed]))
       this.render()
     })
-    return {item, head, count, body}
+    return {item, head, count, hostState, body}
   }
 }

@@ -4,8 +4,10 @@ import type {Agent, StateSource} from '../shared/agent.js'
 
 export interface GroupNode {
   kind: 'group'
-  /** The group's path joined by hyphens, as in agent names: `shop-frontend`. */
+  /** The group's path joined by hyphens, as in agent names: `shop-frontend`; `HOST:` and `HOST:shop` on a remote host. */
   key: string
+  /** The remote host whose agents this top group holds. */
+  host?: string
   label: string
   children: TreeNode[]
   agentCount: number
@@ -28,24 +30,36 @@ export interface SidebarModel {
 
 export function matchesFilter(agent: Agent, filter: string): boolean {
   const needle = filter.trim().toLowerCase()
-  return needle === '' || agent.name.toLowerCase().includes(needle)
+  return needle === '' || agent.id.toLowerCase().includes(needle)
 }
 
-export function buildModel(agents: readonly Agent[], filter = ''): SidebarModel {
+/** `hosts`: the remote hosts, each shown as a group even while it has no agents (not while filtering). */
+export function buildModel(agents: readonly Agent[], filter = '', hosts: readonly string[] = []): SidebarModel {
   const shown = agents.filter((agent) => matchesFilter(agent, filter))
   const waiting = shown
     .filter((agent) => agent.state === 'waiting')
-    .sort((a, b) => a.stateSince.localeCompare(b.stateSince) || a.name.localeCompare(b.name))
-  return {waiting, tree: buildTree(shown.filter((agent) => agent.state !== 'waiting'))}
+    .sort((a, b) => a.stateSince.localeCompare(b.stateSince) || a.id.localeCompare(b.id))
+  return {waiting, tree: buildTree(shown.filter((agent) => agent.state !== 'waiting'), filter.trim() ? [] : hosts)}
 }
 
-export function buildTree(agents: readonly Agent[]): TreeNode[] {
+/** This machine's agents at the top, by their hyphen hierarchy; each remote host's the same way, in a group of its own. */
+export function buildTree(agents: readonly Agent[], hosts: readonly string[] = []): TreeNode[] {
   const root: GroupNode = {kind: 'group', key: '', label: '', children: [], agentCount: 0}
+  const hostGroup = (host: string): GroupNode => {
+    let group = root.children.find((child): child is GroupNode => child.kind === 'group' && child.host === host)
+    if (!group) {
+      group = {kind: 'group', key: `${host}:`, label: host, host, children: [], agentCount: 0}
+      root.children.push(group)
+    }
+    return group
+  }
+  for (const host of hosts) hostGroup(host)
   for (const agent of agents) {
-    let parent = root
+    let parent = agent.host ? hostGroup(agent.host) : root
+    if (agent.host) root.agentCount++
     parent.agentCount++
     for (const [depth, part] of agent.group.entries()) {
-      const key = agent.group.slice(0, depth + 1).join('-')
+      const key = `${agent.host ? `${agent.host}:` : ''}${agent.group.slice(0, depth + 1).join('-')}`
       let group = parent.children.find((child): child is GroupNode => child.kind === 'group' && child.key === key)
       if (!group) {
         group = {kind: 'group', key, label: part, children: [], agentCount: 0}
@@ -60,20 +74,22 @@ export function buildTree(agents: readonly Agent[]): TreeNode[] {
   return root.children
 }
 
-// Groups before agents, each alphabetically, so the tree reads like a file browser and never reorders on its own.
+// Groups before agents, each alphabetically, so the tree reads like a file browser and never
+// reorders on its own; remote hosts after everything of this machine.
 function sortTree(nodes: TreeNode[]): void {
-  nodes.sort((a, b) => (a.kind === b.kind ? nodeName(a).localeCompare(nodeName(b)) : a.kind === 'group' ? -1 : 1))
+  const rank = (node: TreeNode) => (node.kind === 'agent' ? 1 : node.host ? 2 : 0)
+  nodes.sort((a, b) => rank(a) - rank(b) || nodeName(a).localeCompare(nodeName(b)))
   for (const node of nodes) if (node.kind === 'group') sortTree(node.children)
 }
 
-const nodeName = (node: TreeNode) => (node.kind === 'group' ? node.key : node.agent.name)
+const nodeName = (node: TreeNode) => (node.kind === 'group' ? node.key : node.agent.id)
 
 /** The names in the order the sidebar shows them, for moving to the next or previous agent. */
 export function visibleOrder(model: SidebarModel, collapsed: ReadonlySet<string>): string[] {
-  const names = model.waiting.map((agent) => agent.name)
+  const names = model.waiting.map((agent) => agent.id)
   const walk = (nodes: TreeNode[]) => {
     for (const node of nodes) {
-      if (node.kind === 'agent') names.push(node.agent.name)
+      if (node.kind === 'agent') names.push(node.agent.id)
       else if (!collapsed.has(node.key)) walk(node.children)
     }
   }
@@ -133,5 +149,5 @@ export function describeState(agent: Agent, now: number): {text: string; title: 
 /** The agents that have just started waiting, for notifications: none on the first reading. */
 export function newlyWaiting(previous: ReadonlyMap<string, Agent> | undefined, agents: readonly Agent[]): Agent[] {
   if (!previous) return []
-  return agents.filter((agent) => agent.state === 'waiting' && previous.get(agent.name)?.state !== 'waiting')
+  return agents.filter((agent) => agent.state === 'waiting' && previous.get(agent.id)?.state !== 'waiting')
 }

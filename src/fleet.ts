@@ -1,0 +1,181 @@
+import {LIST_TIMEOUT_MS, remoteTmux} from './hosts.js'
+import type {Agent, AgentState, HostState} from './shared/agent.js'
+import {MaestroError, agentNotFound} from './shared/errors.js'
+import {formatAgentId, parseAgentId} from './shared/names.js'
+import {readHost, readHosts} from './store/hosts.js'
+import type {Tmux} from './tmux/client.js'
+import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener} from './watch.js'
+
+
+/**
+ * How often a host is asked again while it has no agents (so no control client) or does not
+ * answer. Each ask is one command over the shared ssh connection, or a connection attempt that
+ * ConnectTimeout bounds; once a host has agents, its tmux tells of changes itself.
+ */
+export const REMOTE_OFFLINE_POLL_MS = 3000
+
+interface Member {
+  host: string | null
+  watcher: AgentWatcher
+}
+
+/**
+ * The agents of this machine and of remote hosts in one list, for serve, ls --watch and wait.
+ * Each tmux server has a watcher of its own (an AgentWatcher; on a remote host its tmux -C client
+ * runs over the host's shared ssh connection). A host that fails keeps its last known agents in
+ * the list and is marked unreachable; it is asked again every REMOTE_OFFLINE_POLL_MS and becomes
+ * reachable with its first answer. Listeners hear the first list once every server answered or
+ * failed once, then every change (of the agents or of a host's state).
+ */
+export class FleetWatcher {
+  readonly #lists = new Map<string | null, Agent[]>()
+  readonly #hosts = new Map<string, HostState>()
+  readonly #audience = new Audience()
+  readonly #heard = new Set<string | null>()
+  #unsubscribe: (() => void)[] = []
+  #latest: Agent[] = []
+
+  private constructor(private readonly members: Member[]) {
+    for (const {host} of members) if (host) this.#hosts.set(host, {name: host, state: 'connecting', error: null})
+  }
+
+  /** This machine's agents and those of every saved host, or only of `hosts` when given. */
+  static async open(local: Tmux, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
+    const hosts = (await readHosts()).filter((host) => !options.hosts || options.hosts.includes(host.name))
+    const remote = await Promise.all(
+      hosts.map(async (host) => ({host: host.name, watcher: new AgentWatcher((await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)})),
+    )
+    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote])
+  }
+
+  /** `onError` hears failed reads of this machine's agents; a host's failures mark it unreachable instead. */
+  subscribe(listener: Listener, onError?: ErrorListener): () => void {
+    const remove = this.#audience.add(listener, onError, () => void this.stop())
+    if (this.#unsubscribe.length === 0) this.#start()
+    else if (this.#heard.size === this.members.length) this.#emit()
+    return remove
+  }
+
+  onRename(listener: RenameListener): () => void {
+    return this.#audience.onRename(listener)
+  }
+
+  get latest(): readonly Agent[] {
+    return this.#latest
+  }
+
+  /** Notes are kept on this machine, whichever host an agent runs on: its own watcher reads them. */
+  get notesProblem(): string | null {
+    return this.members[0].watcher.notesProblem
+  }
+
+  onNotesProblem(listener: () => void): () => void {
+    return this.members[0].watcher.onNotesProblem(listener)
+  }
+
+  get hosts(): HostState[] {
+    return [...this.#hosts.values()]
+  }
+
+  host(name: string): HostState | undefined {
+    return this.#hosts.get(name)
+  }
+
+  /** Reads every server's list now; resolves once every listener heard what changed. */
+  async refresh(): Promise<void> {
+    await Promise.all(this.members.map(({watcher}) => watcher.refresh()))
+  }
+
+  #start(): void {
+    // A watcher forgets its rename listeners when it stops: they are given again with each start.
+    for (const {host, watcher} of this.members) {
+      watcher.onRename((from, to) => {
+        this.#audience.renamed(formatAgentId(host, from), formatAgentId(host, to))
+      })
+    }
+    this.#unsubscribe = this.members.map(({host, watcher}) =>
+      watcher.subscribe(
+        (agents) => {
+          this.#heard.add(host)
+          this.#lists.set(host, agents)
+          if (host) this.#hosts.set(host, {name: host, state: 'reachable', error: null})
+          this.#emit()
+        },
+        (error) => {
+          if (!host) return this.#audience.failed(error)
+          this.#heard.add(host)
+          const message = error instanceof MaestroError ? error.message : `cannot list the agents of host "${host}": ${error.message}`
+          this.#hosts.set(host, {name: host, state: 'unreachable', error: message})
+          this.#emit()
+        },
+      ),
+    )
+  }
+
+  #emit(): void {
+    if (this.#heard.size < this.members.length) return
+    this.#latest = this.members.flatMap(({host}) => this.#lists.get(host) ?? [])
+    this.#audience.tell(this.#latest, JSON.stringify([this.#latest, this.hosts]))
+  }
+
+  /** Stops every server's watcher; resolves once their control clients are gone. */
+  async stop(): Promise<void> {
+    const unsubscribe = this.#unsubscribe
+    this.#unsubscribe = []
+    this.#audience.clear()
+    this.#heard.clear()
+    for (const stop of unsubscribe) stop()
+    await Promise.all(this.members.map(({watcher}) => watcher.stop()))
+  }
+}
+
+/**
+ * Resolves with the agents (ids, here or on hosts) once every one of them is in one of `states`;
+ * rejects with TIMEOUT after `timeoutMs`, AGENT_NOT_FOUND when an agent disappears (it can never
+ * get there), or HOST_UNREACHABLE when its host fails before the agent was seen. `observe` hears
+ * every list read meanwhile (the onStateChange notifier).
+ */
+export async function waitForStates(local: Tmux, ids: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
+  const hosts = [...new Set(ids.map((id) => parseAgentId(id).host).filter((host) => host !== null))]
+  // An unknown host is HOST_NOT_FOUND, as for every other command.
+  for (const host of hosts) await readHost(host)
+  const watcher = await FleetWatcher.open(local, {hosts})
+  return new Promise<Agent[]>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined
+    let latest: Agent[] = []
+    let done = false
+    const finish = (error: Error | undefined, agents?: Agent[]) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      // The watchers' tmux sessions are gone before wait returns.
+      void watcher.stop().then(() => (error ? reject(error) : resolve(agents!)))
+    }
+    const timeOut = () => {
+      const pending = latest.filter((agent) => ids.includes(agent.id) && !states.includes(agent.state))
+      finish(
+        new MaestroError('TIMEOUT', `timed out: ${pending.map((agent) => `${agent.id} is ${agent.state}`).join(', ')} (waited for ${states.join(' or ')})`, {
+          agents: pending.map(({id, name, state}) => ({id, name, state})),
+        }),
+      )
+    }
+    watcher.subscribe(
+      (agents) => {
+        latest = agents
+        observe?.(agents)
+        const byId = new Map(agents.map((agent) => [agent.id, agent]))
+        const missing = ids.find((id) => !byId.has(id))
+        if (missing) {
+          const host = parseAgentId(missing).host
+          const down = host ? watcher.host(host) : undefined
+          return finish(down?.state === 'unreachable' ? new MaestroError('HOST_UNREACHABLE', down.error ?? `host "${host}" is unreachable`, {host}) : agentNotFound(missing))
+        }
+        const wanted = ids.map((id) => byId.get(id)!)
+        if (wanted.every((agent) => states.includes(agent.state))) return finish(undefined, wanted)
+        // Counted from the first reading, so that a timeout always says what the agents were doing.
+        if (timeoutMs !== undefined) timer ??= setTimeout(timeOut, timeoutMs)
+      },
+      (error) => finish(error),
+    )
+  })
+}
