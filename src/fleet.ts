@@ -60,10 +60,6 @@ export class FleetWatcher {
     return this.#audience.onRename(listener)
   }
 
-  get latest(): readonly Agent[] {
-    return this.#latest
-  }
-
   /** Notes are kept on this machine, whichever host an agent runs on: its own watcher reads them. */
   get notesProblem(): string | null {
     return this.members[0].watcher.notesProblem
@@ -75,6 +71,10 @@ export class FleetWatcher {
 
   get hosts(): HostState[] {
     return [...this.#hosts.values()]
+  }
+
+  get latest(): readonly Agent[] {
+    return this.#latest
   }
 
   host(name: string): HostState | undefined {
@@ -155,7 +155,8 @@ export async function waitForStates(local: Tmux, ids: string[], states: AgentSta
       const pending = latest.filter((agent) => ids.includes(agent.id) && !states.includes(agent.state))
       finish(
         new MaestroError('TIMEOUT', `timed out: ${pending.map((agent) => `${agent.id} is ${agent.state}`).join(', ')} (waited for ${states.join(' or ')})`, {
-          agents: pending.map(({id, name, state}) => ({id, name, state})),
+          // Named as the user named them: HOST:NAME on a remote host.
+          agents: pending.map(({id, state}) => ({name: id, state})),
         }),
       )
     }
