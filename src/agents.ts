@@ -9,7 +9,7 @@ import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './sha
 import {assertKeyName} from './shared/keys.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf, isAgentName} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
-import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, recordingsDir} from './store/archive.js'
+import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, readRecordingFacts, recordedAgentIds, recordingsDir, writeRecordingFacts} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
@@ -233,15 +233,17 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
   const command = options.command ?? (settings.defaultCommand || undefined)
   const worktree = options.worktree && (await makeWorktree(options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir()))
+  const recording = tmux.host ? undefined : await prepareRecording()
   try {
-    await newSession(tmux, {
+    const agentId = await newSession(tmux, {
       name: options.name,
       dir: worktree ? worktree.agentDir : dir,
       command,
       options: worktree ? {[WORKTREE_OPTION]: JSON.stringify(worktree.info)} : undefined,
       // A remote agent's output would be recorded on its host, where nothing would archive it.
-      recording: tmux.host ? undefined : await prepareRecording(),
+      recording,
     })
+    if (recording) await writeRecordingFacts(agentId, {name: options.name, dir: worktree ? worktree.agentDir : dir, command: command ?? null, startedAt: new Date().toISOString()})
   } catch (error) {
     await worktree?.undo()
     throw error
@@ -292,6 +294,61 @@ async function archiveOrphanNote(name: string): Promise<void> {
   await takeNote(name, async (note) => {
     if (note && keptNoteHasText(note)) await archiveAgent({name, scrollback: '', note})
   })
+}
+
+/** A left-over recording is archived under the name its agent had last, so the facts follow renames. */
+async function renameRecordingFacts(tmux: Tmux, name: string): Promise<void> {
+  const {agentId} = await agentProcessRoot(tmux, name)
+  const facts = agentId ? await readRecordingFacts(agentId) : {}
+  if (facts.startedAt) await writeRecordingFacts(agentId, {dir: '', command: null, ...facts, startedAt: facts.startedAt, name})
+}
+
+/** Thrown inside takeNote to leave a note where it is: its agent turned out to be alive. */
+const STILL_ALIVE = Symbol('still alive')
+
+/**
+ * Archives what agents that ended outside maestro (session or tmux server killed, machine
+ * restarted) left behind: each recording whose recorder no longer runs, with its facts and the
+ * note of its name, and each note of this machine whose agent has no session. A recording is
+ * only judged by its recorder, which carries the agent's id and runs as long as the pane does,
+ * so a live agent's recording is never touched; where processes' ids cannot be read (not Linux)
+ * recordings are left alone. A name that has a session again keeps its note and recording.
+ * Run by `archive ls` and the page's archive list, not by `ls`, whose every call it would slow.
+ */
+export async function archiveLeftovers(tmux: Tmux): Promise<void> {
+  if (tmux.host) return
+  const recorded = process.platform === 'linux' ? await recordedAgentIds() : []
+  const {notes} = await readNotesForListing()
+  const noted = Object.keys(notes).filter((key) => !key.includes(':') && (notes[key].text || notes[key].locked))
+  if (recorded.length === 0 && noted.length === 0) return
+  // Recordings are listed before processes: a recorder starts after its session and before its file.
+  const running = recorded.length > 0 ? new Set((await processTable()).map((entry) => entry.agentId)) : new Set<string>()
+  const leftovers = await Promise.all(
+    recorded.filter((id) => !running.has(id)).map(async (id) => {
+      const facts = await readRecordingFacts(id)
+      return {id, facts, name: typeof facts.name === 'string' && isAgentName(facts.name) ? facts.name : id}
+    }),
+  )
+  const live = new Set((await listSessions(tmux)).map((session) => session.name))
+  const names = new Set([...noted.filter((name) => !live.has(name)), ...leftovers.map((each) => each.name).filter((name) => !live.has(name))])
+  for (const name of names) {
+    const recordings: {id?: string; facts: object}[] = leftovers.filter((each) => each.name === name)
+    await takeNote(name, async (note) => {
+      // Checked again under the notes lock, which new, rename and kill hold while they change a session.
+      if (await hasSession(tmux, name)) throw STILL_ALIVE
+      // A note alone, or each recording of that name (the first one with the note).
+      for (const [index, {id, facts}] of (recordings.length > 0 ? recordings : [{facts: {}}]).entries()) {
+        const draft = await ArchiveDraft.start(name, new Date(Date.now() + index))
+        await draft.write('scrollback.txt', '')
+        await draft.writeNote(index === 0 && note ? note : {text: ''})
+        await draft.write('agent.json', archiveFacts(name, new Date(), {...facts, ...(id ? {agentId: id} : {}), endedOutsideMaestro: true}))
+        const folder = await draft.keep()
+        if (id) await archiveRecording(recordingFile(recordingsDir(), id), folder)
+      }
+    }).catch((error) => {
+      if (error !== STILL_ALIVE) throw error
+    })
+  }
 }
 
 export interface KilledAgent {
@@ -447,7 +504,10 @@ export async function renameAgent(tmux: Tmux, from: string, to: string): Promise
   if (from === to) return getAgent(tmux, from)
   if (!(await hasSession(tmux, from))) throw agentNotFound(from)
   await moveNote(keyOf(tmux, from), keyOf(tmux, to), () => renameSession(tmux, from, to))
-  if (!tmux.host) await (await import('./store/grants.js')).renameInGrants(from, to)
+  if (!tmux.host) {
+    await (await import('./store/grants.js')).renameInGrants(from, to)
+    await renameRecordingFacts(tmux, to)
+  }
   return getAgent(tmux, to)
 }
 

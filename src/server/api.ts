@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
-import {agentChanges, createAgent, getAgentNote, killAgent, restartAgent, setAgentNote} from '../agents.js'
+import {agentChanges, archiveLeftovers, createAgent, getAgentNote, killAgent, restartAgent, setAgentNote} from '../agents.js'
 import {listEveryAgent, locateAgent, renameAgentId} from '../hosts.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {KillResult, Note, SessionInfo, Share, ShareCreated} from '../shared/protocol.js'
@@ -125,7 +125,10 @@ const routes: Record<string, Route> = {
     const {tmux, name} = await at(context, id)
     return [200, await agentChanges(tmux, name)]
   },
-  'GET /api/archives': async () => [200, await listArchives()],
+  'GET /api/archives': async (context) => {
+    await archiveLeftovers(context.tmux)
+    return [200, await listArchives()]
+  },
   'GET /api/archives/:name/:id': async (_context, _request, _address, name, id) => [200, await readArchive(name!, id!)],
   'GET /api/archives/:name/:id/recording': async (_context, _request, _address, name, id) => {
     const {path} = await archivedRecording(name!, id!)

@@ -99,6 +99,37 @@ export function recordingsDir(): string {
   return join(stateDir(), 'recordings')
 }
 
+/** What is known of a recording's agent, beside it, for when the agent ends outside maestro. */
+export interface RecordingFacts {
+  name: string
+  dir: string
+  command: string | null
+  startedAt: string
+}
+
+function factsFile(agentId: string): string {
+  return join(recordingsDir(), `${agentId}.json`)
+}
+
+export function writeRecordingFacts(agentId: string, facts: RecordingFacts): Promise<void> {
+  return writePrivateFile(factsFile(agentId), `${JSON.stringify(facts)}\n`)
+}
+
+export async function readRecordingFacts(agentId: string): Promise<Partial<RecordingFacts>> {
+  try {
+    const facts = JSON.parse(await readFile(factsFile(agentId), 'utf8'))
+    return facts && typeof facts === 'object' ? facts : {}
+  } catch {
+    return {}
+  }
+}
+
+/** Ids of the agents whose recordings are in recordings/, whether their agents run or not. */
+export async function recordedAgentIds(): Promise<string[]> {
+  const files = await readdir(recordingsDir()).catch(() => [] as string[])
+  return files.filter((file) => file.endsWith('.cast')).map((file) => file.slice(0, -'.cast'.length))
+}
+
 /** What a new agent's recorder needs: its folder (made private here, before tmux starts it) and the cap. */
 export async function prepareRecording(): Promise<{dir: string; limitBytes: number}> {
   const dir = recordingsDir()
@@ -121,6 +152,7 @@ export async function archiveRecording(file: string, folder: string): Promise<st
     throw error
   } finally {
     await rm(`${file}.tmp`, {force: true})
+    await rm(file.replace(/\.cast$/, '.json'), {force: true})
   }
   return target
 }

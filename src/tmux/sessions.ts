@@ -216,9 +216,10 @@ export interface NewSessionOptions {
  * Starts an agent's session. The pane options are set server-wide in the same tmux call, before
  * the pane exists: history-limit only applies to panes created after it, and a command that exits
  * at once would otherwise take its session (and its last screen) with it before a later call ran.
- * This is maestro's own server, so these defaults touch no session of the user's.
+ * This is maestro's own server, so these defaults touch no session of the user's. Returns the
+ * agent's id (AGENT_ID_VARIABLE).
  */
-export async function newSession(tmux: Tmux, options: NewSessionOptions): Promise<void> {
+export async function newSession(tmux: Tmux, options: NewSessionOptions): Promise<string> {
   const {name, dir, command} = options
   const agentId = randomUUID()
   const commands = [
@@ -242,6 +243,7 @@ export async function newSession(tmux: Tmux, options: NewSessionOptions): Promis
   ]
   try {
     await tmux.exec(commands)
+    return agentId
   } catch (error) {
     if (error instanceof TmuxCommandError && /duplicate session/.test(error.stderr)) {
       throw new MaestroError('AGENT_EXISTS', `agent "${name}" already exists (pick another name, or maestro kill ${name})`, {name})

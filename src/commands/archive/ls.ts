@@ -1,5 +1,6 @@
 import * as Args from '@oclif/core/args'
 
+import {archiveLeftovers} from '../../agents.js'
 import {BaseCommand} from '../../base-command.js'
 import {shortPath, table, terminalFit} from '../../render.js'
 import {type ArchiveEntry, listArchives} from '../../store/archive-list.js'
@@ -13,6 +14,7 @@ export default class ArchiveLs extends BaseCommand<typeof ArchiveLs> {
   static args = {name: Args.string({description: 'Only the archives of this agent (HOST:NAME for a remote host\'s)'})}
 
   async run(): Promise<ArchiveEntry[]> {
+    await archiveLeftovers(this.tmux)
     const archives = await listArchives(this.args.name)
     if (!this.jsonEnabled()) {
       this.log(
