@@ -309,41 +309,38 @@ const STILL_ALIVE = Symbol('still alive')
 /**
  * Archives what agents that ended outside maestro (session or tmux server killed, machine
  * restarted) left behind: each recording whose recorder no longer runs, with its facts and the
- * note of its name, and each note of this machine whose agent has no session. A recording is
+ * note of its name. Notes alone are left to `new` (archiveOrphanNote): notes.json is shared by
+ * every tmux socket, so a name without a session here may be an agent running on another. A recording is
  * only judged by its recorder, which carries the agent's id and runs as long as the pane does,
  * so a live agent's recording is never touched; where processes' ids cannot be read (not Linux)
- * recordings are left alone. A name that has a session again keeps its note and recording.
+ * nothing is archived. A name that has a session again keeps its note and recording.
  * Run by `archive ls` and the page's archive list, not by `ls`, whose every call it would slow.
  */
 export async function archiveLeftovers(tmux: Tmux): Promise<void> {
-  if (tmux.host) return
-  const recorded = process.platform === 'linux' ? await recordedAgentIds() : []
-  const {notes} = await readNotesForListing()
-  const noted = Object.keys(notes).filter((key) => !key.includes(':') && (notes[key].text || notes[key].locked))
-  if (recorded.length === 0 && noted.length === 0) return
+  if (tmux.host || process.platform !== 'linux') return
+  const recorded = await recordedAgentIds()
+  if (recorded.length === 0) return
   // Recordings are listed before processes: a recorder starts after its session and before its file.
-  const running = recorded.length > 0 ? new Set((await processTable()).map((entry) => entry.agentId)) : new Set<string>()
+  const running = new Set((await processTable()).map((entry) => entry.agentId))
   const leftovers = await Promise.all(
     recorded.filter((id) => !running.has(id)).map(async (id) => {
       const facts = await readRecordingFacts(id)
       return {id, facts, name: typeof facts.name === 'string' && isAgentName(facts.name) ? facts.name : id}
     }),
   )
-  const live = new Set((await listSessions(tmux)).map((session) => session.name))
-  const names = new Set([...noted.filter((name) => !live.has(name)), ...leftovers.map((each) => each.name).filter((name) => !live.has(name))])
+  const names = new Set(leftovers.map((each) => each.name))
   for (const name of names) {
-    const recordings: {id?: string; facts: object}[] = leftovers.filter((each) => each.name === name)
+    const recordings = leftovers.filter((each) => each.name === name)
     await takeNote(name, async (note) => {
       // Checked again under the notes lock, which new, rename and kill hold while they change a session.
       if (await hasSession(tmux, name)) throw STILL_ALIVE
-      // A note alone, or each recording of that name (the first one with the note).
-      for (const [index, {id, facts}] of (recordings.length > 0 ? recordings : [{facts: {}}]).entries()) {
+      // Each recording of that name, the first one with the note.
+      for (const [index, {id, facts}] of recordings.entries()) {
         const draft = await ArchiveDraft.start(name, new Date(Date.now() + index))
         await draft.write('scrollback.txt', '')
         await draft.writeNote(index === 0 && note ? note : {text: ''})
-        await draft.write('agent.json', archiveFacts(name, new Date(), {...facts, ...(id ? {agentId: id} : {}), endedOutsideMaestro: true}))
-        const folder = await draft.keep()
-        if (id) await archiveRecording(recordingFile(recordingsDir(), id), folder)
+        await draft.write('agent.json', archiveFacts(name, new Date(), {...facts, agentId: id, endedOutsideMaestro: true}))
+        await archiveRecording(recordingFile(recordingsDir(), id), await draft.keep())
       }
     }).catch((error) => {
       if (error !== STILL_ALIVE) throw error
