@@ -229,6 +229,8 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   // A note that could not be saved must not leave an agent behind: find out before starting it.
   if (options.note) await readAllNotes()
   await archiveOrphanNote(keyOf(tmux, options.name))
+  // A session that vanished without a kill (tmux killed, a reboot) left its name in grants: the new agent is not shared.
+  if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(options.name)
   // conf is heavy to load: a plain agent with its command given never reads settings.
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
   const command = options.command ?? (settings.defaultCommand || undefined)

@@ -259,3 +259,20 @@ test('a grant never sees the server’s storage failures, which name other agent
   assert.ok(!JSON.stringify(session).includes('private'), JSON.stringify(session))
   assert.deepEqual(session.storage, {failures: 0, last: null})
 })
+
+const grantedAgents = (id: string): string[] => JSON.parse(readFileSync(grantsPath(), 'utf8')).find((grant: {id: string}) => grant.id === id).agents
+
+test('a new agent given the name of one that vanished outside maestro (tmux killed, a reboot) is not shared by the old link', async () => {
+  await newAgent(box, 'reborn', 'cat')
+  const grant = await share(['reborn', '--role', 'operator'])
+  const g = as(grant.token)
+  assert.deepEqual((await api(g, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['reborn'])
+  box.tmux(['kill-session', '-t', '=reborn'])
+  await newAgent(box, 'reborn', 'cat')
+  assert.deepEqual(grantedAgents(grant.id), [], 'the grant file no longer names it')
+  // The server re-reads the grant file on its own (every 250 ms) after a change made outside it.
+  await waitFor(async () => (await api(g, 'GET', '/api/agents')).json.length === 0, 10_000, 'the old link to lose the new agent')
+  assert.equal((await api(g, 'GET', '/api/agents/reborn/note')).status, 404)
+  const terminal = await openSocket(g, terminalPath('reborn'))
+  assert.equal((await terminal.closedPromise).code, 4004)
+})
