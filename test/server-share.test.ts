@@ -32,6 +32,7 @@ async function share(args: string[]): Promise<{id: string; token: string; url: s
 }
 
 const as = (token: string): TestServer => ({...t, token})
+const grantedAgents = (id: string): string[] => JSON.parse(readFileSync(grantsPath(), 'utf8')).find((grant: {id: string}) => grant.id === id).agents
 const auditText = () => readFileSync(join(box.env.MAESTRO_STATE_DIR!, 'audit.log'), 'utf8')
 
 test('a grant sees only its agents: the list, notes, events and terminals of others are invisible', async () => {
@@ -179,7 +180,9 @@ test('a grant follows its agent through a rename (CLI and API) and loses it when
   // A new agent that takes the name of a killed one is not shared by the old link.
   assert.equal((await box.cli(['kill', 'moved-again'])).code, 0)
   await newAgent(box, 'moved-again', 'cat')
-  assert.deepEqual((await api(g, 'GET', '/api/agents')).json, [])
+  assert.deepEqual(grantedAgents(grant.id), [])
+  // The kill ran in another process: the server re-reads the grant file on its own (every 250 ms).
+  await waitFor(async () => (await api(g, 'GET', '/api/agents')).json.length === 0, 10_000, 'the old link to lose the new agent')
   assert.equal((await api(g, 'GET', '/api/agents/moved-again/note')).status, 404)
   assert.equal((await box.cli(['kill', 'moved-again'])).code, 0)
 })
@@ -259,8 +262,6 @@ test('a grant never sees the server’s storage failures, which name other agent
   assert.ok(!JSON.stringify(session).includes('private'), JSON.stringify(session))
   assert.deepEqual(session.storage, {failures: 0, last: null})
 })
-
-const grantedAgents = (id: string): string[] => JSON.parse(readFileSync(grantsPath(), 'utf8')).find((grant: {id: string}) => grant.id === id).agents
 
 test('a new agent given the name of one that vanished outside maestro (tmux killed, a reboot) is not shared by the old link', async () => {
   await newAgent(box, 'reborn', 'cat')
