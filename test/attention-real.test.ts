@@ -153,6 +153,8 @@ test('one ls after another: a viewer resizing a quiet agent is no work, a change
     await waitFor(() => box.tmux(['list-clients', '-t', '=redrawn', '-F', '#{client_pid}']).includes(String(viewer.pid)), 10_000, 'the viewer to attach')
     for (const size of ['100x30', '61x17']) {
       const before = activity()
+      // tmux keeps activity in whole seconds: a redraw in the same second as the last would not show.
+      await waitFor(() => Date.now() / 1000 >= Number(before) + 1, 3_000, 'the next second of activity')
       viewer.stdin.write(`refresh-client -C ${size}\n`)
       // The program's redraw is output: tmux takes it for activity, and so did ls for 5 s.
       await waitFor(() => box.tmux(['display-message', '-p', '-t', '=redrawn:', '#{window_width}x#{window_height}']).trim() === size && activity() !== before, 10_000, `the redraw at ${size}`)

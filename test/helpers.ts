@@ -1,5 +1,5 @@
 import {execFile, execFileSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -40,9 +40,27 @@ export function sandbox(label: string) {
     },
     cleanup() {
       killTmuxServer(socket)
-      // A program still ending may write into its directory meanwhile (ENOTEMPTY): rm retries.
+      // Agents that ignore SIGHUP, their recorders and watchers would go on writing into home (ENOTEMPTY).
+      killProcessesWithEnv(`MAESTRO_TMUX_SOCKET=${socket}`)
       rmSync(home, {recursive: true, force: true, maxRetries: 10, retryDelay: 200})
     },
+  }
+}
+
+/** SIGKILLs every process of this machine whose environment holds `entry` (Linux; elsewhere a no-op). */
+function killProcessesWithEnv(entry: string): void {
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
+  } catch {
+    return
+  }
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) process.kill(Number(pid), 'SIGKILL')
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
   }
 }
 
