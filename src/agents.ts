@@ -9,7 +9,7 @@ import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './sha
 import {assertKeyName} from './shared/keys.js'
 import {assertAgentName, compareNames, formatAgentId, groupOf, isAgentName} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
-import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, prepareRecording, readRecordingFacts, recordedAgentIds, recordingsDir, writeRecordingFacts} from './store/archive.js'
+import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, keepRecording, prepareRecording, readRecordingFacts, recordedAgentIds, recordingLimitBytes, recordingsDir, writeRecordingFacts} from './store/archive.js'
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
@@ -235,17 +235,17 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
   const command = options.command ?? (settings.defaultCommand || undefined)
   const worktree = options.worktree && (await makeWorktree(options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir()))
-  const recording = tmux.host ? undefined : await prepareRecording()
+  // A remote agent is recorded on its host; kill brings the recording here.
+  const recording = tmux instanceof RemoteTmux ? await remoteRecording(tmux) : await prepareRecording()
   try {
     const agentId = await newSession(tmux, {
       name: options.name,
       dir: worktree ? worktree.agentDir : dir,
       command,
       options: worktree ? {[WORKTREE_OPTION]: JSON.stringify(worktree.info)} : undefined,
-      // A remote agent's output would be recorded on its host, where nothing would archive it.
       recording,
     })
-    if (recording) await writeRecordingFacts(agentId, {name: options.name, dir: worktree ? worktree.agentDir : dir, command: command ?? null, startedAt: new Date().toISOString()})
+    if (recording && !tmux.host) await writeRecordingFacts(agentId, {name: options.name, dir: worktree ? worktree.agentDir : dir, command: command ?? null, startedAt: new Date().toISOString()})
   } catch (error) {
     await worktree?.undo()
     throw error
@@ -263,6 +263,20 @@ export async function restartAgent(tmux: Tmux, name: string): Promise<Agent> {
   const {dir} = await getAgent(tmux, name)
   await respawnSession(tmux, name, dir)
   return getAgent(tmux, name)
+}
+
+async function remoteRecording(tmux: RemoteTmux): Promise<{dir: string; limitBytes: number} | undefined> {
+  const dir = await tmux.recordingsDir()
+  return dir === undefined ? undefined : {dir, limitBytes: await recordingLimitBytes()}
+}
+
+/** Fetches an ended remote agent's recording into its archive, then removes it from the host. */
+async function archiveRemoteRecording(tmux: RemoteTmux, agentId: string, folder: string): Promise<string | null> {
+  const cast = await tmux.readRecording(agentId)
+  if (cast === null) return null
+  const kept = await keepRecording(folder, cast)
+  await tmux.removeRecording(agentId)
+  return kept
 }
 
 /** The agent's directory, checked where it will run; a remote host checks its own. */
@@ -410,24 +424,28 @@ export async function killListedAgents(tmux: Tmux, agents: Agent[], options: Kil
   const table = tmux.host ? [] : await processTable()
   const ended = await mapBounded(agents, KILL_CONCURRENCY, async (agent) => {
     try {
-      const root = tmux.host ? undefined : await agentProcessRoot(tmux, agent.name)
-      const processes = root ? agentProcessesIn(table, root) : new Set<number>()
+      const root = await agentProcessRoot(tmux, agent.name)
+      const processes = tmux.host ? new Set<number>() : agentProcessesIn(table, root)
       return {agent, root, processes, archive: await archiveAndEnd(tmux, agent)}
     } catch (error) {
       return fail(agent, error)
     }
   })
   const done = ended.filter((each) => each !== undefined)
-  const local = done.filter((each) => each.root !== undefined)
-  const counts = local.length > 0 ? await endAgentProcesses(local.map((each) => each.root!), local.map((each) => each.processes), await killGraceSeconds()) : []
+  const local = tmux.host ? [] : done
+  const counts = local.length > 0 ? await endAgentProcesses(local.map((each) => each.root), local.map((each) => each.processes), await killGraceSeconds()) : []
   const killed = await mapBounded(done, KILL_CONCURRENCY, async ({agent, root, archive}) => {
     try {
       // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
       if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(agent.name)
       // The recorder carries the agent's id, so it was among the processes ended: its last output is written.
-      const recording = root?.agentId ? await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive) : null
+      const recording = !root.agentId
+        ? null
+        : tmux instanceof RemoteTmux
+          ? await archiveRemoteRecording(tmux, root.agentId, archive)
+          : await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive)
       const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: agent.id, discard: options.discardWorktree}))
-      const processesEnded = root ? counts[local.findIndex((each) => each.agent === agent)] : 0
+      const processesEnded = tmux.host ? 0 : counts[local.findIndex((each) => each.agent === agent)]
       return {id: agent.id, host: tmux.host, name: agent.name, archive, recording, processesEnded, worktree}
     } catch (error) {
       return fail(agent, error)

@@ -135,6 +135,32 @@ test('a remote agent runs as the remote user on its own tmux server, and every c
   assert.deepEqual(world.sessionsOf(one.user), [])
 })
 
+test('a remote agent is recorded on its host, and kill brings the recording into the local archive', async () => {
+  const [one] = world.hosts
+  await ok(['new', 'one:rec', '--cmd', 'printf "first %s\\n" frame; clear; exec cat'])
+  const folder = join(one.home, '.local/state/maestro/recordings')
+  const casts = await waitFor(() => {
+    const files = existsSync(folder) ? readdirSync(folder).filter((file) => file.endsWith('.cast')) : []
+    return files.length > 0 ? files : undefined
+  }, 10_000, 'the recording on the host')
+  assert.equal(statSync(folder).mode & 0o777, 0o700)
+  assert.equal(statSync(join(folder, casts[0])).mode & 0o777, 0o600)
+  // Killed as soon as the typed line is on the screen: kill waits for the recorder's last write.
+  await ok(['send', 'one:rec', 'last line typed'])
+  await waitFor(async () => (await ok(['capture', 'one:rec'])).includes('last line typed'), 10_000, 'the typed line')
+  const [killed] = parseJson<{archive: string; recording: string | null}[]>(await cli(['kill', 'one:rec', '--json']))
+  assert.equal(killed.recording, join(killed.archive, 'recording.cast'))
+  const cast = readFileSync(killed.recording!, 'utf8')
+  assert.match(cast.split('\n')[0], /^\{"version":2,"width":\d+,"height":\d+,"timestamp":\d+\}$/)
+  // Cleared from the screen, so only the recording holds it.
+  assert.ok(cast.includes('first frame'), cast)
+  assert.doesNotMatch(readFileSync(join(killed.archive, 'scrollback.txt'), 'utf8'), /first frame/)
+  assert.ok(cast.includes('last line typed'), cast)
+  assert.equal(statSync(killed.recording!).mode & 0o777, 0o600)
+  assert.deepEqual(readdirSync(folder), [])
+  assert.deepEqual(parseJson<{name: string; recording: boolean}[]>(await cli(['archive', 'ls', 'one:rec', '--json'])).map(({recording}) => recording), [true])
+})
+
 test('hostile text and directories cross the remote shell literally', async () => {
   const [, two] = world.hosts
   await ok(['new', 'two:cat', '--cmd', 'cat'])

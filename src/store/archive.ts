@@ -134,13 +134,24 @@ export async function recordedAgentIds(): Promise<string[]> {
 export async function prepareRecording(): Promise<{dir: string; limitBytes: number}> {
   const dir = recordingsDir()
   await ensurePrivateDir(dir)
-  return {dir, limitBytes: (await recordingLimitMB()) * 1024 * 1024}
+  return {dir, limitBytes: await recordingLimitBytes()}
+}
+
+export async function recordingLimitBytes(): Promise<number> {
+  return (await recordingLimitMB()) * 1024 * 1024
+}
+
+/** Keeps a recording fetched from a remote host in its agent's archive folder; returns its path. */
+export async function keepRecording(folder: string, cast: string): Promise<string> {
+  const target = join(folder, 'recording.cast')
+  await writePrivateFile(target, cast)
+  return target
 }
 
 /**
  * Moves an ended agent's recording into its archive folder as recording.cast, once its recorder
  * has written its last output; returns its path, or null when the agent had none (started
- * before recordings existed, on a remote host, or without perl). What a recorder killed while
+ * before recordings existed, or without perl). What a recorder killed while
  * trimming left behind goes too.
  */
 export async function archiveRecording(file: string, folder: string): Promise<string | null> {

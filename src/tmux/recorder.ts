@@ -111,6 +111,39 @@ while (1) {
 }
 `
 
+/**
+ * Prints a recording on a remote host once its recorder has ended, so that kill fetches all of
+ * it: waits (at most 10 s) until no process but this one has the file among its arguments, which
+ * on Linux is read from /proc (elsewhere it does not wait, as kill does not here). Exits 3 when
+ * there is no recording: the agent started without perl, or before recordings existed.
+ */
+const COLLECTOR = String.raw`use strict; use warnings; use Cwd qw(abs_path);
+my ($file) = @ARGV;
+exit 3 unless -f $file;
+my $path = abs_path($file);
+my $deadline = time + 10;
+while (time < $deadline) {
+  my $busy = 0;
+  for my $cmdline (glob '/proc/[0-9]*/cmdline') {
+    next if $cmdline eq "/proc/$$/cmdline";
+    open(my $in, '<', $cmdline) or next;
+    my $words = do { local $/; <$in> }; close $in;
+    if (defined $words && index("\0" . $words, "\0" . $path . "\0") >= 0) { $busy = 1; last; }
+  }
+  last unless $busy;
+  select(undef, undef, undef, 0.05);
+}
+open(my $cast, '<', $file) or exit 3;
+binmode $cast; binmode STDOUT;
+my $block;
+while (read($cast, $block, 65536)) { print $block; }
+`
+
+/** The command, as words for a remote shell, that waits for the recording `file` to be whole and prints it. */
+export function collectRecordingCommand(file: string): string[] {
+  return ['perl', '-e', COLLECTOR, file]
+}
+
 export interface Recording {
   /** The asciicast file; created 0600 by the recorder when missing, appended to otherwise. */
   file: string

@@ -1,12 +1,16 @@
 import {MaestroError} from '../shared/errors.js'
 import {RemoteCommandError, type SshConnection} from '../ssh.js'
 import {Tmux, type TmuxResult, TmuxCommandError} from './client.js'
+import {collectRecordingCommand, recordingFile} from './recorder.js'
 
 /** On a remote host maestro always uses its own tmux server there, as it does here by default. */
 export const REMOTE_SOCKET = 'maestro'
 
 /** How long one remote tmux call may take before its host counts as unreachable. */
 export const REMOTE_CALL_TIMEOUT_MS = 30_000
+
+/** Where a host keeps the recordings of its running agents, relative to its user's home. */
+export const REMOTE_RECORDINGS_DIR = '.local/state/maestro/recordings'
 
 /**
  * maestro's tmux server on a remote host, reached over ssh. The same tmux commands run there as
@@ -65,6 +69,38 @@ export class RemoteTmux extends Tmux {
         host: this.hostName,
       })
     }
+  }
+
+  /**
+   * The folder of the host's recordings, made there (0700, as every folder it adds) and given as
+   * an absolute path, since the recorder starts wherever the host's tmux server runs; undefined
+   * when it cannot be made, and the agent then runs unrecorded.
+   */
+  async recordingsDir(): Promise<string | undefined> {
+    try {
+      const {stdout} = await this.ssh.run(['sh', '-c', 'umask 077 && mkdir -p -- "$1" && chmod 700 -- "$1" && cd -- "$1" && pwd -P', 'sh', REMOTE_RECORDINGS_DIR], {timeoutMs: this.timeoutMs})
+      return stdout.trim() || undefined
+    } catch (error) {
+      if (error instanceof RemoteCommandError) return undefined
+      throw error
+    }
+  }
+
+  /** An ended agent's recording, once its recorder has written the last of it; null when it has none. */
+  async readRecording(agentId: string): Promise<string | null> {
+    try {
+      return (await this.ssh.run(collectRecordingCommand(recordingFile(REMOTE_RECORDINGS_DIR, agentId)), {timeoutMs: this.timeoutMs})).stdout
+    } catch (error) {
+      // 3: no recording; 127: no perl on the host, so none was made either.
+      if (error instanceof RemoteCommandError) return null
+      throw error
+    }
+  }
+
+  /** Removes an agent's recording from the host, once it is kept here (with what a trim left behind). */
+  async removeRecording(agentId: string): Promise<void> {
+    const file = recordingFile(REMOTE_RECORDINGS_DIR, agentId)
+    await this.ssh.run(['rm', '-f', '--', file, `${file}.tmp`], {timeoutMs: this.timeoutMs})
   }
 
   disconnect(): Promise<void> {
