@@ -4,7 +4,7 @@ import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
 import {readHost, readHosts} from './store/hosts.js'
 import type {Tmux} from './tmux/client.js'
-import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener} from './watch.js'
+import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
 
 /**
@@ -58,6 +58,14 @@ export class FleetWatcher {
 
   onRename(listener: RenameListener): () => void {
     return this.#audience.onRename(listener)
+  }
+
+  /** Hears the ids of agents whose window changed size, on any server, while someone subscribes. */
+  onResize(listener: ResizeListener): () => void {
+    const removes = this.members.map(({host, watcher}) => watcher.onResize((names) => listener(names.map((name) => formatAgentId(host, name)))))
+    return () => {
+      for (const remove of removes) remove()
+    }
   }
 
   /** Notes are kept on this machine, whichever host an agent runs on: its own watcher reads them. */

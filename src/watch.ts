@@ -10,6 +10,8 @@ import {type SessionInfo, listSessions} from './tmux/sessions.js'
 export type Listener = (agents: Agent[]) => void
 export type ErrorListener = (error: Error) => void
 export type RenameListener = (from: string, to: string) => void
+/** Hears the names (ids, from a FleetWatcher) of agents whose window changed size. */
+export type ResizeListener = (names: string[]) => void
 
 /**
  * Who listens to a watcher. Each listener hears a list when it subscribes and afterwards only
@@ -91,6 +93,7 @@ export class AgentWatcher {
   #latest: Agent[] = []
   #notesProblem: string | null = null
   readonly #notesListeners = new Set<() => void>()
+  readonly #resizeListeners = new Set<ResizeListener>()
 
   constructor(
     private readonly tmux: Tmux,
@@ -111,6 +114,12 @@ export class AgentWatcher {
    */
   onRename(listener: RenameListener): () => void {
     return this.#audience.onRename(listener)
+  }
+
+  /** Hears windows resized by any tmux client, while someone subscribes (the control client tells). */
+  onResize(listener: ResizeListener): () => void {
+    this.#resizeListeners.add(listener)
+    return () => this.#resizeListeners.delete(listener)
   }
 
   get latest(): readonly Agent[] {
@@ -196,6 +205,9 @@ export class AgentWatcher {
     const control = new ControlClient(this.tmux, {
       snapshot: (sessions) => void this.#request(sessions),
       changed: () => void this.#request('list'),
+      resized: (names) => {
+        for (const listener of this.#resizeListeners) listener(names)
+      },
       closed: () => {
         if (this.#control !== control) return
         this.#control = undefined

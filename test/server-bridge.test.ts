@@ -3,6 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, test} from 'node:test'
 
+import {spawn as spawnPty} from 'node-pty'
 import WebSocket from 'ws'
 
 import {CloseCode, OUTPUT_WINDOW_BYTES} from '../src/shared/protocol.js'
@@ -115,6 +116,29 @@ test('a second viewer is told the window size and takes it; its own size comes w
   await waitFor(() => windowSize('shared') === '40x12', 3000, 'the window to follow the second viewer')
   await waitFor(() => first.notices.some((notice) => notice.type === 'size' && notice.cols === 40 && notice.rows === 12), 3000, 'the first viewer to be told')
   await Promise.all([first.close(), second.close()])
+})
+
+test('a window resized by a plain tmux client (maestro attach) is told to the page viewers, which did not resize', async () => {
+  await newAgent(box, 'elsewhere', 'cat')
+  const viewer = await attached(t, 'elsewhere', 100, 30)
+  await waitFor(() => windowSize('elsewhere') === '100x30', 3000, 'the viewer sizes the window')
+  const env = {...box.env}
+  delete env.TMUX
+  // What `maestro attach` runs: a client of its own size, which the window follows (window-size latest).
+  const terminal = spawnPty('tmux', ['-L', box.socket, 'attach-session', '-t', '=elsewhere'], {cols: 60, rows: 15, env})
+  const exited = new Promise((resolve) => terminal.onExit(resolve))
+  const told = (cols: number, rows: number) => viewer.notices.some((notice) => notice.type === 'size' && notice.cols === cols && notice.rows === rows)
+  try {
+    await waitFor(() => windowSize('elsewhere') === '60x15', 5000, 'the window to follow the attached client')
+    await waitFor(() => told(60, 15), 5000, 'the page viewer to be told the size the attach client gave the window')
+    terminal.resize(50, 12)
+    await waitFor(() => windowSize('elsewhere') === '50x12', 5000, 'the window to follow the resized client')
+    await waitFor(() => told(50, 12), 5000, 'the page viewer to be told the new size')
+  } finally {
+    terminal.kill()
+    await exited
+  }
+  await viewer.close()
 })
 
 test('a read-only viewer cannot type and does not resize the window', async () => {

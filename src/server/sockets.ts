@@ -78,6 +78,10 @@ export class Sockets {
     this.#heartbeat = setInterval(() => this.#beat(), options.heartbeatMs)
     this.#heartbeat.unref()
     options.watcher.onRename((from, to) => this.renamed(from, to))
+    // A window resized by anyone else (a `maestro attach` client that typed, attached or left).
+    options.watcher.onResize((ids) => {
+      for (const id of ids) if ([...this.#viewers].some((viewer) => viewer.id === id)) this.#windowMayChange(id)
+    })
     options.grants.onChange(() => this.#checkGrants())
   }
 
@@ -277,8 +281,10 @@ export class Sockets {
 
   /**
    * The window follows the client that typed or resized last (`window-size latest`), and a page
-   * that types sends its size first: so after a viewer's resize the window's size is read (twice, WINDOW_CHECKS_MS) and every viewer of a size that differs is told.
-   * Not on output: a tmux command per agent on every burst of output would cost more than it gives.
+   * that types sends its size first: so after a viewer's resize, or when tmux says the window
+   * changed size for any other reason, the window's size is read (twice, WINDOW_CHECKS_MS) and
+   * every viewer of a size that differs is told. Not on output: a tmux command per agent on
+   * every burst of output would cost more than it gives.
    */
   #windowMayChange(id: string): void {
     // A later change starts the readings over.

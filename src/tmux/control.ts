@@ -2,7 +2,7 @@ import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {createInterface} from 'node:readline'
 
 import {type Tmux, commandQuote, exact} from './client.js'
-import {OWN_SESSION_PREFIX, SNAPSHOT_FORMAT, type SessionInfo, parseSnapshot} from './sessions.js'
+import {OWN_SESSION_PREFIX, SNAPSHOT_FORMAT, type SessionInfo, WINDOW_SIZES_FORMAT, parseSnapshot, parseWindowSizes} from './sessions.js'
 import {pidExists} from '../shared/pids.js'
 
 export interface ControlHandlers {
@@ -10,6 +10,8 @@ export interface ControlHandlers {
   snapshot(sessions: SessionInfo[]): void
   /** Sessions appeared, vanished or were renamed, or a report woke the watchers: list them now. */
   changed(): void
+  /** The windows of these sessions changed size, or are new to this client (tmux tells within a second). */
+  resized?(names: string[]): void
   /** The connection ended (tmux server gone, or `close`). */
   closed(): void
 }
@@ -59,6 +61,8 @@ export class ControlClient {
     void this.closed.then(() => handlers.closed())
     this.#send(['refresh-client', '-f', 'no-output'])
     this.#send(['refresh-client', '-B', `maestro::${SNAPSHOT_FORMAT}`])
+    this.#send(['refresh-client', '-B', `maestro-sizes::${WINDOW_SIZES_FORMAT}`])
+    let sizes = new Map<string, string>()
     let block = false
     createInterface({input: this.#child.stdout}).on('line', (line) => {
       // Command replies sit between %begin and %end (or %error); notifications never do.
@@ -71,6 +75,12 @@ export class ControlClient {
         const sessions = parseSnapshot(line.slice(line.indexOf(' : ') + 3))
         if (sessions) handlers.snapshot(sessions)
         else handlers.changed()
+      } else if (line.startsWith('%subscription-changed maestro-sizes ')) {
+        // A session first heard of counts as resized: it may have been, before the subscription's first report.
+        const now = parseWindowSizes(line.slice(line.indexOf(' : ') + 3))
+        const resized = [...now].filter(([name, size]) => sizes.get(name) !== size).map(([name]) => name)
+        sizes = now
+        if (resized.length > 0) handlers.resized?.(resized)
       } else if (CHANGES.test(line)) handlers.changed()
     })
   }

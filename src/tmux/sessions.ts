@@ -74,6 +74,23 @@ export function parseSnapshot(value: string): SessionInfo[] | undefined {
   return parseSessions(lines.join('\n'))
 }
 
+/**
+ * The format of a control client's subscription that carries the size of every session's window:
+ * tmux tells a control client of layout changes only in its own session, so this is how it hears
+ * of a window resized because a client of another session attached, typed or resized.
+ */
+export const WINDOW_SIZES_FORMAT = `#{S:#{session_name}${SEP}#{window_width}x#{window_height}${RS}}`
+
+/** Each session's window size (`COLSxROWS`) in a WINDOW_SIZES_FORMAT value, by session name. */
+export function parseWindowSizes(value: string): Map<string, string> {
+  return new Map(
+    value
+      .split(RS)
+      .filter((record) => record.includes(SEP))
+      .map((record) => record.split(SEP) as [string, string]),
+  )
+}
+
 export const HISTORY_LIMIT = 50_000
 
 function exitStatus(text: string): number | null {
