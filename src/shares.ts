@@ -1,5 +1,5 @@
 import {MaestroError, agentNotFound} from './shared/errors.js'
-import {assertAgentName} from './shared/names.js'
+import {parseAgentId} from './shared/names.js'
 import {DEFAULT_GRANT_EXPIRY, type Grant, type GrantRole, createGrant, parseExpiry} from './store/grants.js'
 import type {Tmux} from './tmux/client.js'
 import {listSessions} from './tmux/sessions.js'
@@ -15,7 +15,10 @@ export interface ShareOptions {
 /** A share link's grant for existing agents; the token is returned once and stored only as a hash. */
 export async function shareAgents(tmux: Tmux, options: ShareOptions): Promise<{grant: Grant; token: string}> {
   if (options.agents.length === 0) throw new MaestroError('INVALID_ARGUMENT', 'name at least one agent to share')
-  for (const name of options.agents) assertAgentName(name)
+  // Grants hold ids and the page filters by them, but renames and kills on a host do not pass
+  // through this machine's grant store yet: a remote agent's link could outlive or miss its agent.
+  const remote = options.agents.find((id) => parseAgentId(id).host !== null)
+  if (remote) throw new MaestroError('INVALID_ARGUMENT', `share links cannot name remote agents (${remote}): run maestro share on that host`)
   const expiresInMs = parseExpiry(options.expires ?? DEFAULT_GRANT_EXPIRY)
   const existing = new Set((await listSessions(tmux)).map((session) => session.name))
   const missing = options.agents.find((name) => !existing.has(name))

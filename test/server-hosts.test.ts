@@ -124,6 +124,14 @@ test('the page’s event stream lists remote agents by id with their host; a rem
   await waitFor(() => lastList(events)?.agents.find((agent) => agent.id === 'far:api')?.note === 'edited from the page', 30_000, 'the edited note in the list')
   // The local agent of the same name kept its own (empty) note.
   assert.equal((await api(t, 'GET', '/api/agents/api/note')).json.text, '')
+  // A share link cannot name a remote agent: refused in one clear line, and no grant is made.
+  const shared = await api(t, 'POST', '/api/shares', {agents: ['far:api'], role: 'viewer'})
+  assert.deepEqual([shared.status, shared.json.error.code], [400, 'INVALID_ARGUMENT'])
+  assert.match(shared.json.error.message, /share links cannot name remote agents \(far:api\)/)
+  assert.deepEqual((await api(t, 'GET', '/api/shares')).json, [])
+  const cli = await box.cli(['share', 'far:api', '--json'], {env})
+  assert.equal(cli.code, 2)
+  assert.match(cli.stdout + cli.stderr, /INVALID_ARGUMENT/)
 
   await viewer.close()
   // The remote tmux client ends with the viewer: only the watcher's control client stays attached.
@@ -170,6 +178,8 @@ test('the page groups agents by host, types into a remote agent, and marks its h
 
     await agentRow(page, 'far:api').click()
     await page.locator('.term[data-agent="far:api"]:not([hidden]) .xterm-screen').waitFor()
+    // No Share button that would fail: it is there for the local agent only.
+    assert.equal(await page.locator('.agent-bar button.share').isHidden(), true)
     // The page drops keys while its terminal socket is not open yet (the server asks the host first).
     await viewerOpen()
     await typeCommand(page, 'echo "from-page-$((6*7))"')

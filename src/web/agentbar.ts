@@ -44,6 +44,7 @@ export class AgentBar {
   private readonly changesToggle: HTMLButtonElement
   private readonly actions: HTMLElement
   private readonly restart: HTMLButtonElement
+  private readonly share: HTMLButtonElement
   /** What changes an agent: disabled while the server is out of reach. */
   private readonly changers: HTMLButtonElement[]
 
@@ -60,7 +61,7 @@ export class AgentBar {
     this.changesToggle.addEventListener('click', () => act.toggleChanges())
     const rename = h('button', {type: 'button', class: 'rename', title: 'Rename', 'aria-label': 'Rename'}, icon(ICONS.pencil), h('span', {class: 'label'}, 'Rename'))
     rename.addEventListener('click', () => act.rename())
-    const share = h('button', {type: 'button', class: 'share', title: 'Make or revoke links that show only this agent', 'aria-label': 'Share'}, icon(ICONS.link), h('span', {class: 'label'}, 'Share'))
+    const share = (this.share = h('button', {type: 'button', class: 'share', title: 'Make or revoke links that show only this agent', 'aria-label': 'Share'}, icon(ICONS.link), h('span', {class: 'label'}, 'Share')))
     share.addEventListener('click', () => act.share())
     const kill = h('button', {type: 'button', class: 'danger kill', title: 'Kill', 'aria-label': 'Kill'}, icon(ICONS.trash), h('span', {class: 'label'}, 'Kill'))
     kill.addEventListener('click', () => act.kill())
@@ -95,6 +96,8 @@ export class AgentBar {
     this.actions.hidden = !agent || this.readonly
     if (!agent) return
     this.restart.hidden = agent.state !== 'exited'
+    // Share links name agents of this machine only (src/shares.ts says why).
+    this.share.hidden = agent.host !== null
     const described = describeState(agent, Date.now())
     setText(this.state, described.text)
     setAttr(this.state, 'title', described.title)
