@@ -1,8 +1,11 @@
+import {type FSWatcher, watch} from 'node:fs'
+import {basename, dirname} from 'node:path'
+
 import {LIST_TIMEOUT_MS, remoteTmux} from './hosts.js'
 import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
-import {readHost, readHosts} from './store/hosts.js'
+import {type Host, hostsPath, readHost, readHosts} from './store/hosts.js'
 import type {Tmux} from './tmux/client.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
@@ -34,18 +37,24 @@ export class FleetWatcher {
   readonly #heard = new Set<string | null>()
   #unsubscribe: (() => void)[] = []
   #latest: Agent[] = []
+  #hostsWatch: FSWatcher | null = null
+  /** Given again to the watchers of hosts added while running. */
+  readonly #resizeListeners = new Set<ResizeListener>()
+  #syncing: Promise<void> = Promise.resolve()
 
-  private constructor(private readonly members: Member[]) {
+  private constructor(
+    private readonly members: Member[],
+    /** Every saved host, so `host add` and `host rm` reach a running serve; false when given `hosts`. */
+    private readonly followsHosts: boolean,
+  ) {
     for (const {host} of members) if (host) this.#hosts.set(host, {name: host, state: 'connecting', error: null})
   }
 
   /** This machine's agents and those of every saved host, or only of `hosts` when given. */
   static async open(local: Tmux, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
     const hosts = (await readHosts()).filter((host) => !options.hosts || options.hosts.includes(host.name))
-    const remote = await Promise.all(
-      hosts.map(async (host) => ({host: host.name, watcher: new AgentWatcher((await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)})),
-    )
-    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote])
+    const remote = await Promise.all(hosts.map((host) => member(host)))
+    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote], !options.hosts)
   }
 
   /** `onError` hears failed reads of this machine's agents; a host's failures mark it unreachable instead. */
@@ -62,8 +71,10 @@ export class FleetWatcher {
 
   /** Hears the ids of agents whose window changed size, on any server, while someone subscribes. */
   onResize(listener: ResizeListener): () => void {
-    const removes = this.members.map(({host, watcher}) => watcher.onResize((names) => listener(names.map((name) => formatAgentId(host, name)))))
+    const removes = this.members.map((each) => resizeOf(each, listener))
+    this.#resizeListeners.add(listener)
     return () => {
+      this.#resizeListeners.delete(listener)
       for (const remove of removes) remove()
     }
   }
@@ -95,14 +106,61 @@ export class FleetWatcher {
   }
 
   #start(): void {
-    // A watcher forgets its rename listeners when it stops: they are given again with each start.
-    for (const {host, watcher} of this.members) {
-      watcher.onRename((from, to) => {
-        this.#audience.renamed(formatAgentId(host, from), formatAgentId(host, to))
+    this.#unsubscribe = this.members.map((each) => this.#listen(each))
+    if (this.followsHosts) this.#followHosts()
+  }
+
+  /**
+   * The hosts file is replaced whole (written aside, then renamed), so its directory is watched:
+   * each event re-reads the file and starts or stops the watchers of hosts added or removed.
+   */
+  #followHosts(): void {
+    const path = hostsPath()
+    try {
+      this.#hostsWatch = watch(dirname(path), (_event, file) => {
+        if (file === null || file === basename(path)) this.#syncing = this.#syncing.then(() => this.#syncHosts())
       })
+      this.#hostsWatch.on('error', () => this.#hostsWatch?.close())
+    } catch {
+      // No config directory yet: `host add` creates it, and a restart then finds it.
     }
-    this.#unsubscribe = this.members.map(({host, watcher}) =>
-      watcher.subscribe(
+  }
+
+  async #syncHosts(): Promise<void> {
+    let saved: Host[]
+    try {
+      saved = await readHosts()
+    } catch {
+      return // a file being edited by hand: the running list stays as it was
+    }
+    if (!this.#hostsWatch) return
+    const names = new Set(saved.map((host) => host.name))
+    for (const gone of this.members.filter(({host}) => host !== null && !names.has(host))) {
+      const index = this.members.indexOf(gone)
+      this.members.splice(index, 1)
+      this.#unsubscribe.splice(index, 1)[0]?.()
+      this.#lists.delete(gone.host)
+      this.#hosts.delete(gone.host!)
+      this.#heard.delete(gone.host)
+      void gone.watcher.stop()
+    }
+    for (const host of saved.filter(({name}) => !this.members.some((each) => each.host === name))) {
+      const added = await member(host)
+      if (!this.#hostsWatch) return void added.watcher.stop()
+      this.members.push(added)
+      for (const listener of this.#resizeListeners) resizeOf(added, listener)
+      this.#hosts.set(host.name, {name: host.name, state: 'connecting', error: null})
+      this.#unsubscribe.push(this.#listen(added))
+    }
+    this.#emit()
+  }
+
+  #listen({host, watcher}: Member): () => void {
+    // A watcher forgets its rename listeners when it stops: they are given again with each start.
+    watcher.onRename((from, to) => {
+      this.#audience.renamed(formatAgentId(host, from), formatAgentId(host, to))
+    })
+    return watcher.subscribe(
         (agents) => {
           this.#heard.add(host)
           this.#lists.set(host, agents)
@@ -116,8 +174,7 @@ export class FleetWatcher {
           this.#hosts.set(host, {name: host, state: 'unreachable', error: message})
           this.#emit()
         },
-      ),
-    )
+      )
   }
 
   #emit(): void {
@@ -130,11 +187,22 @@ export class FleetWatcher {
   async stop(): Promise<void> {
     const unsubscribe = this.#unsubscribe
     this.#unsubscribe = []
+    this.#hostsWatch?.close()
+    this.#hostsWatch = null
+    await this.#syncing
     this.#audience.clear()
     this.#heard.clear()
     for (const stop of unsubscribe) stop()
     await Promise.all(this.members.map(({watcher}) => watcher.stop()))
   }
+}
+
+function resizeOf({host, watcher}: Member, listener: ResizeListener): () => void {
+  return watcher.onResize((names) => listener(names.map((name) => formatAgentId(host, name))))
+}
+
+async function member(host: Host): Promise<Member> {
+  return {host: host.name, watcher: new AgentWatcher((await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)}
 }
 
 /**

@@ -140,6 +140,29 @@ test('the page’s event stream lists remote agents by id with their host; a rem
   await events.close()
 })
 
+test('a host added or removed while serve runs appears and goes without a restart', async () => {
+  const events = await openSocket(t, '/api/events')
+  await waitFor(() => lastList(events)?.hosts[0]?.state === 'reachable', 30_000, 'the remote host to answer')
+  const [far] = world.hosts
+  const added = await box.cli(['host', 'add', 'near', `${far.user}@127.0.0.1`, '--port', String(world.port), '--identity', world.identity], {env})
+  assert.equal(added.code, 0, added.stderr)
+  const listed = await waitFor(() => {
+    const list = lastList(events)
+    return list?.hosts.find((host) => host.name === 'near')?.state === 'reachable' && list
+  }, 60_000, 'the added host to answer')
+  // The same account behind a second name: its agent is listed under both ids.
+  assert.deepEqual(listed.agents.map(({id}) => id), ['api', 'far:api', 'near:api'])
+  const removed = await box.cli(['host', 'rm', 'near'], {env})
+  assert.equal(removed.code, 0, removed.stderr)
+  const after = await waitFor(() => {
+    const list = lastList(events)
+    return list && !list.hosts.some((host) => host.name === 'near') && list
+  }, 30_000, 'the removed host to go')
+  assert.deepEqual(after.agents.map(({id}) => id), ['api', 'far:api'])
+  assert.deepEqual(after.hosts.map(({name}) => name), ['far'])
+  await events.close()
+})
+
 test('a terminal for an agent on an unknown host is refused like an unknown agent', async () => {
   const viewer = await openSocket(t, terminalPath(encodeURIComponent('nowhere:api')))
   assert.equal((await viewer.closedPromise).code, 4004)
