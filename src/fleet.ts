@@ -1,7 +1,8 @@
 import {type FSWatcher, watch} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
-import {LIST_TIMEOUT_MS, remoteTmux} from './hosts.js'
+import {getAgent} from './agents.js'
+import {LIST_TIMEOUT_MS, locateAgent, remoteTmux} from './hosts.js'
 import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
@@ -220,6 +221,8 @@ export async function waitForStates(local: Tmux, ids: string[], states: AgentSta
     let timer: NodeJS.Timeout | undefined
     let latest: Agent[] = []
     let done = false
+    const seen = new Set<string>()
+    const checking = new Set<string>()
     const finish = (error: Error | undefined, agents?: Agent[]) => {
       if (done) return
       done = true
@@ -241,11 +244,25 @@ export async function waitForStates(local: Tmux, ids: string[], states: AgentSta
         latest = agents
         observe?.(agents)
         const byId = new Map(agents.map((agent) => [agent.id, agent]))
+        for (const id of ids) if (byId.has(id)) seen.add(id)
         const missing = ids.find((id) => !byId.has(id))
         if (missing) {
           const host = parseAgentId(missing).host
           const down = host ? watcher.host(host) : undefined
-          return finish(down?.state === 'unreachable' ? new MaestroError('HOST_UNREACHABLE', down.error ?? `host "${host}" is unreachable`, {host}) : agentNotFound(missing))
+          if (down?.state === 'unreachable') return finish(new MaestroError('HOST_UNREACHABLE', down.error ?? `host "${host}" is unreachable`, {host}))
+          if (!host || seen.has(missing)) return finish(agentNotFound(missing))
+          // A host's first reading can miss an agent created just before (seen under load): the
+          // host itself says whether the agent exists, and its watcher's next reading lists it.
+          if (!checking.has(missing)) {
+            checking.add(missing)
+            void locateAgent(local, missing)
+              .then(({tmux, name}) => getAgent(tmux, name))
+              .then(
+                () => checking.delete(missing),
+                (error: unknown) => finish(error instanceof MaestroError && error.code === 'AGENT_NOT_FOUND' ? agentNotFound(missing) : (error as Error)),
+              )
+          }
+          return
         }
         const wanted = ids.map((id) => byId.get(id)!)
         if (wanted.every((agent) => states.includes(agent.state))) return finish(undefined, wanted)

@@ -129,11 +129,11 @@ test('a window resized by a plain tmux client (maestro attach) is told to the pa
   const exited = new Promise((resolve) => terminal.onExit(resolve))
   const told = (cols: number, rows: number) => viewer.notices.some((notice) => notice.type === 'size' && notice.cols === cols && notice.rows === rows)
   try {
-    await waitFor(() => windowSize('elsewhere') === '60x15', 5000, 'the window to follow the attached client')
-    await waitFor(() => told(60, 15), 5000, 'the page viewer to be told the size the attach client gave the window')
+    await waitFor(() => windowSize('elsewhere') === '60x15', 20_000, 'the window to follow the attached client')
+    await waitFor(() => told(60, 15), 20_000, 'the page viewer to be told the size the attach client gave the window')
     terminal.resize(50, 12)
-    await waitFor(() => windowSize('elsewhere') === '50x12', 5000, 'the window to follow the resized client')
-    await waitFor(() => told(50, 12), 5000, 'the page viewer to be told the new size')
+    await waitFor(() => windowSize('elsewhere') === '50x12', 20_000, 'the window to follow the resized client')
+    await waitFor(() => told(50, 12), 20_000, 'the page viewer to be told the new size')
   } finally {
     terminal.kill()
     await exited
