@@ -1,13 +1,13 @@
 import {type FSWatcher, watch} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
-import {getAgent} from './agents.js'
 import {LIST_TIMEOUT_MS, locateAgent, remoteTmux} from './hosts.js'
 import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
 import {type Host, hostsPath, readHost, readHosts} from './store/hosts.js'
 import type {Tmux} from './tmux/client.js'
+import {hasSession} from './tmux/sessions.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
 
@@ -256,10 +256,10 @@ export async function waitForStates(local: Tmux, ids: string[], states: AgentSta
           if (!checking.has(missing)) {
             checking.add(missing)
             void locateAgent(local, missing)
-              .then(({tmux, name}) => getAgent(tmux, name))
+              .then(({tmux, name}) => hasSession(tmux, name))
               .then(
-                () => checking.delete(missing),
-                (error: unknown) => finish(error instanceof MaestroError && error.code === 'AGENT_NOT_FOUND' ? agentNotFound(missing) : (error as Error)),
+                (exists) => (exists ? checking.delete(missing) : finish(agentNotFound(missing))),
+                (error: unknown) => finish(error as Error),
               )
           }
           return
