@@ -4,6 +4,7 @@ import {after, test} from 'node:test'
 
 import type {Agent} from '../src/shared/agent.js'
 import {Tmux, commandQuote} from '../src/tmux/client.js'
+import {ControlClient} from '../src/tmux/control.js'
 import {AgentWatcher} from '../src/watch.js'
 import {killTmuxServer, sandbox, waitFor} from './helpers.js'
 
@@ -49,4 +50,29 @@ test('the watcher follows agents through tmux events, across a tmux server that 
     await watcher.stop()
   }
   assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter(Boolean).sort(), ['reborn', 'second'], 'the watcher leaves no session behind')
+})
+
+// tmux 3.3 can run commands written to a new control client before its own new-session, when
+// they fail ("not a control client"), about one time in three: a client that lost its
+// subscriptions would never hear a change. One after another: tmux before 3.7 can crash when a
+// session comes or goes while a control client connects (tmux/tmux#4980).
+test('every control client hears its subscriptions, however soon after starting tmux reads its input', async () => {
+  box.tmux(['new-session', '-d', '-s', 'subscribed', 'sleep 1000'])
+  const clients: ControlClient[] = []
+  try {
+    for (let round = 0; round < 10; round++) {
+      let heard = false
+      clients.push(new ControlClient(new Tmux(box.socket), {
+        snapshot: (sessions) => {
+          heard ||= sessions.some((session) => session.name === 'subscribed')
+        },
+        changed: () => undefined,
+        closed: () => undefined,
+      }))
+      await waitFor(() => heard, 5000, `a snapshot on client ${round + 1}`)
+    }
+  } finally {
+    await Promise.all(clients.map((client) => client.close()))
+  }
+  assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name.startsWith('_maestro-')), [], 'every client ends its session')
 })

@@ -50,8 +50,18 @@ export class ControlClient {
   readonly #child: ChildProcessWithoutNullStreams
   readonly #session = `${WATCH_PREFIX}${process.pid}-${Math.random().toString(36).slice(2, 8)}`
   readonly closed: Promise<void>
+  /**
+   * Resolves once tmux has attached this client to its session. Commands written to a control
+   * client's input before then can run before its own `new-session`, while it is not yet a
+   * control client, and fail ("not a control client"): seen with tmux 3.3a about one time in three.
+   */
+  readonly #attached: Promise<void>
+  #markAttached = (): void => undefined
 
   constructor(tmux: Tmux, handlers: ControlHandlers) {
+    this.#attached = new Promise((resolve) => {
+      this.#markAttached = resolve
+    })
     // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
     const {file, args} = tmux.clientCommand(['-C', 'new-session', '-s', this.#session, 'cat'])
     this.#child = spawn(file, args, {stdio: 'pipe', env: withoutTmux()})
@@ -71,6 +81,7 @@ export class ControlClient {
         return
       }
       if (line.startsWith('%begin ')) block = true
+      else if (line.startsWith('%session-changed ') && line.endsWith(` ${this.#session}`)) this.#markAttached()
       else if (line.startsWith('%subscription-changed maestro ')) {
         const sessions = parseSnapshot(line.slice(line.indexOf(' : ') + 3))
         if (sessions) handlers.snapshot(sessions)
@@ -86,13 +97,15 @@ export class ControlClient {
   }
 
   #send(args: string[]): void {
-    if (this.#child.stdin.writable) this.#child.stdin.write(`${args.map(commandQuote).join(' ')}\n`)
+    void this.#attached.then(() => {
+      if (this.#child.stdin.writable) this.#child.stdin.write(`${args.map(commandQuote).join(' ')}\n`)
+    })
   }
 
   /** Ends the client and its session; resolves once the tmux client has exited. */
   close(): Promise<void> {
     this.#send(['kill-session', '-t', exact(this.#session)])
-    this.#child.stdin.end()
+    void this.#attached.then(() => this.#child.stdin.end())
     return this.closed
   }
 }
