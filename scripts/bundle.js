@@ -1,7 +1,7 @@
 // Bundles oclif and every command twice, both part of `npm run build`, after tsc:
 // - dist/cli/index.js, the ES module bin/run.js loads: Node starts a command much sooner from one
 //   file than from the hundred-odd modules it is made of. What only some commands use (the server,
-//   conf, listr2...) stays out of it: the server as a chunk of its own, imported by `serve` alone,
+//   node-pty, ws, open...) stays out of it: the server as a chunk of its own, imported by `serve` alone,
 //   and the other dependencies as they are in node_modules.
 // - dist/snapshot/entry.cjs, the same as one CommonJS script, from which scripts/snapshot.js
 //   builds the V8 startup snapshot that bin/maestro starts from.

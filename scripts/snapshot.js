@@ -42,7 +42,7 @@ export function snapshotIsCurrent() {
 
 export function buildSnapshot() {
   if (!process.features.require_module) {
-    // Without require() of ES modules (Node before 20.19) the snapshot could not load conf, open...
+    // Without require() of ES modules (Node before 20.19) the snapshot could not load open and the other ES-module dependencies
     rmSync(stamp, {force: true})
     return false
   }

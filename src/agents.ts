@@ -231,7 +231,7 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
   await archiveOrphanNote(keyOf(tmux, options.name))
   // A session that vanished without a kill (tmux killed, a reboot) left its name in grants: the new agent is not shared.
   if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(options.name)
-  // conf is heavy to load: a plain agent with its command given never reads settings.
+  // A settings file that cannot be read stops only the agents that need a setting.
   const settings = options.command === undefined || options.worktree ? await readSettings() : {}
   const command = options.command ?? (settings.defaultCommand || undefined)
   const worktree = options.worktree && (await makeWorktree(options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir()))

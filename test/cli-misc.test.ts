@@ -112,11 +112,33 @@ test('a corrupt settings file gives SETTINGS_CORRUPT, stays as it was, and new w
   const corrupt = '{"defaultCommand": '
   writeFileSync(settings, corrupt)
   try {
-    const [config, created] = await Promise.all([box.cli(['config']), box.cli(['new', 'unsettled', '--json'])])
-    assertHumanError(config, 'SETTINGS_CORRUPT', 1, /settings file in .+ is not valid/)
+    const [config, change, created] = await Promise.all([box.cli(['config']), box.cli(['config', 'sessionDays', '7']), box.cli(['new', 'unsettled', '--json'])])
+    assertHumanError(config, 'SETTINGS_CORRUPT', 1, new RegExp(`settings file ${settings} is not valid \\(it is not JSON\\); fix or move it aside, maestro changed nothing`))
+    assertHumanError(change, 'SETTINGS_CORRUPT', 1)
     assertJsonError(created, 'SETTINGS_CORRUPT', 1)
     assert.equal(readFileSync(settings, 'utf8'), corrupt)
     assert.ok(!sessionNames(box).includes('unsettled'))
+
+    const misfit = '{"sessionDays": -1, "defaultCommand": "claude"}\n'
+    writeFileSync(settings, misfit)
+    const refused = assertJsonError(await box.cli(['config', 'defaultCommand', 'codex', '--json']), 'SETTINGS_CORRUPT', 1)
+    assert.match(refused.message, /\(sessionDays must be a number of days above 0 and at most 3650, not -1\)/)
+    assert.equal(readFileSync(settings, 'utf8'), misfit)
+  } finally {
+    rmSync(settings)
+  }
+})
+
+test('settings kept by an earlier maestro (through conf) are read as they are, and a change keeps the others', async () => {
+  const settings = join(box.env.MAESTRO_CONFIG_DIR!, 'settings.json')
+  // What conf wrote: one object, indented with tabs.
+  writeFileSync(settings, JSON.stringify({defaultCommand: 'claude', onStateChange: ['notify-send', 'maestro'], killGraceSeconds: 0}, undefined, '\t'), {mode: 0o600})
+  try {
+    assert.deepEqual(parseJson(await box.cli(['config', '--json'])), {defaultCommand: 'claude', onStateChange: ['notify-send', 'maestro'], killGraceSeconds: 0, encryptNotes: 'off'})
+    const changed = parseJson(await box.cli(['config', 'sessionDays', '7', '--json']))
+    assert.deepEqual(changed, {defaultCommand: 'claude', onStateChange: ['notify-send', 'maestro'], killGraceSeconds: 0, sessionDays: 7, encryptNotes: 'off'})
+    assert.deepEqual(JSON.parse(readFileSync(settings, 'utf8')), {defaultCommand: 'claude', onStateChange: ['notify-send', 'maestro'], killGraceSeconds: 0, sessionDays: 7})
+    assert.equal((await box.cli(['config', 'killGraceSeconds'])).stdout, 'killGraceSeconds = 0\n')
   } finally {
     rmSync(settings)
   }

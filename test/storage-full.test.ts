@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {execFileSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
@@ -25,6 +25,7 @@ before(async () => {
   }
   mkdirSync(join(full, 'config'), {mode: 0o700})
   mkdirSync(join(full, 'state'), {mode: 0o700})
+  writeFileSync(settingsOnFullDisk, kept, {mode: 0o600})
   try {
     writeFileSync(join(full, 'filler'), Buffer.alloc(1024 * 1024))
   } catch {
@@ -37,6 +38,8 @@ after(() => {
 })
 
 const onFullDisk = {MAESTRO_CONFIG_DIR: join(full, 'config'), MAESTRO_STATE_DIR: join(full, 'state')}
+const settingsOnFullDisk = join(full, 'config', 'settings.json')
+const kept = '{\n  "defaultCommand": "kept"\n}\n'
 
 test('a full config disk is one STORAGE_FAILED line with the errno, and --json has code, message and exitCode', async (t) => {
   if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
@@ -44,6 +47,17 @@ test('a full config disk is one STORAGE_FAILED line with the errno, and --json h
   assertHumanError(human, 'STORAGE_FAILED', 1, /ENOSPC: no space left on device/)
   const error = assertJsonError(await box.cli(['note', 'keeper', 'x'.repeat(4096), '--json'], {env: onFullDisk}), 'STORAGE_FAILED', 1)
   assert.equal((error as unknown as {errno: string}).errno, 'ENOSPC')
+})
+
+test('a setting changed on a full disk is STORAGE_FAILED with the errno, and the settings stay as they were', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  const human = await box.cli(['config', 'defaultCommand', 'y'.repeat(8192)], {env: onFullDisk})
+  assertHumanError(human, 'STORAGE_FAILED', 1, /ENOSPC: no space left on device/)
+  const error = assertJsonError(await box.cli(['config', 'sessionDays', '7', '--json'], {env: onFullDisk}), 'STORAGE_FAILED', 1)
+  assert.equal((error as unknown as {errno: string}).errno, 'ENOSPC')
+  assert.equal(readFileSync(settingsOnFullDisk, 'utf8'), kept)
+  assert.equal((await box.cli(['config', 'defaultCommand'], {env: onFullDisk})).stdout, 'defaultCommand = kept\n')
+  assert.deepEqual(readdirSync(join(full, 'config')).filter((name) => name.startsWith('settings.json.')), [], 'no lock or temporary file is left')
 })
 
 test('a config directory under a file is STORAGE_FAILED (ENOTDIR), not a stack trace', async () => {

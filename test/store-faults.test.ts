@@ -67,6 +67,17 @@ test('writers SIGKILLed at random moments never lose an acknowledged append nor 
   assert.deepEqual(leftovers(), [])
 })
 
+test('processes setting different settings at the same moment all keep theirs', async () => {
+  const settingsFile = join(configDir, 'settings.json')
+  for (let round = 1; round <= 3; round++) {
+    const wanted = {defaultCommand: `agent ${round}`, sessionDays: round, killGraceSeconds: round, recordingLimitMB: round, worktreeDir: `/tmp/trees-${round}`}
+    const results = await Promise.all(Object.entries(wanted).map(([key, value]) => box.cli(['config', key, String(value)])))
+    for (const result of results) assert.equal(result.code, 0, result.stderr)
+    assert.deepEqual(JSON.parse(readFileSync(settingsFile, 'utf8')), wanted)
+  }
+  assert.deepEqual(leftovers(), [])
+})
+
 test('note --file takes the text from a file or from stdin; one 1 MiB limit', async () => {
   const long = `${'x'.repeat(300 * 1024)}\nend`
   const path = join(box.home, 'long.md')

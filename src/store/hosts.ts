@@ -1,9 +1,9 @@
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
 import type {SshTarget} from '../ssh.js'
-import {configDir, withFileLock, writePrivateFile} from './files.js'
+import {configDir} from './files.js'
+import {type JsonFile, readJsonFile, updateJsonFile} from './json-file.js'
 
 /** A remote machine maestro reaches over ssh, by the name the user gave it. */
 export interface Host extends SshTarget {
@@ -19,59 +19,47 @@ export function hostsPath(): string {
   return join(configDir(), 'hosts.json')
 }
 
-async function load(path: string): Promise<HostsFile> {
-  let raw: string
-  try {
-    raw = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {version: 1, hosts: {}}
-    throw error
-  }
-  try {
-    const parsed = JSON.parse(raw) as HostsFile
+const hostsFile = (): JsonFile<HostsFile> => ({
+  path: hostsPath(),
+  empty: () => ({version: 1, hosts: {}}),
+  check(value) {
+    const parsed = value as HostsFile
     if (parsed?.version !== 1 || typeof parsed.hosts !== 'object' || parsed.hosts === null) throw new Error('unexpected shape')
     return parsed
-  } catch {
-    throw new MaestroError('HOSTS_CORRUPT', `hosts file ${path} is not valid; fix or move it aside (nothing was changed)`, {path})
-  }
-}
+  },
+  corrupt: () => new MaestroError('HOSTS_CORRUPT', `hosts file ${hostsPath()} is not valid; fix or move it aside (nothing was changed)`, {path: hostsPath()}),
+})
 
 /** Every host, sorted by name. */
 export async function readHosts(): Promise<Host[]> {
-  const {hosts} = await load(hostsPath())
+  const {hosts} = await readJsonFile(hostsFile())
   return Object.entries(hosts)
     .map(([name, target]) => ({name, ...target}))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
 export async function readHost(name: string): Promise<Host> {
-  const target = (await load(hostsPath())).hosts[name]
+  const target = (await readJsonFile(hostsFile())).hosts[name]
   if (!target) throw hostNotFound(name)
   return {name, ...target}
 }
 
 export async function addHost(host: Host): Promise<Host> {
-  const path = hostsPath()
-  return withFileLock(path, async () => {
-    const file = await load(path)
+  return updateJsonFile(hostsFile(), (file) => {
     if (file.hosts[host.name]) {
       throw new MaestroError('HOST_EXISTS', `host "${host.name}" already exists (maestro host rm ${host.name} first)`, {host: host.name})
     }
     const {name, ...target} = host
     file.hosts[name] = target
-    await writePrivateFile(path, `${JSON.stringify(file, null, 2)}\n`)
     return host
   })
 }
 
 export async function removeHost(name: string): Promise<Host> {
-  const path = hostsPath()
-  return withFileLock(path, async () => {
-    const file = await load(path)
+  return updateJsonFile(hostsFile(), (file) => {
     const target = file.hosts[name]
     if (!target) throw hostNotFound(name)
     delete file.hosts[name]
-    await writePrivateFile(path, `${JSON.stringify(file, null, 2)}\n`)
     return {name, ...target}
   })
 }

@@ -44,8 +44,9 @@ export function holderAlive(content: string): boolean {
 async function place(target: string): Promise<boolean> {
   const {randomBytes} = await import('node:crypto')
   const draft = `${target}.${process.pid}.${randomBytes(4).toString('hex')}`
-  await writeFile(draft, `${identity()}\n`, {mode: 0o600})
   try {
+    // Inside the try: on a full disk the draft is created but its content cannot be written.
+    await writeFile(draft, `${identity()}\n`, {mode: 0o600})
     await link(draft, target)
     return true
   } catch (error) {

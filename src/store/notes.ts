@@ -1,8 +1,9 @@
-import {access, readFile} from 'node:fs/promises'
+import {access} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
-import {configDir, ensurePrivateDir, writePrivateFile} from './files.js'
+import {configDir, ensurePrivateDir} from './files.js'
+import {readJsonFile, writeJsonFile} from './json-file.js'
 import {withLock} from './lock.js'
 import type {SealedText, Sealing} from './sealing.js'
 
@@ -53,35 +54,28 @@ export function lastGoodPath(): string {
   return `${notesPath()}.last-good`
 }
 
-/**
- * Notes are kept as a small JSON file rather than through `conf`: `maestro ls` reads them on every
- * call, and loading conf's schema validator would cost more than the rest of `ls` together.
- */
 async function load(path: string): Promise<NotesFile> {
-  let raw: string
-  try {
-    raw = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {version: 1, notes: {}}
-    throw error
-  }
-  try {
-    const parsed = JSON.parse(raw) as NotesFile
-    if (typeof parsed?.notes !== 'object' || parsed.notes === null) throw new Error('unexpected shape')
-    if (parsed.version !== 1 && !(parsed.version === 2 && typeof parsed.sealing?.salt === 'string')) throw new Error('unexpected shape')
-    return parsed
-  } catch {
-    // Never start over with an empty file: that would silently destroy every note.
-    const lastGood = lastGoodPath()
-    const copy = await access(lastGood).then(
-      () => `; the last good version is ${lastGood}`,
-      () => '',
-    )
-    throw new MaestroError('NOTES_CORRUPT', `notes file ${path} is not valid; fix or move it aside (nothing was changed)${copy}`, {
-      path,
-      lastGood: copy ? lastGood : null,
-    })
-  }
+  return readJsonFile<NotesFile>({
+    path,
+    empty: () => ({version: 1, notes: {}}),
+    check(value) {
+      const parsed = value as NotesFile
+      if (typeof parsed?.notes !== 'object' || parsed.notes === null) throw new Error('unexpected shape')
+      if (parsed.version !== 1 && !(parsed.version === 2 && typeof parsed.sealing?.salt === 'string')) throw new Error('unexpected shape')
+      return parsed
+    },
+    async corrupt() {
+      const lastGood = lastGoodPath()
+      const copy = await access(lastGood).then(
+        () => `; the last good version is ${lastGood}`,
+        () => '',
+      )
+      return new MaestroError('NOTES_CORRUPT', `notes file ${path} is not valid; fix or move it aside (nothing was changed)${copy}`, {
+        path,
+        lastGood: copy ? lastGood : null,
+      })
+    },
+  })
 }
 
 /**
@@ -130,9 +124,8 @@ async function update<T>(change: (file: NotesFile, codec: Codec) => T, options: 
 }
 
 async function save(file: NotesFile): Promise<void> {
-  const content = `${JSON.stringify(file, null, 2)}\n`
-  await writePrivateFile(notesPath(), content)
-  await writePrivateFile(lastGoodPath(), content)
+  await writeJsonFile(notesPath(), file)
+  await writeJsonFile(lastGoodPath(), file)
 }
 
 function noteOf(stored: StoredNote | undefined, codec: Codec, name: string): Note {

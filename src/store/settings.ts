@@ -1,8 +1,8 @@
-import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
-import {configDir, ensurePrivateDir} from './files.js'
+import {configDir} from './files.js'
+import {type JsonFile, readJsonFile, updateJsonFile} from './json-file.js'
 
 export interface Settings {
   /** The command a new agent runs when `--cmd` is not given. */
@@ -22,39 +22,64 @@ export interface Settings {
 export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange', 'killGraceSeconds', 'recordingLimitMB'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
-// conf is loaded on demand: only `new` and `config` read settings, and its import is heavy.
-async function open() {
-  const {default: Conf} = await import('conf')
-  await ensurePrivateDir(configDir())
-  try {
-    return new Conf<Settings>({
-      projectName: 'maestro',
-      cwd: configDir(),
-      configName: 'settings',
-      configFileMode: 0o600,
-      schema: {defaultCommand: {type: 'string'}, sessionDays: {type: 'number', exclusiveMinimum: 0, maximum: 3650}, worktreeDir: {type: 'string'}, onStateChange: {type: 'array', items: {type: 'string'}, minItems: 1}, killGraceSeconds: {type: 'number', minimum: 0, maximum: 600}, recordingLimitMB: {type: 'number', exclusiveMinimum: 0, maximum: MAX_RECORDING_LIMIT_MB}},
-    })
-  } catch (error) {
-    throw new MaestroError('SETTINGS_CORRUPT', `settings file in ${configDir()} is not valid: ${(error as Error).message}`)
-  }
+export function settingsPath(): string {
+  return join(configDir(), 'settings.json')
 }
 
 export const DEFAULT_RECORDING_LIMIT_MB = 64
 const MAX_RECORDING_LIMIT_MB = 102_400
 
+/** What a setting may hold; numbers are bounded, `from` is excluded unless `fromIncluded`. */
+type Rule = {kind: 'text'} | {kind: 'command'} | {kind: 'number'; unit: string; from: number; fromIncluded?: true; to: number}
+
+const RULES: Record<SettingKey, Rule> = {
+  defaultCommand: {kind: 'text'},
+  sessionDays: {kind: 'number', unit: 'days', from: 0, to: 3650},
+  worktreeDir: {kind: 'text'},
+  onStateChange: {kind: 'command'},
+  killGraceSeconds: {kind: 'number', unit: 'seconds', from: 0, fromIncluded: true, to: 600},
+  recordingLimitMB: {kind: 'number', unit: 'MiB', from: 0, to: MAX_RECORDING_LIMIT_MB},
+}
+
+function fits(rule: Rule, value: unknown): boolean {
+  if (rule.kind === 'text') return typeof value === 'string'
+  if (rule.kind === 'command') return Array.isArray(value) && value.length > 0 && value.every((word) => typeof word === 'string' && word !== '')
+  return typeof value === 'number' && (rule.fromIncluded ? value >= rule.from : value > rule.from) && value <= rule.to
+}
+
+function expected(rule: Rule): string {
+  if (rule.kind === 'text') return 'a string'
+  if (rule.kind === 'command') return 'a JSON array of the program and its arguments'
+  return `a number of ${rule.unit} ${rule.fromIncluded ? `from ${rule.from} to ${rule.to}` : `above ${rule.from} and at most ${rule.to}`}`
+}
+
 /**
- * recordingLimitMB read straight from settings.json: every `new` needs it, and loading conf costs
- * a quarter of a second. `config` wrote the file through the schema; a value that does not fit it
- * anyway (a hand edit) gives the default, as does a missing or unreadable file.
+ * settings.json is the file the conf package kept before, at the same path and in the same shape
+ * (one object of settings), so settings written by earlier versions are read as they are. Keys
+ * this version does not know are kept.
+ */
+const settingsFile = (): JsonFile<Settings> => ({
+  path: settingsPath(),
+  empty: () => ({}),
+  check(value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('it does not hold a JSON object')
+    for (const key of SETTING_KEYS) {
+      const setting = (value as Settings)[key]
+      if (setting !== undefined && !fits(RULES[key], setting)) throw new Error(`${key} must be ${expected(RULES[key])}, not ${JSON.stringify(setting)}`)
+    }
+    return value as Settings
+  },
+  corrupt: (reason) =>
+    new MaestroError('SETTINGS_CORRUPT', `settings file ${settingsPath()} is not valid (${reason}); fix or move it aside, maestro changed nothing`, {path: settingsPath()}),
+})
+
+/**
+ * recordingLimitMB for archiving an agent's output: a settings file that cannot be read gives the
+ * default rather than stopping a `kill` or a `new` that asked for no setting.
  */
 export async function recordingLimitMB(): Promise<number> {
-  let value: unknown
-  try {
-    value = (JSON.parse(await readFile(join(configDir(), 'settings.json'), 'utf8')) as Settings).recordingLimitMB
-  } catch {
-    value = undefined
-  }
-  return typeof value === 'number' && value > 0 && value <= MAX_RECORDING_LIMIT_MB ? value : DEFAULT_RECORDING_LIMIT_MB
+  const settings = await readSettings().catch(() => ({}) as Settings)
+  return settings.recordingLimitMB ?? DEFAULT_RECORDING_LIMIT_MB
 }
 
 /** What `maestro config` shows and changes: the settings, and whether notes are encrypted. */
@@ -85,32 +110,25 @@ export async function changeConfig(key: ConfigKey, value: string | undefined): P
 }
 
 export async function readSettings(): Promise<Settings> {
-  return {...(await open()).store}
+  return readJsonFile(settingsFile())
 }
 
 export async function writeSetting(key: SettingKey, value: string | undefined): Promise<Settings> {
-  const settings = await open()
-  if (value === undefined) settings.delete(key)
-  else settings.set(key, parse(key, value))
-  return {...settings.store}
+  const parsed = value === undefined ? undefined : parse(key, value)
+  return updateJsonFile(settingsFile(), (settings) => {
+    if (parsed === undefined) delete settings[key]
+    else (settings as Record<SettingKey, unknown>)[key] = parsed
+    return {...settings}
+  })
 }
 
 function parse(key: SettingKey, value: string): string | number | string[] {
-  if (key === 'onStateChange') return parseCommand(value)
-  if (key === 'recordingLimitMB') {
-    const mb = Number(value)
-    if (!(value.trim() !== '' && mb > 0 && mb <= MAX_RECORDING_LIMIT_MB)) throw new MaestroError('INVALID_ARGUMENT', `recordingLimitMB must be a number of MiB above 0 and at most ${MAX_RECORDING_LIMIT_MB}, not "${value}"`)
-    return mb
-  }
-  if (key === 'killGraceSeconds') {
-    const seconds = Number(value)
-    if (!(value.trim() !== '' && seconds >= 0 && seconds <= 600)) throw new MaestroError('INVALID_ARGUMENT', `killGraceSeconds must be a number of seconds from 0 to 600, not "${value}"`)
-    return seconds
-  }
-  if (key !== 'sessionDays') return value
-  const days = Number(value)
-  if (!(days > 0 && days <= 3650)) throw new MaestroError('INVALID_ARGUMENT', `sessionDays must be a number of days above 0 and at most 3650, not "${value}"`)
-  return days
+  const rule = RULES[key]
+  if (rule.kind === 'text') return value
+  if (rule.kind === 'command') return parseCommand(value)
+  const number = Number(value)
+  if (value.trim() === '' || !fits(rule, number)) throw new MaestroError('INVALID_ARGUMENT', `${key} must be ${expected(rule)}, not "${value}"`)
+  return number
 }
 
 /** A command as a JSON array of strings: a shell string would be parsed, and could run anything. */
@@ -121,7 +139,7 @@ function parseCommand(value: string): string[] {
   } catch {
     command = undefined
   }
-  if (!Array.isArray(command) || command.length === 0 || !command.every((word) => typeof word === 'string' && word !== '')) {
+  if (!fits(RULES.onStateChange, command)) {
     throw new MaestroError('INVALID_ARGUMENT', `onStateChange must be a JSON array of the program and its arguments, e.g. '["notify-send", "maestro"]', not ${value}`)
   }
   return command as string[]
