@@ -13,7 +13,7 @@ import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, keepRecordin
 import type {Settings} from './store/settings.js'
 import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
-import {attachTerminal} from './tmux/attach.js'
+import {type AttachOptions, attachTerminal} from './tmux/attach.js'
 import type {Tmux} from './tmux/client.js'
 import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
@@ -563,7 +563,7 @@ export async function sendToAgent(tmux: Tmux, name: string, input: {text: string
 }
 
 /** Attaches this process's terminal to the agent (or switches the tmux client it runs in). */
-export async function attachAgent(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
+export async function attachAgent(tmux: Tmux, name: string, options: AttachOptions): Promise<void> {
   assertAgentName(name)
   await attachTerminal(tmux, name, options)
 }

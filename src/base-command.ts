@@ -3,10 +3,11 @@ import * as Flags from '@oclif/core/flags'
 import {Command} from '@oclif/core/command'
 import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
+import {type Context, readContext} from './context.js'
 import {locateAgent} from './hosts.js'
 import {MaestroError, storageFailure} from './shared/errors.js'
 import {takePassphrase} from './store/passphrase.js'
-import {Tmux, socketName} from './tmux/client.js'
+import {Tmux} from './tmux/client.js'
 
 export type BaseFlags<T extends typeof Command> = InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = InferredArgs<T['args']>
@@ -25,6 +26,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   protected flags!: BaseFlags<T>
   protected args!: BaseArgs<T>
+  /** What this process learned from its environment: built here, once, and handed down. */
+  protected context!: Context
 
   public async init(): Promise<void> {
     await super.init()
@@ -39,6 +42,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.args = args as BaseArgs<T>
     // Out of the environment before anything starts a process: no agent or tmux server may inherit it.
     takePassphrase()
+    this.context = readContext(process.env)
   }
 
   /**
@@ -53,7 +57,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get tmux(): Tmux {
-    return new Tmux(socketName(this.flags.socket))
+    return new Tmux(this.flags.socket || this.context.socket)
   }
 
   /** The tmux server an agent id (`NAME`, or `HOST:NAME` for a remote host) points at, and its name there. */

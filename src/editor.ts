@@ -6,16 +6,16 @@ import {join} from 'node:path'
 import {MaestroError} from './shared/errors.js'
 
 /**
- * Lets the user edit `text` in $VISUAL/$EDITOR and returns the result, with the file it was
+ * Lets the user edit `text` in `editor` ($VISUAL/$EDITOR, with its arguments) and returns the result, with the file it was
  * edited in. The caller removes that file once the text is safely stored (`discard`), so an
  * edit that cannot be saved is never lost.
  */
-export async function editText(text: string, label: string): Promise<{text: string; file: string; discard: () => Promise<void>}> {
+export async function editText(text: string, label: string, editor: string): Promise<{text: string; file: string; discard: () => Promise<void>}> {
   const folder = await mkdtemp(join(tmpdir(), 'maestro-edit-'))
   const file = join(folder, `${label}.md`)
   await writeFile(file, text, {mode: 0o600})
   // $EDITOR may carry arguments ("code --wait"); split them ourselves rather than hand it to a shell.
-  const [program, ...editorArgs] = (process.env.VISUAL || process.env.EDITOR || 'vi').trim().split(/\s+/)
+  const [program, ...editorArgs] = editor.trim().split(/\s+/)
   const status = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(program, [...editorArgs, file], {stdio: 'inherit'})
     child.on('error', reject)

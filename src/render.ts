@@ -53,7 +53,7 @@ export function firstLine(text: string, max = 48): string {
 }
 
 /** Shows the home directory as ~ so paths stay short. */
-export function shortPath(path: string, home = process.env.HOME): string {
+export function shortPath(path: string, home: string): string {
   return home && (path === home || path.startsWith(`${home}/`)) ? `~${path.slice(home.length)}` : path
 }
 

@@ -22,7 +22,7 @@ export default class Diff extends BaseCommand<typeof Diff> {
   async run(): Promise<DiffResult | undefined> {
     const worktree = await agentWorktree(this.tmux, this.args.name)
     if (this.jsonEnabled()) return {name: this.args.name, worktree, ...(await worktreeChanges(worktree))}
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+    const color = Boolean(process.stdout.isTTY) && this.context.colour
     process.stdout.write(await worktreeDiff(worktree, {stat: this.flags.stat, color}))
     return undefined
   }

@@ -45,7 +45,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   private render(agents: Shown[], withHosts: boolean): string {
     if (agents.length === 0) return 'no agents yet; start one with: maestro new <name> --cmd <program>'
-    const rows = this.flags.tree ? treeRows(agents) : agents.map((agent) => row(agent))
+    const rows = this.flags.tree ? treeRows(agents, this.context.home) : agents.map((agent) => row(agent, this.context.home))
     // Without any worktree, BRANCH and CHANGES would only be empty; without hosts, HOST would be.
     const shown = HEADER.filter(
       (column) => (column !== 'HOST' || withHosts) && (!WORKTREE_COLUMNS.includes(column) || agents.some((agent) => agent.worktree)),
@@ -102,7 +102,7 @@ type Shown = Agent | ListedAgent
 const HEADER = ['HOST', 'NAME', 'STATE', 'SINCE', 'SOURCE', 'VIEWERS', 'DIR', 'BRANCH', 'CHANGES', 'COMMAND', 'NOTE']
 const WORKTREE_COLUMNS = ['BRANCH', 'CHANGES']
 
-function row(agent: Shown, name = agent.name): string[] {
+function row(agent: Shown, home: string, name = agent.name): string[] {
   const state = agent.state === 'exited' ? `exited (${agent.exitCode ?? '?'})` : agent.state
   return [
     // `-` is this machine.
@@ -112,7 +112,7 @@ function row(agent: Shown, name = agent.name): string[] {
     age(agent.stateSince),
     agent.stateMessage ? `${agent.stateSource}: ${firstLine(agent.stateMessage, 32)}` : agent.stateSource,
     String(agent.attachedClients),
-    shortPath(agent.dir),
+    shortPath(agent.dir, home),
     agent.worktree?.branch ?? '',
     // --watch follows states only: reading every worktree's changes each time would be too slow.
     agent.worktree && 'changes' in agent.worktree ? agent.worktree.changes : '',
@@ -126,7 +126,7 @@ function fit(columns: string[]): {width: number; shrink: number[]} | undefined {
 }
 
 /** Each group heading on a row of its own, agents indented under it, in name order. */
-function treeRows(agents: Shown[]): string[][] {
+function treeRows(agents: Shown[], home: string): string[][] {
   const rows: string[][] = []
   let previous: string[] = []
   let previousHost: string | null | undefined
@@ -139,7 +139,7 @@ function treeRows(agents: Shown[]): string[][] {
     for (let depth = shared; depth < agent.group.length; depth++) {
       rows.push([agent.host ?? '-', `${'  '.repeat(depth)}${agent.group[depth]}/`])
     }
-    rows.push(row(agent, `${'  '.repeat(agent.group.length)}${agent.name}`))
+    rows.push(row(agent, home, `${'  '.repeat(agent.group.length)}${agent.name}`))
     previous = agent.group
   }
   return rows

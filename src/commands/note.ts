@@ -64,7 +64,7 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
       if (text !== undefined) throw usage('--edit takes no text')
       const current = await getAgentNote(tmux, name)
       // A text file ends with a newline; it is taken off again when the edit is saved.
-      const edited = await editText(current.text ? `${current.text}\n` : '', name)
+      const edited = await editText(current.text ? `${current.text}\n` : '', name, this.context.editor)
       try {
         const saved = await setAgentNote(tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
         await edited.discard()

@@ -27,8 +27,9 @@ export default class Report extends BaseCommand<typeof Report> {
 
   private async report(state: ReturnType<typeof parseReportableState>): Promise<{name: string; state: string; at: string; message: string | null}> {
     // $MAESTRO_AGENT keeps the name the agent started with; its pane knows the name it has now.
-    const named = this.flags.agent ?? process.env.MAESTRO_AGENT
-    const pane = !this.flags.agent && process.env.MAESTRO_AGENT && process.env.TMUX_PANE
+    const {self} = this.context
+    const named = this.flags.agent ?? self.agent
+    const pane = !this.flags.agent && self.agent && self.pane
     if (!named) throw new MaestroError('INVALID_ARGUMENT', 'not inside a maestro agent: pass --agent NAME')
     const byName = () => reportAgentState(this.tmux, {name: named}, state, this.flags.message)
     // A pane that is not on maestro's server (a tmux of the user's own, run inside the agent) falls back to the name.

@@ -5,15 +5,23 @@ import {MaestroError, agentNotFound} from '../shared/errors.js'
 import {type Tmux, exact, tmuxMissing} from './client.js'
 import {hasSession} from './sessions.js'
 
+export interface AttachOptions {
+  readonly?: boolean
+  /** The tmux client this process runs in ($TMUX), if any. */
+  tmuxClient: string | undefined
+  /** The environment of the `tmux attach` this starts. */
+  env: NodeJS.ProcessEnv
+}
+
 /**
  * Hands this terminal to the agent until the user detaches. Inside a client of maestro's own
  * server it switches that client instead of nesting; inside any other tmux it nests, which
  * tmux only allows once $TMUX is cleared.
  */
-export async function attachTerminal(tmux: Tmux, name: string, options: {readonly?: boolean} = {}): Promise<void> {
+export async function attachTerminal(tmux: Tmux, name: string, options: AttachOptions): Promise<void> {
   if (!(await hasSession(tmux, name))) throw agentNotFound(name)
   // A remote server has no client on this machine to switch.
-  const client = tmux.host ? undefined : await clientOfServer(tmux)
+  const client = tmux.host || !options.tmuxClient ? undefined : await clientOfServer(tmux, options.tmuxClient)
   if (client) {
     // switch-client -r toggles: a client that is read-only already must not be made writable.
     const toggle = options.readonly && !client.readonly
@@ -21,7 +29,7 @@ export async function attachTerminal(tmux: Tmux, name: string, options: {readonl
     return
   }
   const {file, args} = tmux.attachCommand(name, options)
-  const env = {...process.env}
+  const env = {...options.env}
   delete env.TMUX
   const code = await new Promise<number | null>((resolve, reject) => {
     const child = spawn(file, args, {stdio: 'inherit', env})
@@ -33,9 +41,8 @@ export async function attachTerminal(tmux: Tmux, name: string, options: {readonl
 }
 
 /** The tmux client this process runs inside, when that client belongs to maestro's server. */
-async function clientOfServer(tmux: Tmux): Promise<{readonly: boolean} | undefined> {
-  const current = process.env.TMUX?.split(',')[0]
-  if (!current) return undefined
+async function clientOfServer(tmux: Tmux, tmuxClient: string): Promise<{readonly: boolean} | undefined> {
+  const current = tmuxClient.split(',')[0]
   const {stdout} = await tmux.exec(['display-message', '-p', '#{client_readonly} #{socket_path}'])
   const [readonly, ...path] = stdout.trim().split(' ')
   const socket = path.join(' ')

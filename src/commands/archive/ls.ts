@@ -22,7 +22,7 @@ export default class ArchiveLs extends BaseCommand<typeof ArchiveLs> {
           ? `no archives${this.args.name ? ` of "${this.args.name}"` : ''}; maestro kill NAME archives an agent`
           : table(
               HEADER,
-              archives.map((entry) => [entry.name, localTime(entry.killedAt), entry.dir ? shortPath(entry.dir) : '', entry.command ?? '', size(entry.size) + (entry.recording ? '' : ' (no recording)'), entry.id]),
+              archives.map((entry) => [entry.name, localTime(entry.killedAt), entry.dir ? shortPath(entry.dir, this.context.home) : '', entry.command ?? '', size(entry.size) + (entry.recording ? '' : ' (no recording)'), entry.id]),
               terminalFit(HEADER, ['DIR', 'COMMAND']),
             ),
       )

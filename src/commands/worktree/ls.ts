@@ -16,7 +16,7 @@ export default class WorktreeLs extends BaseCommand<typeof WorktreeLs> {
           : table(
               ['PATH', 'BRANCH', 'AGENT', 'CREATED', 'CHANGES'],
               worktrees.map((worktree) => [
-                shortPath(worktree.path),
+                shortPath(worktree.path, this.context.home),
                 worktree.branch,
                 worktree.runningAgent ?? `(ended: ${worktree.agent})`,
                 age(worktree.createdAt),
