@@ -1,13 +1,14 @@
 // The page as a daily user sees it at a narrow desktop width and on a phone: the agent bar's
-// program name, the notes toggle, the empty state, toasts and the notes sheet. Layout is checked
-// from bounding boxes, as a person would see it.
+// program name, the notes toggle, the empty state, toasts, the notes sheet, and a window drawn
+// scaled for a smaller viewer (its mouse selection and clicks). Layout is checked from bounding
+// boxes, as a person would see it.
 import assert from 'node:assert/strict'
 import {after, afterEach, before, test} from 'node:test'
 
 import type {Browser, Locator, Page} from 'playwright-core'
 
 import {sandbox, waitFor} from './helpers.js'
-import {type Server, agentRow, assertNoPageErrors, launchBrowser, screenshotPath, startServer, typeCommand, waitForLine, watchPageErrors} from './web-helpers.js'
+import {type Server, agentRow, assertNoPageErrors, launchBrowser, screenLines, screenshotPath, startServer, typeCommand, waitForLine, watchPageErrors} from './web-helpers.js'
 
 const box = sandbox('webdaily')
 let server: Server
@@ -177,5 +178,90 @@ test('two viewers of different sizes: the window follows the one that typed last
     await waitFor(() => clients().every((client) => client === deskSize), 5000, 'both clients at the window size')
   } finally {
     await Promise.all([desk.context().close(), phone.context().close()])
+  }
+})
+
+/** Where the shown terminal draws `text` on the screen (transforms included), and the row it is on. */
+async function drawnAt(page: Page, text: string) {
+  const found = await page.evaluate((text) => {
+    const rows = [...document.querySelectorAll('.term:not([hidden]) .xterm-rows > div')]
+    for (const [row, element] of rows.entries()) {
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent!.indexOf(text)
+        if (at < 0) continue
+        const range = document.createRange()
+        range.setStart(node, at)
+        range.setEnd(node, at + text.length)
+        const {left, right, top, bottom} = range.getBoundingClientRect()
+        return {left, right, y: (top + bottom) / 2, row, cell: (right - left) / text.length}
+      }
+    }
+    return undefined
+  }, text)
+  assert.ok(found, `the terminal shows ${text}`)
+  return found
+}
+
+async function open(page: Page, name: string): Promise<void> {
+  await agentRow(page, name).click()
+  await page.locator(`.term[data-agent="${name}"]:not([hidden]) .xterm-screen`).waitFor()
+}
+
+// The desktop's window is wider than the small viewer's terminal area: the small viewer draws it scaled.
+async function scaledViewers(name: string, command: string) {
+  const created = await box.cli(['new', name, '--cmd', 'bash --norc --noprofile'])
+  assert.equal(created.code, 0, created.stderr)
+  const desk = await newPage({viewport: {width: 1600, height: 900}})
+  const small = await newPage({viewport: {width: 900, height: 600}, permissions: ['clipboard-read', 'clipboard-write']})
+  await open(desk, name)
+  await typeCommand(desk, command)
+  const deskSize = await desk.locator(`.term[data-agent="${name}"]`).getAttribute('data-size')
+  await open(small, name)
+  const term = small.locator(`.term[data-agent="${name}"]`)
+  await waitFor(async () => (await term.getAttribute('data-size')) === deskSize, 5000, 'the small viewer to draw the desktop window')
+  return {desk, small, scale: async () => Number(await term.getAttribute('data-scale')), close: () => Promise.all([desk.context().close(), small.context().close()])}
+}
+
+// A word far from the top left corner, where a pointer read at the wrong scale misses it by many cells.
+const FAR_WORD = "echo; echo; echo; echo $(printf 'lorem %.0s' {1..10})pick-$((6*7)) dolor sit amet"
+
+test('in a scaled terminal, dragging across a word selects exactly that word, and copying gives it', async () => {
+  const viewers = await scaledViewers('scaled-select', FAR_WORD)
+  try {
+    await waitForLine(viewers.desk, 'lorem lorem lorem lorem lorem lorem lorem lorem lorem lorem pick-42 dolor sit amet')
+    const {small} = viewers
+    await waitFor(async () => (await screenLines(small)).some((line) => line.includes('pick-42')), 5000, 'the small viewer to show the word')
+    const scale = await viewers.scale()
+    assert.ok(scale < 0.8, `drawn scaled (${scale})`)
+    // From inside the first letter's left half to inside the last letter's right half.
+    const word = await drawnAt(small, 'pick-42')
+    await small.mouse.move(word.left + word.cell / 4, word.y)
+    await small.mouse.down()
+    await small.mouse.move(word.right - word.cell / 4, word.y, {steps: 8})
+    await small.mouse.up()
+    await small.screenshot({path: screenshotPath('scaled-selection.png')})
+    await small.keyboard.press('Control+Shift+C')
+    assert.equal(await small.evaluate(() => navigator.clipboard.readText()), 'pick-42')
+    assert.equal(await viewers.scale(), scale, 'selecting and copying are not typing: the view stays scaled')
+  } finally {
+    await viewers.close()
+  }
+})
+
+test('in a scaled terminal, a click reported to the program names the cell under the pointer', async () => {
+  // The program asks for mouse reports (SGR encoding) and prints the first one it gets.
+  const program = `${FAR_WORD}; printf '\\e[?1000h\\e[?1006h'; IFS= read -rs -d M report; printf '\\e[?1000l\\e[?1006l'; echo "clicked \${report#*<}"`
+  const viewers = await scaledViewers('scaled-click', program)
+  try {
+    const {small} = viewers
+    await waitFor(async () => (await screenLines(small)).some((line) => line.includes('pick-42')), 5000, 'the small viewer to show the word')
+    assert.ok((await viewers.scale()) < 0.8, 'drawn scaled')
+    const word = await drawnAt(small, 'pick-42')
+    // The middle of the word's third letter, "c": column 63 (1-based) of its row.
+    await small.mouse.click(word.left + word.cell * 2.5, word.y)
+    await waitForLine(small, `clicked 0;63;${word.row + 1}`)
+  } finally {
+    await viewers.close()
   }
 })

@@ -18,6 +18,15 @@ const ALTERNATE_SCREEN_MODES = new Set([47, 1047, 1049])
  */
 const TERMINAL_REPORT = /^(\x1b\[[?>=]?[\d;]*[cnRt]|\x1b\[[IO]|\x1b\[\?[\d;]*\$y|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1bP[^\x1b]*\x1b\\)+$/
 
+/**
+ * A click or wheel turn reported to the program (SGR or X10 encoding): aimed at the window as
+ * drawn, so it must not resize that window under the pointer the way typing does.
+ */
+const MOUSE_REPORT = /^(\x1b\[<\d+;\d+;\d+[Mm]|\x1b\[M[\s\S]{3})+$/
+
+/** The mouse events xterm.js turns into cells, for a selection, a link or a report to the program. */
+const POINTER_EVENTS = ['mousedown', 'mousemove', 'mouseup', 'click', 'dblclick', 'auxclick', 'contextmenu', 'wheel'] as const
+
 /** Under the server's byte limit on one input message: a UTF-16 code unit takes at most 3 bytes in UTF-8. */
 const INPUT_CHUNK = Math.floor(MAX_INPUT_BYTES / 3)
 
@@ -97,6 +106,10 @@ export class TerminalView {
    * one is read-only): the terminal is drawn at it, scaled down to fit, until this viewer types.
    */
   private windowSize?: {cols: number; rows: number}
+  /** The scale the terminal is drawn at (below 1 while it draws a larger window whole). */
+  private factor = 1
+  /** A mouse button went down on this terminal and is still held: the drag belongs to it, wherever the pointer is. */
+  private dragging = false
   private readonly typedEarly: ClientMessage[] = []
 
   constructor(
@@ -136,6 +149,8 @@ export class TerminalView {
       this.scheduleFit()
     })
     this.resizeObserver = new ResizeObserver(() => this.scheduleFit())
+    // Before xterm.js's own listeners, which sit on the terminal and (during a drag) on the document.
+    for (const type of POINTER_EVENTS) window.addEventListener(type, this.unscalePointer, {capture: true})
   }
 
   show(): void {
@@ -197,6 +212,7 @@ export class TerminalView {
     this.stopRetry()
     cancelAnimationFrame(this.fitFrame)
     this.resizeObserver.disconnect()
+    for (const type of POINTER_EVENTS) window.removeEventListener(type, this.unscalePointer, {capture: true})
     this.socket?.close(CloseCode.normal)
     this.term.dispose()
     this.element.remove()
@@ -343,7 +359,7 @@ export class TerminalView {
   private input(data: string): void {
     if (this.options.readonly) return
     // Typing takes the window over: this viewer's own size first, then the keys.
-    if (this.windowSize && !TERMINAL_REPORT.test(data)) {
+    if (this.windowSize && !TERMINAL_REPORT.test(data) && !MOUSE_REPORT.test(data)) {
       this.windowSize = undefined
       this.fitNow()
       this.sendMessage({type: 'resize', cols: this.term.cols, rows: this.term.rows})
@@ -397,9 +413,30 @@ export class TerminalView {
   private scale(factor: number): void {
     const xterm = this.term.element
     if (!xterm) return
+    this.factor = factor < 1 ? factor : 1
     xterm.style.transformOrigin = '0 0'
     xterm.style.transform = factor < 1 ? `scale(${factor})` : ''
     this.element.dataset.scale = factor.toFixed(3)
+  }
+
+  /**
+   * xterm.js finds the cell under the pointer from the pointer's offset in the grid's client rect,
+   * divided by its own cell size: the scale transform shrinks the rect but not the cells, so a
+   * selection or a click reported to the program would land on the wrong cell. The pointer is
+   * moved back to where it is on the unscaled grid, on the event itself, before xterm.js reads it.
+   */
+  private readonly unscalePointer = (event: MouseEvent): void => {
+    const inside = event.target instanceof Node && this.screen.contains(event.target)
+    if (event.type === 'mousedown') this.dragging = inside
+    const ours = inside || this.dragging
+    if (event.type === 'mouseup') this.dragging = false
+    const grid = this.term.element?.querySelector('.xterm-screen')
+    if (this.factor === 1 || !ours || !grid) return
+    const {left, top} = grid.getBoundingClientRect()
+    Object.defineProperties(event, {
+      clientX: {value: left + (event.clientX - left) / this.factor},
+      clientY: {value: top + (event.clientY - top) / this.factor},
+    })
   }
 
   /**
