@@ -5,7 +5,7 @@
 //   and the other dependencies as they are in node_modules.
 // - dist/snapshot/entry.cjs, the same as one CommonJS script, from which scripts/snapshot.js
 //   builds the V8 startup snapshot that bin/maestro starts from.
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import {createRequire} from 'node:module'
 import {fileURLToPath} from 'node:url'
 
@@ -132,6 +132,22 @@ const deferModules = {
   },
 }
 
+/**
+ * One non-ASCII character would make V8 keep the whole snapshot source as a two-byte string: twice
+ * the bytes, which every start reads. esbuild escapes them in strings and drops comments, but leaves
+ * regular expressions as written: escaped here, they match the same.
+ */
+const asciiSources = {
+  name: 'ascii-sources',
+  setup(build) {
+    build.onLoad({filter: /node_modules\/.*\.[cm]?js$/}, async (args) => {
+      const source = await readFile(args.path, 'utf8')
+      if (!/[^\0-\x7F]/.test(source)) return undefined
+      return {contents: source.replace(/[^\0-\x7F]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`), loader: 'js'}
+    })
+  },
+}
+
 await esbuild.build({
   entryPoints: [path('src/snapshot/entry.ts')],
   outfile: path('dist/snapshot/entry.cjs'),
@@ -139,8 +155,11 @@ await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // Parsed once, when the snapshot is built; readable names make readable stack traces.
-  minify: false,
+  // Every start reads the snapshot, whose size its source adds to: without spaces and comments,
+  // yet with their names for readable stack traces. The tripwire finds modules through the map.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'external',
   external,
   // A snapshot has no ES module loader: import() becomes require(), which in Node 20.19+ loads
   // ES modules too. import() of an ES module gives its namespace, so one passes through as it is.
@@ -155,14 +174,11 @@ await esbuild.build({
       '})(Object.assign((id) => __maestroRuntime.require(id), {resolve: (id, options) => __maestroRuntime.require.resolve(id, options)}));',
     ].join('\n'),
   },
-  plugins: [patchOclif, deferModules],
+  plugins: [patchOclif, deferModules, asciiSources],
   logLevel: 'warning',
 })
 
-// esbuild leaves non-ASCII characters in comments and regular expressions as they are, and one of
-// them makes V8 keep the whole source as a two-byte string: twice the bytes in the snapshot, which
-// every start reads. Escaped, they mean the same in strings, regular expressions and comments.
-const snapshotEntry = path('dist/snapshot/entry.cjs')
-const source = await readFile(snapshotEntry, 'utf8')
-const ascii = source.replace(/[^\0-\x7F]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
-await writeFile(snapshotEntry, ascii)
+// Our own sources are ASCII too: write regular expressions with \u escapes.
+const snapshotSource = await readFile(path('dist/snapshot/entry.cjs'), 'utf8')
+const nonAscii = /[^\0-\x7F]/.exec(snapshotSource)
+if (nonAscii) throw new Error(`dist/snapshot/entry.cjs must be ASCII; escape the character in: ${snapshotSource.slice(nonAscii.index - 60, nonAscii.index + 20)}`)

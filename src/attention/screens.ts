@@ -126,8 +126,9 @@ export function programFor(table: ScreenTable, command: string): CompiledProgram
   return table.programs.find((program) => program.match.test(command))
 }
 
-// Frames and cursor marks around a matched line say nothing about it.
-const FRAME = /^[\s│┃|▌╭╮╰╯─]+|[\s│┃|▌╭╮╰╯─]+$/g
+// Frames and cursor marks around a matched line say nothing about it: │┃|▌╭╮╰╯─, escaped because
+// the snapshot bundle must be ASCII (scripts/bundle.js).
+const FRAME = /^[\s\u2502\u2503|\u258C\u256D\u256E\u2570\u256F\u2500]+|[\s\u2502\u2503|\u258C\u256D\u256E\u2570\u256F\u2500]+$/g
 
 /**
  * What the screen says: the program's own rules first, then the generic prompts. Undefined when

@@ -1,4 +1,5 @@
 import {readFileSync} from 'node:fs'
+import {SourceMap} from 'node:module'
 import os from 'node:os'
 import tty from 'node:tty'
 
@@ -86,18 +87,22 @@ for (const name of ['stdin', 'stdout', 'stderr', 'argv'] as const) {
 }
 
 /**
- * The module that made a read: the bundle's own comment (`// node_modules/x/y.js`) above the line
- * of the first frame of the bundle outside this file. Undefined when Node reads them to print a
- * warning (it warns about some of its own modules in a snapshot), or when no module is involved.
+ * The module that made a read: the source, in the bundle's map (scripts/bundle.js), of the first
+ * frame of the bundle outside this file. Undefined when Node reads them to print a warning (it
+ * warns about some of its own modules in a snapshot), or when no module is involved.
  */
-function moduleAt(stack: string, lines: string[], file: string): string | undefined {
+function moduleAt(stack: string, map: SourceMap, file: string): string | undefined {
   if (stack.includes('emitWarning')) return undefined
   for (const frame of stack.split('\n').slice(1)) {
     const at = frame.lastIndexOf(`${file}:`)
     if (at < 0) continue
-    let line = Number.parseInt(frame.slice(at + file.length + 1), 10) - 1
-    while (line >= 0 && !/^\/\/ (node_modules|src)\//.test(lines[line])) line--
-    const module = line < 0 ? 'an unknown module' : lines[line].slice(3).replace(/^node_modules\//, '')
+    const [line, column] = frame
+      .slice(at + file.length + 1)
+      .split(':')
+      .map((number) => Number.parseInt(number, 10) - 1)
+    const {originalSource} = map.findEntry(line, column) as {originalSource?: string}
+    // Sources are relative to dist/snapshot/: ../../node_modules/x/y.js, ../../src/z.ts.
+    const module = originalSource ? originalSource.replace(/^(\.\.\/)*/, '').replace(/^node_modules\//, '') : 'an unknown module'
     if (module !== 'src/snapshot/tripwire.ts') return module
   }
   return undefined
@@ -110,17 +115,14 @@ function moduleAt(stack: string, lines: string[], file: string): string | undefi
 export function check(file: string, recorded: string[] = []): void {
   watching = false
   for (const undo of restore) undo()
-  const lines = readFileSync(file, 'utf8').split('\n')
+  const map = new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')))
   const bad = new Set<string>()
   for (const {read, stack} of reads.splice(0)) {
-    const module = moduleAt(stack, lines, file)
+    const module = moduleAt(stack, map, file)
     if (module === undefined) continue
     if (recorded.includes(read) || ALLOWED.some((allowed) => allowed.module === module && allowed.read === read)) continue
     bad.add(`${module} reads ${read}`)
   }
-  // V8 keeps the last regular expression match (RegExp.lastMatch), and with it the whole file the
-  // lines came from: a match on a string of its own lets that copy of the bundle out of the snapshot.
-  /^/.exec('')
   if (bad.size > 0) {
     throw new Error(`these modules read the environment while loading, which a snapshot would freeze; read it when called instead, or defer the module (scripts/bundle.js):\n  ${[...bad].join('\n  ')}`)
   }
