@@ -48,8 +48,9 @@ const world = await startSshWorld(2)
 const local = place('local')
 const remote = place('remote', {MAESTRO_SSH_CONFIG: world.config})
 try {
-  // The library reads its places from the environment, as the CLI does.
-  Object.assign(process.env, {MAESTRO_SSH_CONFIG: world.config, MAESTRO_CONFIG_DIR: remote.env.MAESTRO_CONFIG_DIR, MAESTRO_STATE_DIR: remote.env.MAESTRO_STATE_DIR})
+  // The library takes its places from this process's context, which the CLI builds from its environment.
+  const {readContext, useContext} = await import('../dist/context.js')
+  useContext(readContext({...process.env, MAESTRO_SSH_CONFIG: world.config, MAESTRO_CONFIG_DIR: remote.env.MAESTRO_CONFIG_DIR, MAESTRO_STATE_DIR: remote.env.MAESTRO_STATE_DIR}))
   const {Tmux} = await import('../dist/tmux/client.js')
   const {newSession} = await import('../dist/tmux/sessions.js')
   const {addHostChecked, remoteTmux} = await import('../dist/hosts.js')

@@ -49,3 +49,23 @@ export function readContext(env: NodeJS.ProcessEnv): Context {
     env,
   }
 }
+
+let current: Context | undefined
+
+/**
+ * This process's context: built from its environment on first use, then kept. What is not yet
+ * handed a context by its caller (the store's directories, ssh) reads it here.
+ */
+export function processContext(): Context {
+  current ??= readContext(process.env)
+  return current
+}
+
+/**
+ * Makes `context` this process's context, for a process that runs maestro's modules without
+ * being a maestro command (a test builds one for its sandbox instead of changing its own
+ * environment).
+ */
+export function useContext(context: Context): void {
+  current = context
+}

@@ -1,5 +1,6 @@
 import {execFile} from 'node:child_process'
 
+import {processContext} from './context.js'
 import {MaestroError} from './shared/errors.js'
 
 /**
@@ -42,7 +43,7 @@ const REPOSITORY_VARIABLES = [
 ]
 
 function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...process.env}
+  const env: NodeJS.ProcessEnv = {...processContext().env}
   for (const name of REPOSITORY_VARIABLES) delete env[name]
   // Hooks and aliases may prompt; maestro is not there to answer.
   env.GIT_TERMINAL_PROMPT = '0'

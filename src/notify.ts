@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
 
+import {processContext} from './context.js'
 import type {Agent, AgentState} from './shared/agent.js'
 import {readSettings} from './store/settings.js'
 
@@ -21,7 +22,7 @@ export function stateNotifier(command: readonly string[]): (agents: readonly Age
     if (!previous) return
     for (const agent of agents) {
       if (!TOLD.includes(agent.state) || previous.get(agent.name) === agent.state) continue
-      const env = {...process.env, MAESTRO_AGENT: agent.name, MAESTRO_STATE: agent.state, MAESTRO_MESSAGE: agent.stateMessage ?? ''}
+      const env = {...processContext().env, MAESTRO_AGENT: agent.name, MAESTRO_STATE: agent.state, MAESTRO_MESSAGE: agent.stateMessage ?? ''}
       const child = spawn(command[0], command.slice(1), {env, stdio: 'ignore', detached: true})
       // A command that cannot start (not installed, say) is the user's to fix, never a crash.
       child.on('error', () => undefined)

@@ -2,6 +2,7 @@ import {execFile} from 'node:child_process'
 import {lstat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import {processContext} from './context.js'
 import {MaestroError} from './shared/errors.js'
 import {shellCommand} from './shared/shell.js'
 import {ensurePrivateDir, stateDir} from './store/files.js'
@@ -77,7 +78,7 @@ export class SshConnection {
   ) {}
 
   static async open(target: SshTarget): Promise<SshConnection> {
-    const config = process.env.MAESTRO_SSH_CONFIG
+    const config = processContext().sshConfig
     return new SshConnection(target, [
       ...(config ? ['-F', config] : []),
       '-o', 'BatchMode=yes',

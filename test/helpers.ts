@@ -4,6 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {readContext} from '../src/context.js'
+
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 /** The bundle's entry, for `node bin/run.js`. */
 export const BIN = join(ROOT, 'bin', 'run.js')
@@ -26,10 +28,15 @@ export function sandbox(label: string) {
     NO_COLOR: '1',
   }
   delete env.TMUX
+  // The sandbox's own secrets only: a token or passphrase of the user's must not reach its servers.
+  delete env.MAESTRO_TOKEN
+  delete env.MAESTRO_PASSPHRASE
   return {
     socket,
     home,
     env,
+    /** What maestro's modules running in this test process see instead of its environment (useContext). */
+    context: readContext(env),
     /** Runs the real CLI as users do (bin/maestro); never throws, so tests can assert exit codes. */
     cli(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}) {
       return runCli(args, {...env, ...options.env}, options.input)

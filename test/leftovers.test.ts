@@ -56,7 +56,6 @@ test('a session that vanishes mid-kill, after its scrollback was captured: its n
   let killing!: ReturnType<typeof box.cli>
   // Holding the notes lock stops the kill after it captured the scrollback, before it ends the session.
   await withLock(join(box.env.MAESTRO_CONFIG_DIR!, 'notes.json'), async () => {
-    process.env.MAESTRO_CONFIG_DIR = box.env.MAESTRO_CONFIG_DIR
     killing = box.cli(['kill', 'vanish', '--json'])
     await waitFor(() => existsSync(folder) && readdirSync(folder).some((entry) => existsSync(join(folder, entry, 'scrollback.txt'))), 15_000, 'the scrollback captured')
     box.tmux(['kill-session', '-t', '=vanish'])

@@ -5,10 +5,10 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, exitOf, login, newAgent, openSocket, rawRequest, serve, serveChild, useSandboxEnv} from './server-helpers.js'
+import {type TestServer, api, call, exitOf, login, newAgent, openSocket, rawRequest, serve, serveChild, useSandboxContext} from './server-helpers.js'
 
 const box = sandbox('server-api')
-useSandboxEnv(box)
+useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

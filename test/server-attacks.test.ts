@@ -24,12 +24,12 @@ import {
   serve,
   serveChild,
   terminalPath,
-  useSandboxEnv,
+  useSandboxContext,
 } from './server-helpers.js'
 import {agentRow, launchBrowser} from './web-helpers.js'
 
 const box = sandbox('server-attacks')
-useSandboxEnv(box)
+useSandboxContext(box)
 let browser: Browser
 let evil: Server
 let evilPort: number

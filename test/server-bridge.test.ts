@@ -18,11 +18,11 @@ import {
   serve,
   serveChild,
   terminalPath,
-  useSandboxEnv,
+  useSandboxContext,
 } from './server-helpers.js'
 
 const box = sandbox('server-bridge')
-useSandboxEnv(box)
+useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

@@ -6,6 +6,7 @@ import {connect} from 'node:net'
 import WebSocket from 'ws'
 
 import {createAgent} from '../src/agents.js'
+import {readContext, useContext} from '../src/context.js'
 import {type RunningServer, type ServeOptions, startServer} from '../src/server/index.js'
 import {Tmux} from '../src/tmux/client.js'
 import {BIN, sandbox, waitFor} from './helpers.js'
@@ -13,15 +14,12 @@ import {BIN, sandbox, waitFor} from './helpers.js'
 export type Box = ReturnType<typeof sandbox>
 
 /**
- * The server reads its state and config dirs from the environment, like the CLI: point this
- * test process at the sandbox's before starting a server in it.
+ * The server and the modules it runs take their directories from this process's context: make
+ * it the sandbox's (with `env` added) before starting a server here. The test process's own
+ * environment stays as it is.
  */
-export function useSandboxEnv(box: Box): void {
-  process.env.MAESTRO_STATE_DIR = box.env.MAESTRO_STATE_DIR
-  process.env.MAESTRO_CONFIG_DIR = box.env.MAESTRO_CONFIG_DIR
-  process.env.MAESTRO_TMUX_SOCKET = box.socket
-  delete process.env.TMUX
-  delete process.env.MAESTRO_TOKEN
+export function useSandboxContext(box: Box, env: NodeJS.ProcessEnv = {}): void {
+  useContext(readContext({...box.env, ...env}))
 }
 
 export interface TestServer {

@@ -6,7 +6,7 @@ import {after, before, test} from 'node:test'
 
 import {sandbox, waitFor} from './helpers.js'
 import {agentRow, assertNoPageErrors, launchBrowser, screenshotPath, typeCommand, waitForLine, watchPageErrors} from './web-helpers.js'
-import {type TestServer, type Viewer, api, newAgent, openSocket, serve, terminalPath, useSandboxEnv} from './server-helpers.js'
+import {type TestServer, type Viewer, api, newAgent, openSocket, serve, terminalPath, useSandboxContext} from './server-helpers.js'
 import {type SshWorld, freePort, startSshWorld} from './ssh-helpers.js'
 
 const box = sandbox('srvhosts')
@@ -59,8 +59,7 @@ before(async () => {
   const key = readFileSync(knownHosts, 'utf8').split(' ').slice(1).join(' ')
   writeFileSync(knownHosts, `${readFileSync(knownHosts, 'utf8')}[127.0.0.1]:${relay.port} ${key}`)
   env = {MAESTRO_SSH_CONFIG: world.config}
-  useSandboxEnv(box)
-  process.env.MAESTRO_SSH_CONFIG = world.config
+  useSandboxContext(box, env)
   const [far] = world.hosts
   for (const args of [
     ['host', 'add', 'far', `${far.user}@127.0.0.1`, '--port', String(relay.port), '--identity', world.identity],
@@ -78,7 +77,6 @@ after(async () => {
   await t?.server.close()
   await relay?.close()
   await world?.stop()
-  delete process.env.MAESTRO_SSH_CONFIG
   box.cleanup()
 })
 

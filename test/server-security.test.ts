@@ -23,11 +23,11 @@ import {
   serveChild,
   terminalPath,
   upgradeStatus,
-  useSandboxEnv,
+  useSandboxContext,
 } from './server-helpers.js'
 
 const box = sandbox('server-security')
-useSandboxEnv(box)
+useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

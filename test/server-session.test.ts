@@ -7,10 +7,10 @@ import {Credentials} from '../src/server/auth.js'
 import {GrantBook} from '../src/server/grants.js'
 import {DEFAULT_SESSION_DAYS, loadSessionSecret, sessionSecretPath} from '../src/server/session.js'
 import {sandbox} from './helpers.js'
-import {call, exitOf, login, serve, serveChild, useSandboxEnv} from './server-helpers.js'
+import {call, exitOf, login, serve, serveChild, useSandboxContext} from './server-helpers.js'
 
 const box = sandbox('server-session')
-useSandboxEnv(box)
+useSandboxContext(box)
 after(() => box.cleanup())
 
 const status = async (base: string, cookie: string) => (await call(`${base}/api/agents`, {headers: {cookie}})).status

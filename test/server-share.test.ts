@@ -7,10 +7,10 @@ import {after, before, test} from 'node:test'
 import {createGrant, grantsPath} from '../src/store/grants.js'
 import {notesPath} from '../src/store/notes.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath, useSandboxEnv} from './server-helpers.js'
+import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath, useSandboxContext} from './server-helpers.js'
 
 const box = sandbox('server-share')
-useSandboxEnv(box)
+useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

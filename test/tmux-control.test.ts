@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
 import {after, test} from 'node:test'
 
+import {useContext} from '../src/context.js'
 import type {Agent} from '../src/shared/agent.js'
 import {Tmux, commandQuote} from '../src/tmux/client.js'
 import {ControlClient} from '../src/tmux/control.js'
@@ -9,8 +10,8 @@ import {AgentWatcher} from '../src/watch.js'
 import {killTmuxServer, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('control')
-// The watcher reads notes from the config dir the environment names, like the CLI.
-process.env.MAESTRO_CONFIG_DIR = box.env.MAESTRO_CONFIG_DIR
+// The watcher reads notes from the config dir of this process's context.
+useContext(box.context)
 after(() => box.cleanup())
 
 test('commandQuote passes any one-line string through tmux command parsing unchanged', async () => {

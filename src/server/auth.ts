@@ -1,6 +1,7 @@
 import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {readFile, stat} from 'node:fs/promises'
 
+import {processContext} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Grant} from '../store/grants.js'
 import type {GrantBook} from './grants.js'
@@ -15,7 +16,7 @@ export const MIN_TOKEN_LENGTH = 16
  * clients, nor a tmux server started from here, nor the agents that server runs.
  */
 export async function loadToken(options: {tokenFile?: string; env?: NodeJS.ProcessEnv} = {}): Promise<string> {
-  const env = options.env ?? process.env
+  const env = options.env ?? processContext().env
   // Gone from the environment whichever source wins, so that no child ever inherits it.
   const fromEnv = env.MAESTRO_TOKEN
   delete env.MAESTRO_TOKEN

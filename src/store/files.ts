@@ -1,17 +1,17 @@
 import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
-import {homedir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {dirname} from 'node:path'
 
+import {processContext} from '../context.js'
 import {withLock} from './lock.js'
 
-/** Where notes and settings live: MAESTRO_CONFIG_DIR, else the XDG config dir. */
+/** Where notes, settings and hosts live (Context.configDir). */
 export function configDir(): string {
-  return process.env.MAESTRO_CONFIG_DIR || join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'maestro')
+  return processContext().configDir
 }
 
-/** Where archives, the audit log and TLS keys live: MAESTRO_STATE_DIR, else the XDG state dir. */
+/** Where archives, recordings, the audit log and TLS keys live (Context.stateDir). */
 export function stateDir(): string {
-  return process.env.MAESTRO_STATE_DIR || join(process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state'), 'maestro')
+  return processContext().stateDir
 }
 
 /** Creates a directory that only its owner may enter, tightening it if it already existed. */

@@ -2,6 +2,8 @@
  * The passphrase of encrypted notes, from MAESTRO_PASSPHRASE or asked once on a terminal. Kept
  * apart from sealing.ts so that taking it out of the environment costs nothing (no node:crypto).
  */
+import {processContext} from '../context.js'
+
 let given: string | undefined
 let taken = false
 let prompting = false
@@ -11,7 +13,7 @@ let asked = false
  * Reads MAESTRO_PASSPHRASE once and removes it from the environment, so that no process started
  * from here inherits it: not the tmux server, not the agents, not an editor.
  */
-export function takePassphrase(env: NodeJS.ProcessEnv = process.env): void {
+export function takePassphrase(env: NodeJS.ProcessEnv = processContext().env): void {
   if (taken) return
   taken = true
   given = env.MAESTRO_PASSPHRASE || undefined
