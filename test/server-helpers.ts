@@ -32,7 +32,7 @@ export interface TestServer {
 
 /** A real server on port 0 in this process, on the sandbox's tmux server. */
 export async function serve(box: Box, options: Partial<ServeOptions> = {}): Promise<TestServer> {
-  const server = await startServer({tmux: new Tmux(box.socket), port: 0, ...options})
+  const server = await startServer({tmux: new Tmux(box.socket), context: box.context, port: 0, ...options})
   return describe(server.url, server)
 }
 

@@ -19,7 +19,7 @@ test('a browser stays signed in across a restart with a new token; --sign-out-al
   const first = await serve(box)
   const cookie = await login(first)
   await first.server.close()
-  assert.equal(statSync(sessionSecretPath()).mode & 0o777, 0o600)
+  assert.equal(statSync(sessionSecretPath(box.context.stateDir)).mode & 0o777, 0o600)
 
   const second = await serve(box, {port: first.port})
   try {
@@ -56,7 +56,7 @@ test('a session lasts sessionDays (default 30), then is refused', async () => {
   assert.equal((await box.cli(['config', 'sessionDays', '--unset'])).code, 0)
 
   let now = Date.parse('2026-01-01T00:00:00Z')
-  const secret = await loadSessionSecret()
+  const secret = await loadSessionSecret(box.context.stateDir)
   const grants = await GrantBook.open()
   grants.stop()
   const credentials = new Credentials('a-token-of-enough-length', {port: 1, secure: false, secret, sessionDays: 2, grants, now: () => now})

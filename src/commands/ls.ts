@@ -65,7 +65,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const watcher = await FleetWatcher.open(this.tmux)
     const withHosts = watcher.hosts.length > 0
     let down = ''
-    const notify = await configuredNotifier()
+    const notify = await configuredNotifier(this.context.env)
     let latest: Agent[] | undefined
     // In place, SINCE keeps counting even while nothing changes.
     if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, withHosts)}\n`), 1000)

@@ -36,6 +36,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
     // Imported here: the server is a chunk of its own, which no other command loads.
     const {startServer} = await import('../server/index.js')
     const server = await startServer({
+      context: this.context,
       tmux: this.tmux,
       host: flags.host,
       port: flags.port,

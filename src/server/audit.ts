@@ -2,10 +2,10 @@ import {chmodSync, closeSync, fstatSync, openSync, renameSync, writeSync} from '
 import {dirname, join} from 'node:path'
 
 import type {StorageFailures} from '../store/failures.js'
-import {ensurePrivateDir, stateDir} from '../store/files.js'
+import {ensurePrivateDir} from '../store/files.js'
 
-export function auditPath(): string {
-  return join(stateDir(), 'audit.log')
+export function auditPath(stateDir: string): string {
+  return join(stateDir, 'audit.log')
 }
 
 // A Host or Origin header is attacker-chosen; keep a long one from bloating the log.
@@ -62,7 +62,7 @@ export class AuditLog {
     this.#size = fd === undefined ? 0 : fstatSync(fd).size
   }
 
-  static async open(path = auditPath(), limits: Partial<AuditLimits> = {}, failures?: StorageFailures): Promise<AuditLog> {
+  static async open(path: string, limits: Partial<AuditLimits> = {}, failures?: StorageFailures): Promise<AuditLog> {
     const settled = {...DEFAULT_AUDIT_LIMITS, ...limits}
     try {
       await ensurePrivateDir(dirname(path))

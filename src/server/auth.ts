@@ -1,7 +1,6 @@
 import {createHash, createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {readFile, stat} from 'node:fs/promises'
 
-import {processContext} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Grant} from '../store/grants.js'
 import type {GrantBook} from './grants.js'
@@ -15,8 +14,8 @@ export const MIN_TOKEN_LENGTH = 16
  * MAESTRO_TOKEN is removed from `env` once read, so that no child inherits it: not the tmux
  * clients, nor a tmux server started from here, nor the agents that server runs.
  */
-export async function loadToken(options: {tokenFile?: string; env?: NodeJS.ProcessEnv} = {}): Promise<string> {
-  const env = options.env ?? processContext().env
+export async function loadToken(options: {tokenFile?: string; env: NodeJS.ProcessEnv}): Promise<string> {
+  const {env} = options
   // Gone from the environment whichever source wins, so that no child ever inherits it.
   const fromEnv = env.MAESTRO_TOKEN
   delete env.MAESTRO_TOKEN

@@ -3,6 +3,7 @@ import {type Server as HttpServer, createServer} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo, Socket} from 'node:net'
 
+import type {Context} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
@@ -26,6 +27,8 @@ import {HSTS, TLS_OPTIONS, sendsHsts, type TlsMaterial, loadTls, selfSignedTls} 
 
 export interface ServeOptions {
   tmux: Tmux
+  /** The state directory and the environment (MAESTRO_TOKEN; what terminals inherit) come from here. */
+  context: Context
   host?: string
   port?: number
   readonly?: boolean
@@ -102,19 +105,19 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if ((await unlockNotes()) === 'locked') {
     warnings.push('notes are encrypted and no passphrase was given (MAESTRO_PASSPHRASE): they show as locked and cannot be read or saved')
   }
-  const token = await loadToken({tokenFile: options.tokenFile})
+  const token = await loadToken({tokenFile: options.tokenFile, env: options.context.env})
   let tls: TlsMaterial | undefined
   if (options.tlsCert && options.tlsKey) tls = await loadTls(options.tlsCert, options.tlsKey)
   else if (options.tlsSelfSigned) {
     const names = ['localhost', '127.0.0.1', '::1', ...allowHosts, ...(isWildcard(host) ? [] : [host])]
-    tls = await selfSignedTls([...new Set(names.map((name) => name.replace(/^\[(.*)\]$/, '$1')))])
+    tls = await selfSignedTls(options.context.stateDir, [...new Set(names.map((name) => name.replace(/^\[(.*)\]$/, '$1')))])
   }
   // A full or unwritable config or state directory is counted and shown, never fatal.
   const storage = new StorageFailures((line) => process.stderr.write(`${line}\n`))
-  const secret = await loadSessionSecret({rotate: options.rotateSessionSecret, failures: storage})
+  const secret = await loadSessionSecret(options.context.stateDir, {rotate: options.rotateSessionSecret, failures: storage})
   const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
   const files = await loadWebFiles()
-  const audit = await AuditLog.open(auditPath(), options.auditLimits, storage)
+  const audit = await AuditLog.open(auditPath(options.context.stateDir), options.auditLimits, storage)
 
   const server: HttpServer = tls ? createHttpsServer({cert: tls.cert, key: tls.key, ...TLS_OPTIONS}) : createServer()
   // Malformed requests that never reach a handler get a 400 and a closed socket, never a crash.
@@ -134,10 +137,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
   const watcher = await FleetWatcher.open(options.tmux)
   // Told even with no page open: the notifier keeps the watcher reading.
-  const notify = await configuredNotifier()
+  const notify = await configuredNotifier(options.context.env)
   if (notify) watcher.subscribe(notify)
   const sockets = new Sockets({
     tmux: options.tmux,
+    env: options.context.env,
     gate,
     audit,
     watcher,
@@ -166,7 +170,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   server.on('upgrade', (request, socket, head) => sockets.upgrade(request, socket, head))
   audit.write('start', {host, port: boundPort, tls: Boolean(tls), readonly, pid: process.pid})
   // Without it `maestro share` prints a link to the default address: worth a count, not a stop.
-  await recordAddress(`${scheme}://${isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host}:${boundPort}`).catch((error) => storage.record('server address', error))
+  await recordAddress(options.context.stateDir, `${scheme}://${isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host}:${boundPort}`).catch((error) => storage.record('server address', error))
 
   // On a wildcard address the first --allow-host name is how the user reaches the machine.
   const shownHost = isWildcard(host) ? (allowHosts[0] ?? 'localhost') : host
@@ -179,7 +183,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     readonly,
     fingerprint: tls?.fingerprint,
     warnings,
-    auditLog: auditPath(),
+    auditLog: auditPath(options.context.stateDir),
     eventStreams: () => sockets.eventStreams,
     viewers: () => [...sockets.viewers].map((viewer) => ({agent: viewer.id, bufferedAmount: viewer.bufferedAmount, unacknowledged: viewer.unacknowledged, paused: viewer.paused})),
     close: () =>
@@ -191,7 +195,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           server.close(() => resolve())
           server.closeAllConnections()
         })
-        await forgetAddress()
+        await forgetAddress(options.context.stateDir)
         audit.write('stop', {host, port: boundPort})
         audit.close()
       })()),

@@ -3,13 +3,13 @@ import {chmod, readFile, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {StorageFailures} from '../store/failures.js'
-import {stateDir, writePrivateFile} from '../store/files.js'
+import {writePrivateFile} from '../store/files.js'
 
 /** How long a browser stays signed in unless the setting sessionDays says otherwise. */
 export const DEFAULT_SESSION_DAYS = 30
 
-export function sessionSecretPath(): string {
-  return join(stateDir(), 'session-secret')
+export function sessionSecretPath(stateDir: string): string {
+  return join(stateDir, 'session-secret')
 }
 
 /**
@@ -17,8 +17,8 @@ export function sessionSecretPath(): string {
  * so that a restarted server (with a new token) still knows the browsers it signed in. `rotate`
  * replaces it, which signs every browser out.
  */
-export async function loadSessionSecret(options: {rotate?: boolean; failures?: StorageFailures} = {}): Promise<Buffer> {
-  const path = sessionSecretPath()
+export async function loadSessionSecret(stateDir: string, options: {rotate?: boolean; failures?: StorageFailures} = {}): Promise<Buffer> {
+  const path = sessionSecretPath(stateDir)
   if (!options.rotate) {
     const existing = await readFile(path, 'utf8').catch(() => undefined)
     const secret = existing === undefined ? undefined : Buffer.from(existing.trim(), 'base64url')

@@ -2,7 +2,6 @@ import {type IPty, spawn} from 'node-pty'
 import type {WebSocket} from 'ws'
 
 import {agentExists} from '../agents.js'
-import {processContext} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
 import {CloseCode, OUTPUT_WINDOW_BYTES, type TerminalNotice, parseClientMessage} from '../shared/protocol.js'
@@ -20,6 +19,8 @@ const FRAME_INTERVAL_MS = 4
 
 export interface ViewerOptions {
   tmux: Tmux
+  /** What its `tmux attach` client inherits (TERM and TMUX aside). */
+  env: NodeJS.ProcessEnv
   /** The agent's id (`HOST:NAME` on a remote host) and its session's name on `tmux`. */
   id: string
   name: string
@@ -71,7 +72,7 @@ export class TerminalViewer {
     this.#clientSize = {cols: options.cols, rows: options.rows}
     const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
     // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
-    const env: NodeJS.ProcessEnv = {...processContext().env, TERM: 'xterm-256color'}
+    const env: NodeJS.ProcessEnv = {...options.env, TERM: 'xterm-256color'}
     delete env.TMUX
     this.#pty = spawn(file, args, {name: 'xterm-256color', cols: options.cols, rows: options.rows, env, encoding: null})
     this.exited = new Promise((resolve) =>

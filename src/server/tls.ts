@@ -5,7 +5,7 @@ import {join} from 'node:path'
 import {createSecureContext} from 'node:tls'
 
 import {MaestroError} from '../shared/errors.js'
-import {stateDir, writePrivateFile} from '../store/files.js'
+import {writePrivateFile} from '../store/files.js'
 import {assertPrivateFile} from './auth.js'
 
 export interface TlsMaterial {
@@ -65,17 +65,13 @@ export async function loadTls(certFile: string, keyFile: string): Promise<TlsMat
   }
 }
 
-export function selfSignedDir(): string {
-  return join(stateDir(), 'tls')
-}
-
 /**
  * A certificate for `names`, kept in the state dir (key 0600) so the browser's exception for it
  * survives restarts; made anew when it is missing, expiring or does not cover every name.
  */
-export async function selfSignedTls(names: string[]): Promise<TlsMaterial> {
-  const certPath = join(selfSignedDir(), 'cert.pem')
-  const keyPath = join(selfSignedDir(), 'key.pem')
+export async function selfSignedTls(stateDir: string, names: string[]): Promise<TlsMaterial> {
+  const certPath = join(stateDir, 'tls', 'cert.pem')
+  const keyPath = join(stateDir, 'tls', 'key.pem')
   const existing = await Promise.all([readFile(certPath, 'utf8'), readFile(keyPath, 'utf8')]).catch(() => undefined)
   if (existing && covers(existing[0], existing[1], names)) {
     // The key is maestro's own: a looser mode (a restored backup, say) is tightened, not trusted.

@@ -25,8 +25,8 @@ export default class Share extends BaseCommand<typeof Share> {
     const {role, expires, label} = this.flags
     assertRole(role)
     const {grant, token} = await shareAgents(this.tmux, {agents: argv as string[], role, expires, label})
-    const {url, running} = await shareLink(token)
-    await auditFromCli('grant_create', {grant: grant.id, agents: grant.agents.join(' '), role, expiresAt: grant.expiresAt})
+    const {url, running} = await shareLink(this.context.stateDir, token)
+    await auditFromCli(this.context.stateDir, 'grant_create', {grant: grant.id, agents: grant.agents.join(' '), role, expiresAt: grant.expiresAt})
     if (!this.jsonEnabled()) {
       this.log(url)
       this.log(`share ${grant.id}: ${grant.role} of ${grant.agents.join(', ')} until ${grant.expiresAt}${running ? '' : ' (no server is running: start maestro serve)'}`)
@@ -36,9 +36,9 @@ export default class Share extends BaseCommand<typeof Share> {
 }
 
 /** The CLI's changes to grants go to the same audit log as the server's. */
-export async function auditFromCli(event: string, fields: Record<string, string>): Promise<void> {
-  const {AuditLog} = await import('../../server/audit.js')
-  const audit = await AuditLog.open()
+export async function auditFromCli(stateDir: string, event: string, fields: Record<string, string>): Promise<void> {
+  const {AuditLog, auditPath} = await import('../../server/audit.js')
+  const audit = await AuditLog.open(auditPath(stateDir))
   audit.write(event, {address: 'cli', ...fields})
   audit.close()
 }
