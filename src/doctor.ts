@@ -6,7 +6,7 @@ import {configDir, stateDir, writePrivateFile} from './store/files.js'
 import {notesPath, readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {recorderProblem} from './tmux/recorder.js'
-import {tmuxVersion} from './tmux/sessions.js'
+import {CONTROL_CLIENT_CRASH, tmuxVersion} from './tmux/sessions.js'
 
 export interface Check {
   name: string
@@ -19,6 +19,9 @@ export interface Check {
 }
 
 export const MIN_TMUX = 3.0
+
+/** The first tmux that survives a session changing while a control client connects (CONTROL_CLIENT_CRASH). */
+const CRASH_FIXED_TMUX = 3.7
 
 /** Checks what maestro needs from this machine; each failed check says how to fix it. */
 export async function runChecks(tmux: Tmux): Promise<Check[]> {
@@ -41,8 +44,10 @@ async function checkRecorder(): Promise<Check> {
 async function checkTmux(tmux: Tmux): Promise<Check> {
   try {
     const version = await tmuxVersion(tmux)
-    const ok = version.number >= MIN_TMUX
-    return ok ? {name: 'tmux', ok, detail: version.text} : {name: 'tmux', ok, detail: version.text, fix: `upgrade tmux to ${MIN_TMUX} or newer`, code: 'TMUX_TOO_OLD'}
+    if (version.number < MIN_TMUX) return {name: 'tmux', ok: false, detail: version.text, fix: `upgrade tmux to ${MIN_TMUX} or newer`, code: 'TMUX_TOO_OLD'}
+    // Works, so not a failed check; but the user should know what an upgrade buys.
+    const crashes = version.number < CRASH_FIXED_TMUX ? ` (before ${CRASH_FIXED_TMUX}, a tmux bug can end every agent when one is made or ended as a watcher starts: ${CONTROL_CLIENT_CRASH}; upgrade when you can)` : ''
+    return {name: 'tmux', ok: true, detail: `${version.text}${crashes}`}
   } catch (error) {
     if (error instanceof MaestroError) return {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'}
     throw error

@@ -4,7 +4,7 @@ import {StateMemory} from './attention/state.js'
 import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
 import {readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
-import {ControlClient, reapWatchSessions} from './tmux/control.js'
+import {ControlClient} from './tmux/control.js'
 import {type SessionInfo, listSessions} from './tmux/sessions.js'
 
 export type Listener = (agents: Agent[]) => void
@@ -201,7 +201,6 @@ export class AgentWatcher {
   }
 
   #connect(): void {
-    void reapWatchSessions(this.tmux)
     const control = new ControlClient(this.tmux, {
       snapshot: (sessions) => void this.#request(sessions),
       changed: () => void this.#request('list'),

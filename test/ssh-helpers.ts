@@ -39,19 +39,41 @@ export async function freePort(): Promise<number> {
   return port
 }
 
-function childrenOf(parent: number): number[] {
-  const children: number[] = []
+/** The processes for which `pick` says yes, given each one's /proc stat and status. */
+function processes(pick: (stat: string, status: string) => boolean): number[] {
+  const found: number[] = []
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      // The fields after the command name, which is in parentheses and may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) children.push(Number(entry))
+      if (pick(readFileSync(`/proc/${entry}/stat`, 'utf8'), readFileSync(`/proc/${entry}/status`, 'utf8'))) found.push(Number(entry))
     } catch {
       // the process ended meanwhile
     }
   }
-  return children
+  return found
+}
+
+function childrenOf(parent: number): number[] {
+  // The fields after the command name, which is in parentheses and may hold spaces.
+  return processes((stat) => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent)
+}
+
+/**
+ * Ends every process of a test user. userdel leaves them running, and the next run's user may get
+ * the same uid: tmux 3.3a's server cannot exit while a client it cannot write to holds on, so a
+ * remote watcher cut off with its ssh connection kept a server alive on that uid's socket, which
+ * then refused every client of the next run ("server exited unexpectedly").
+ */
+function endProcessesOf(user: string): void {
+  const uid = Number(execFileSync('id', ['-u', user], {encoding: 'utf8'}).trim())
+  for (const pid of processes((_stat, status) => Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // it ended meanwhile
+    }
+  }
+  rmSync(`/tmp/tmux-${uid}`, {recursive: true, force: true})
 }
 
 export async function startSshWorld(hostCount: number): Promise<SshWorld> {
@@ -67,6 +89,8 @@ export async function startSshWorld(hostCount: number): Promise<SshWorld> {
     const home = join('/home', user)
     // A password of "*" rather than useradd's "!": sshd without PAM refuses locked accounts.
     execFileSync('useradd', ['--create-home', '--shell', '/bin/sh', '--password', '*', user])
+    // Whatever an earlier run left on this uid (killed before its cleanup) must not answer for it.
+    endProcessesOf(user)
     mkdirSync(join(home, '.ssh'), {mode: 0o700})
     writeFileSync(join(home, '.ssh', 'authorized_keys'), publicKey, {mode: 0o600})
     execFileSync('chown', ['-R', `${user}:${user}`, join(home, '.ssh')])
@@ -167,7 +191,7 @@ export async function startSshWorld(hostCount: number): Promise<SshWorld> {
         } catch {
           // no tmux server ran for this user
         }
-        // Ends what is left of the user's sessions (the ssh connections' server side) with the account.
+        endProcessesOf(user)
         execFileSync('userdel', ['--force', '--remove', user], {stdio: 'ignore'})
       }
       rmSync(dir, {recursive: true, force: true})

@@ -7,6 +7,7 @@ import type {Agent} from '../src/shared/agent.js'
 import {Tmux, commandQuote} from '../src/tmux/client.js'
 import {ControlClient} from '../src/tmux/control.js'
 import {AgentWatcher} from '../src/watch.js'
+import {reportAgentState} from '../src/agents.js'
 import {killTmuxServer, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('control')
@@ -39,7 +40,7 @@ test('the watcher follows agents through tmux events, across a tmux server that 
     await waitFor(() => names() === 'quoting renamed', 5000, 'the rename')
     assert.equal(latest.find((agent) => agent.name === 'renamed')!.stateSince, since, 'a renamed agent keeps the time its state began')
     // The watcher's own session is never listed, and nothing else was created.
-    assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name && !name.startsWith('_maestro-watch-')).sort(), ['quoting', 'renamed'])
+    assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name && !name.startsWith('_maestro-')).sort(), ['quoting', 'renamed'])
 
     killTmuxServer(box.socket)
     await waitFor(() => latest.length === 0, 5000, 'the empty list once tmux is gone')
@@ -76,4 +77,30 @@ test('every control client hears its subscriptions, however soon after starting 
     await Promise.all(clients.map((client) => client.close()))
   }
   assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name.startsWith('_maestro-')), [], 'every client ends its session')
+})
+
+// The crash behind CONTROL_CLIENT_CRASH, made to happen: before, every report made and ended a
+// session of its own, and every watcher one more; tmux 3.3 ended its server (every agent) within a
+// few rounds of this.
+test('reports made while watchers connect, and watchers coming and going, never end the tmux server', {timeout: 60_000}, async () => {
+  box.tmux(['new-session', '-d', '-s', 'survivor', 'sleep 1000'])
+  const tmux = new Tmux(box.socket)
+  const first = new AgentWatcher(tmux)
+  let reported = ''
+  first.subscribe((agents) => (reported = agents.find((agent) => agent.name === 'survivor')?.stateMessage ?? ''))
+  try {
+    await waitFor(() => first.latest.some((agent) => agent.name === 'survivor'), 5000, 'the first watcher')
+    for (let round = 0; round < 15; round++) {
+      const watcher = new AgentWatcher(tmux)
+      watcher.subscribe(() => undefined)
+      await Promise.all(Array.from({length: 4}, (_, index) => reportAgentState(tmux, {name: 'survivor'}, 'waiting', `round ${round}.${index}`)))
+      await watcher.stop()
+    }
+    // The watcher that stayed heard the last report through the wake, not its once-a-second subscription alone.
+    await waitFor(() => /^round 14\./.test(reported), 5000, 'the last report to reach the watcher')
+    assert.equal(box.tmux(['display-message', '-p', '-t', '=survivor:', '#{pane_dead}']).trim(), '0', 'the agent still runs')
+  } finally {
+    await first.stop()
+  }
+  assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name.startsWith('_maestro-')), [], 'the last watcher ends the seat')
 })

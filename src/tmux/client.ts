@@ -2,6 +2,13 @@ import {execFile} from 'node:child_process'
 
 import {MaestroError} from '../shared/errors.js'
 
+/** maestro keeps its agents on a tmux server of its own, so it never touches the user's sessions. */
+export const DEFAULT_SOCKET = 'maestro'
+
+export function socketName(flag?: string): string {
+  return flag || process.env.MAESTRO_TMUX_SOCKET || DEFAULT_SOCKET
+}
+
 export interface TmuxResult {
   stdout: string
   stderr: string
@@ -17,7 +24,7 @@ export function isNoServer(stderr: string): boolean {
  * argument array: nothing is ever parsed by a shell.
  */
 export class Tmux {
-  constructor(readonly socket: string) {}
+  constructor(readonly socket: string = socketName()) {}
 
   /** The remote host this server runs on, by its maestro name; null for this machine. */
   get host(): string | null {
@@ -166,4 +173,9 @@ export function exactPane(name: string): string {
 export function commandQuote(arg: string): string {
   if (/[\r\n]/.test(arg)) throw new Error('a tmux command line cannot carry a line break')
   return `'${arg.replaceAll("'", "'\\''")}'`
+}
+
+/** One tmux command as a line tmux parses back into exactly these arguments. */
+export function commandLine(args: string[]): string {
+  return args.map(commandQuote).join(' ')
 }

@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 
 import {MaestroError, agentNotFound} from '../shared/errors.js'
-import {Tmux, TmuxCommandError, exact, exactPane, formatLiteral, isNoServer} from './client.js'
+import {Tmux, TmuxCommandError, commandLine, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 import {recordPaneCommand, recordingFile} from './recorder.js'
 
 /**
@@ -52,10 +52,25 @@ const LIST_FORMAT = FIELDS.join(SEP)
 const RS = '\u001E'
 
 /**
- * Sessions maestro makes for itself (a watcher's control client, a wake-up) start with this; no
- * agent name can, so listings leave them out.
+ * Sessions maestro makes for itself start with this; no agent name can, so listings leave them out.
  */
 export const OWN_SESSION_PREFIX = '_maestro-'
+
+/**
+ * The one session every watcher's control client sits in (tmux tells a control client about
+ * other sessions only while it is attached to one). Shared, so that a watcher coming or going
+ * creates and ends no session: see CONTROL_CLIENT_CRASH.
+ */
+export const SEAT_SESSION = `${OWN_SESSION_PREFIX}seat`
+
+/**
+ * tmux before 3.7 ends its whole server (every agent with it) when a session is created, closed
+ * or renamed, or a client detaches, while a control client is still connecting (tmux/tmux#4980,
+ * fixed by tmux commit e5a2a25). maestro's own routine events therefore avoid those kinds: watchers
+ * share SEAT_SESSION, and reports wake them with a window rename, which tmux sends only to
+ * clients that have finished connecting.
+ */
+export const CONTROL_CLIENT_CRASH = 'tmux/tmux#4980'
 
 /**
  * The format of a control client's subscription (`refresh-client -B`) that carries what
@@ -423,15 +438,14 @@ export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<s
 
 /**
  * Tells every watcher (their control clients) at once that something changed which tmux does not
- * announce by itself, such as a report: a session of maestro's own that appears and vanishes
- * makes tmux send `%sessions-changed` to every control client.
+ * announce by itself, such as a report: renaming the seat's window makes tmux send
+ * `%window-renamed` to every control client. Nothing to wake when no seat exists; asking tmux
+ * with a format, rather than letting the rename fail, keeps the call's other commands' errors
+ * the only ones.
  */
 export function wakeWatchersCommands(): string[][] {
-  const name = `${OWN_SESSION_PREFIX}wake-${process.pid}-${Math.random().toString(36).slice(2, 8)}`
-  return [
-    ['new-session', '-d', '-s', name, 'true'],
-    ['kill-session', '-t', exact(name)],
-  ]
+  const seatExists = `#{m:*1*,#{S:#{==:#{session_name},${SEAT_SESSION}}}}`
+  return [['if-shell', '-F', seatExists, commandLine(['rename-window', '-t', `${exact(SEAT_SESSION)}:`, 'wake'])]]
 }
 
 /** Sets user options on several agents in one call (`values` maps agent → option → value), then runs `then` in it. */
