@@ -141,7 +141,8 @@ test('two viewers of different sizes: the window follows the one that typed last
   try {
     await agentRow(desk, 'daily-shared').click()
     await desk.locator('.term[data-agent="daily-shared"]:not([hidden]) .xterm-screen').waitFor()
-    await typeCommand(desk, 'echo desk-$((1+1))')
+    // A rule as wide as the window shows in the screenshots how much of the phone it covers.
+    await typeCommand(desk, "echo desk-$((1+1)); printf '=%.0s' $(seq $(tput cols))")
     await waitForLine(desk, 'desk-2')
     const deskSize = await size(desk)
     await waitFor(() => window() === deskSize, 5000, `the window to be the desktop's ${deskSize}`)
@@ -155,6 +156,13 @@ test('two viewers of different sizes: the window follows the one that typed last
     await waitFor(() => whole(phone), 5000, 'the phone to show the whole window')
     assert.ok(Number(await phone.locator('.term[data-agent="daily-shared"]').getAttribute('data-scale')) < 1, 'scaled down')
     await waitForLine(phone, 'desk-2')
+    // Scaled to the phone's width: the terminal as drawn (its grid, and its box with the background
+    // and scrollbar) spans the terminal area, not a strip of it.
+    const area = await rect(phone.locator('.term[data-agent="daily-shared"] .term-screen'))
+    for (const part of ['.xterm', '.xterm-screen']) {
+      const drawn = await rect(phone.locator(`.term[data-agent="daily-shared"] ${part}`))
+      assert.ok(drawn.width >= 0.95 * area.width, `${part} is ${drawn.width} px wide of ${area.width}`)
+    }
     await phone.screenshot({path: screenshotPath('viewers-phone-follows-desktop.png')})
 
     // The phone types: the window takes its size, and the desktop draws that smaller window.

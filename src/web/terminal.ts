@@ -103,7 +103,7 @@ export class TerminalView {
   private fitFrame = 0
   /**
    * The agent's window size when it is not this viewer's own (another viewer typed last, or this
-   * one is read-only): the terminal is drawn at it, scaled down to fit, until this viewer types.
+   * one is read-only): the terminal is drawn at it, scaled down to fit the width, until this viewer types.
    */
   private windowSize?: {cols: number; rows: number}
   /** The scale the terminal is drawn at (below 1 while it draws a larger window whole). */
@@ -403,20 +403,33 @@ export class TerminalView {
     this.element.dataset.size = `${this.term.cols}x${this.term.rows}`
   }
 
-  /** Draws a window larger than this viewer whole, scaled down; a smaller one at its own size. */
+  /**
+   * Draws a window wider than this viewer scaled down to the width it has, a narrower one at its
+   * own size. Fitting the height as well would leave a desktop's window a narrow strip on a phone:
+   * a window taller than the area once scaled scrolls instead.
+   */
   private scaleToFit(): void {
     const grid = this.term.element?.querySelector<HTMLElement>('.xterm-screen')
     if (!grid || grid.offsetWidth === 0) return
-    this.scale(Math.min(1, this.screen.clientWidth / grid.offsetWidth, this.screen.clientHeight / grid.offsetHeight))
+    this.scale(Math.min(1, this.screen.clientWidth / grid.offsetWidth), grid)
   }
 
-  private scale(factor: number): void {
+  private scale(factor: number, grid?: HTMLElement): void {
     const xterm = this.term.element
     if (!xterm) return
-    this.factor = factor < 1 ? factor : 1
+    const scaled = factor < 1 && grid !== undefined
+    const rescaled = scaled && factor !== this.factor
+    this.factor = scaled ? factor : 1
     xterm.style.transformOrigin = '0 0'
-    xterm.style.transform = factor < 1 ? `scale(${factor})` : ''
-    this.element.dataset.scale = factor.toFixed(3)
+    xterm.style.transform = scaled ? `scale(${factor})` : ''
+    // The terminal's own box (its background, scrollbar and wheel area) covers the whole grid, not
+    // only as much of it as the area is wide before scaling.
+    xterm.style.width = scaled ? `${grid.offsetWidth}px` : ''
+    xterm.style.height = scaled ? `${grid.offsetHeight}px` : ''
+    // The area scrolls while scaled (styles.css); newly drawn, its bottom, where the input line usually is, is in sight.
+    this.element.classList.toggle('scaled', scaled)
+    if (rescaled) this.screen.scrollTop = this.screen.scrollHeight
+    this.element.dataset.scale = this.factor.toFixed(3)
   }
 
   /**
