@@ -59,6 +59,19 @@ OCLIF_PATCHES.push({
     }`,
 })
 
+OCLIF_PATCHES.push({
+  // Command.run loads the Config it is handed again, so that a plugin built on another
+  // @oclif/core gets a Config of its own version: the whole Config.load (platform, shell, theme,
+  // plugins, commands) a second time on every run. A Config of this very @oclif/core is that already.
+  file: '@oclif/core/lib/config/config.js',
+  from: `        if (isConfig(opts)) {
+            debug(\`reloading config from \${opts._base} to \${BASE}\`);`,
+  to: `        if (isConfig(opts) && opts._base === BASE)
+            return opts;
+        if (isConfig(opts)) {
+            debug(\`reloading config from \${opts._base} to \${BASE}\`);`,
+})
+
 const patchOclif = {
   name: 'patch-oclif',
   setup(build) {
