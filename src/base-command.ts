@@ -40,9 +40,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
-    // Out of the environment before anything starts a process: no agent or tmux server may inherit it.
-    takePassphrase()
     this.context = processContext()
+    // Out of the environment before anything starts a process: no agent or tmux server may inherit it.
+    takePassphrase(this.context.env)
   }
 
   /**

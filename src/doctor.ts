@@ -2,7 +2,7 @@ import {rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type ErrorCode, MaestroError} from './shared/errors.js'
-import {configDir, stateDir, writePrivateFile} from './store/files.js'
+import {writePrivateFile} from './store/files.js'
 import {notesPath, readNotesForListing} from './store/notes.js'
 import type {Tmux} from './tmux/client.js'
 import {recorderProblem} from './tmux/recorder.js'
@@ -24,11 +24,11 @@ export const MIN_TMUX = 3.0
 const CRASH_FIXED_TMUX = 3.7
 
 /** Checks what maestro needs from this machine; each failed check says how to fix it. */
-export async function runChecks(tmux: Tmux): Promise<Check[]> {
+export async function runChecks(tmux: Tmux, dirs: {configDir: string; stateDir: string}): Promise<Check[]> {
   return [
     await checkTmux(tmux),
-    await checkPrivateDir('config directory', configDir()),
-    await checkPrivateDir('state directory', stateDir()),
+    await checkPrivateDir('config directory', dirs.configDir),
+    await checkPrivateDir('state directory', dirs.stateDir),
     await checkNotes(),
     await checkRecorder(),
   ]

@@ -8,7 +8,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
   static examples = ['<%= config.bin %> <%= command.id %>']
 
   async run(): Promise<{ok: boolean; checks: Check[]}> {
-    const checks = await runChecks(this.tmux)
+    const checks = await runChecks(this.tmux, this.context)
     const ok = checks.every((check) => check.ok)
     if (!this.jsonEnabled()) {
       this.log(table(['CHECK', 'OK', 'DETAIL'], checks.map((check) => [check.name, check.ok ? 'ok' : 'FAIL', check.fix ? `${check.detail}; fix: ${check.fix}` : check.detail])))

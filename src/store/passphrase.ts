@@ -2,18 +2,16 @@
  * The passphrase of encrypted notes, from MAESTRO_PASSPHRASE or asked once on a terminal. Kept
  * apart from sealing.ts so that taking it out of the environment costs nothing (no node:crypto).
  */
-import {processContext} from '../context.js'
-
 let given: string | undefined
 let taken = false
 let prompting = false
 let asked = false
 
 /**
- * Reads MAESTRO_PASSPHRASE once and removes it from the environment, so that no process started
- * from here inherits it: not the tmux server, not the agents, not an editor.
+ * Reads MAESTRO_PASSPHRASE once and removes it from `env` (the process's, from its context), so
+ * that no process started from here inherits it: not the tmux server, not the agents, not an editor.
  */
-export function takePassphrase(env: NodeJS.ProcessEnv = processContext().env): void {
+export function takePassphrase(env: NodeJS.ProcessEnv): void {
   if (taken) return
   taken = true
   given = env.MAESTRO_PASSPHRASE || undefined
@@ -27,7 +25,6 @@ export function allowPassphrasePrompt(): void {
 
 /** The passphrase, or undefined when none was given and none can be asked for. */
 export async function passphrase(): Promise<string | undefined> {
-  takePassphrase()
   if (given === undefined && prompting && !asked && process.stdin.isTTY && process.stderr.isTTY) {
     asked = true
     given = (await ask('Passphrase for maestro notes: ')) || undefined
