@@ -26,7 +26,11 @@ export interface Context {
   /** The user's editor and its arguments: VISUAL, else EDITOR, else vi. */
   editor: string
   home: string
-  /** The environment the programs maestro starts inherit (editors, git, tmux clients, notifiers). */
+  /**
+   * The environment the programs maestro starts inherit (editors, git, tmux clients, notifiers):
+   * a command's own process.env, from which MAESTRO_PASSPHRASE and MAESTRO_TOKEN are deleted once
+   * taken, so that no child inherits them.
+   */
   env: NodeJS.ProcessEnv
 }
 
