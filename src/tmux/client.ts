@@ -2,13 +2,6 @@ import {execFile} from 'node:child_process'
 
 import {MaestroError} from '../shared/errors.js'
 
-/** maestro keeps its agents on a tmux server of its own, so it never touches the user's sessions. */
-export const DEFAULT_SOCKET = 'maestro'
-
-export function socketName(flag?: string): string {
-  return flag || process.env.MAESTRO_TMUX_SOCKET || DEFAULT_SOCKET
-}
-
 export interface TmuxResult {
   stdout: string
   stderr: string
@@ -24,7 +17,7 @@ export function isNoServer(stderr: string): boolean {
  * argument array: nothing is ever parsed by a shell.
  */
 export class Tmux {
-  constructor(readonly socket: string = socketName()) {}
+  constructor(readonly socket: string) {}
 
   /** The remote host this server runs on, by its maestro name; null for this machine. */
   get host(): string | null {
