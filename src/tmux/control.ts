@@ -15,8 +15,13 @@ export interface ControlHandlers {
   closed(): void
 }
 
-/** Notifications after which the list of agents is read at once. */
-const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-window-(add|close|renamed)|window-close|pane-mode-changed)\b/
+/**
+ * Notifications after which the list of agents is read at once. `%window-renamed` is the seat's
+ * window, renamed by a report to wake the watchers; agents' windows are renamed by tmux itself
+ * whenever their program runs another (`%unlinked-window-renamed`, twice a second for a shell loop
+ * that sleeps), and an agent's name is its session's, so those are not listened to.
+ */
+const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-window-(add|close)|window-close|pane-mode-changed)\b/
 
 /**
  * One tmux control-mode client (`tmux -C`) on maestro's server: tmux tells it when sessions come,
