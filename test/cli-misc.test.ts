@@ -144,6 +144,21 @@ test('settings kept by an earlier maestro (through conf) are read as they are, a
   }
 })
 
+test('without MAESTRO_CONFIG_DIR and MAESTRO_STATE_DIR, maestro keeps its files in the XDG directories, else under HOME', async () => {
+  const xdg = {MAESTRO_CONFIG_DIR: '', MAESTRO_STATE_DIR: '', XDG_CONFIG_HOME: join(box.home, 'xdg-config'), XDG_STATE_HOME: join(box.home, 'xdg-state')}
+  const home = join(box.home, 'home')
+  const plain = {...xdg, XDG_CONFIG_HOME: '', XDG_STATE_HOME: '', HOME: home}
+  for (const [env, config, state] of [
+    [xdg, join(xdg.XDG_CONFIG_HOME, 'maestro'), join(xdg.XDG_STATE_HOME, 'maestro')],
+    [plain, join(home, '.config', 'maestro'), join(home, '.local', 'state', 'maestro')],
+  ] as const) {
+    assert.equal((await box.cli(['config', 'sessionDays', '3'], {env})).code, 0)
+    assert.deepEqual(JSON.parse(readFileSync(join(config, 'settings.json'), 'utf8')), {sessionDays: 3})
+    const checks = parseJson(await box.cli(['doctor', '--json'], {env})).checks as {name: string; detail: string}[]
+    assert.match(checks.find((check) => check.name === 'state directory')!.detail, new RegExp(`^${state}\\b`))
+  }
+})
+
 test('--socket picks another maestro server', async () => {
   const created = await box.cli(['new', 'elsewhere', '--cmd', 'sleep 1000', '--socket', otherSocket])
   assert.equal(created.code, 0, created.stderr)
