@@ -183,7 +183,15 @@ test('report refuses unknown states and a missing agent name', async () => {
 
 test('wait returns once the agent reaches the state, and times out with exit 1 otherwise', async () => {
   const waiting = cli(['wait', 'codex-approval', 'plain-shell', '--for', 'idle', '--for', 'waiting', '--timeout', '20'])
-  setTimeout(() => void cli(['report', 'idle', '--agent', 'plain-shell']), 500)
+  // The report comes once wait is listening: its control client sits in the watchers' seat.
+  await waitFor(() => {
+    try {
+      return box.tmux(['list-clients', '-t', '=_maestro-seat', '-F', '#{client_control_mode}']).includes('1')
+    } catch {
+      return false
+    }
+  }, 10_000, 'wait to start watching')
+  assert.equal((await cli(['report', 'idle', '--agent', 'plain-shell'])).code, 0)
   const done = await waiting
   assert.equal(done.code, 0, done.stderr)
   assert.match(done.stdout, /^codex-approval is waiting$/m)
