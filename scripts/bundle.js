@@ -72,6 +72,38 @@ OCLIF_PATCHES.push({
             debug(\`reloading config from \${opts._base} to \${BASE}\`);`,
 })
 
+OCLIF_PATCHES.push({
+  // The flag parser read CLI_FLAGS_DEBUG when it loaded, which kept it out of the snapshot (each
+  // run loaded it, and node:readline with it, before parsing): read when it first logs instead.
+  file: '@oclif/core/lib/parser/parse.js',
+  from: `let debug;
+try {
+    debug =
+        process.env.CLI_FLAGS_DEBUG === '1'
+            ? (0, logger_1.makeDebug)('parser')
+            : () => {
+                // noop
+            };
+}
+catch {
+    debug = () => {
+        // noop
+    };
+}`,
+  to: `let parserDebug;
+const debug = (...args) => {
+    if (parserDebug === undefined) {
+        try {
+            parserDebug = process.env.CLI_FLAGS_DEBUG === '1' ? (0, logger_1.makeDebug)('parser') : () => {};
+        }
+        catch {
+            parserDebug = () => {};
+        }
+    }
+    return parserDebug(...args);
+};`,
+})
+
 const patchOclif = {
   name: 'patch-oclif',
   setup(build) {
@@ -118,7 +150,6 @@ const DEFERRED = [
   'tinyglobby',
   '@oclif/core/lib/screen.js',
   '@oclif/core/lib/ux/index.js',
-  '@oclif/core/lib/parser/parse.js',
 ]
 
 /** node_modules/<name>/ of a file, or undefined. */

@@ -114,8 +114,11 @@ function compileProgram(spec: ProgramSpec): CompiledProgram {
 /** FNV-1a, a hash for telling texts apart (never for security): `ls` should not load a crypto module for it. */
 export function fnv(text: string): string {
   let hash = 0x811c9dc5
-  for (const char of text) {
-    hash ^= char.codePointAt(0)!
+  // By code point, as `for (const char of text)` would go, without a string for each character.
+  for (let index = 0; index < text.length; index++) {
+    const code = text.codePointAt(index)!
+    if (code > 0xffff) index++
+    hash ^= code
     hash = Math.imul(hash, 0x01000193) >>> 0
   }
   return hash.toString(16)
