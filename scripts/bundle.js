@@ -104,6 +104,15 @@ const debug = (...args) => {
 };`,
 })
 
+OCLIF_PATCHES.push({
+  // readJson keeps the text of every package.json and manifest it read: in the snapshot that was
+  // maestro's manifest and its plugins' files, as they were at build time, read again by a run
+  // only when they changed since. Nothing is kept while the snapshot is built.
+  file: '@oclif/core/lib/util/fs.js',
+  from: `        if ((0, util_1.isProd)() ?? false) {`,
+  to: `        if (((0, util_1.isProd)() ?? false) && !require('node:v8').startupSnapshot.isBuildingSnapshot()) {`,
+})
+
 const patchOclif = {
   name: 'patch-oclif',
   setup(build) {
