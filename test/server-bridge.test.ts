@@ -196,12 +196,12 @@ test('a viewer and the page follow an agent renamed from the CLI, and the viewer
   await noAttachLeft()
 })
 
-test('when the agent is killed, viewers get an exit notice and a clean close', async () => {
+test('when the agent is killed, viewers hear that it is gone and get a clean close', async () => {
   await newAgent(box, 'doomed', 'cat')
   const viewer = await attached(t, 'doomed')
   box.tmux(['kill-session', '-t', '=doomed'])
-  assert.equal((await viewer.closedPromise).code, CloseCode.agentExited)
-  assert.deepEqual(viewer.notices, [{type: 'exit', code: null}])
+  assert.equal((await viewer.closedPromise).code, CloseCode.agentNotFound)
+  assert.deepEqual(viewer.notices, [{type: 'gone'}])
   await noAttachLeft()
 })
 

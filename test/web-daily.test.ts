@@ -124,6 +124,43 @@ test('on a phone the empty state names the list, toasts stay off the key bar, an
   }
 })
 
+test('an agent killed from the CLI while shown is announced as soon as its terminal hears it is gone, not at the next list', async () => {
+  const created = await box.cli(['new', 'daily-doomed', '--cmd', 'bash --norc --noprofile'])
+  assert.equal(created.code, 0, created.stderr)
+  const page = await (await browser.newContext({viewport: {width: 1280, height: 800}})).newPage()
+  watchPageErrors(page)
+  // The list of agents is held back from the kill on, as when the server's watcher is busy
+  // reading other agents: what announces the kill can only be the terminal's own socket.
+  let holding = false
+  await page.routeWebSocket(/\/api\/events/, (ws) => {
+    const server = ws.connectToServer()
+    server.onMessage((message) => holding || ws.send(message))
+  })
+  try {
+    await page.goto(server.url)
+    await agentRow(page, 'daily-doomed').click()
+    await typeCommand(page, 'echo doomed-$((5*5))')
+    await waitForLine(page, 'doomed-25')
+    holding = true
+    const killed = await box.cli(['kill', 'daily-doomed'])
+    assert.equal(killed.code, 0, killed.stderr)
+    const toast = page.locator('.toast', {hasText: 'daily-doomed'})
+    await toast.waitFor({timeout: 10_000})
+    await agentRow(page, 'daily-doomed').waitFor({state: 'detached'})
+    assert.equal(await page.locator('.term[data-agent="daily-doomed"]').count(), 0, 'its terminal is closed')
+    await page.screenshot({path: screenshotPath('killed-elsewhere.png')})
+    // The lists come through again (a new agent shows): they confirm the kill and announce nothing twice.
+    holding = false
+    const next = await box.cli(['new', 'daily-next', '--cmd', 'bash --norc --noprofile'])
+    assert.equal(next.code, 0, next.stderr)
+    await agentRow(page, 'daily-next').waitFor()
+    assert.equal(await agentRow(page, 'daily-doomed').count(), 0)
+    assert.equal(await toast.count(), 1)
+  } finally {
+    await page.context().close()
+  }
+})
+
 test('two viewers of different sizes: the window follows the one that typed last, and each draws it whole, never cropped', async () => {
   const created = await box.cli(['new', 'daily-shared', '--cmd', 'bash --norc --noprofile'])
   assert.equal(created.code, 0, created.stderr)

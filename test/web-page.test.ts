@@ -227,6 +227,7 @@ test('create, rename and kill from the page, with the CLI’s name rule, and mae
   const toast = await page.locator('.toast', {hasText: 'Killed web-renamed'}).textContent()
   assert.match(toast ?? '', /Archived in \/\S+/)
   await agentRow(page, 'web-renamed').waitFor({state: 'detached'})
+  assert.equal(await page.locator('.toast', {hasText: 'elsewhere'}).count(), 0, 'a kill made here is not announced as made elsewhere')
   assert.equal((await listed()).some((agent) => agent.name.startsWith('web-')), false)
 })
 

@@ -234,14 +234,14 @@ export class TerminalViewer {
     if (this.#ended) return
     // tmux attach ends on its own when the session is gone, or when it could not attach at all.
     const gone = await this.#sessionGone()
-    if (gone === true) this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited')
+    if (gone === true) this.#finish({type: 'gone'}, CloseCode.agentNotFound, 'agent gone')
     else if (gone instanceof MaestroError) this.#finish({type: 'error', code: gone.code, message: gone.message}, 1011, 'host unreachable')
     else this.#finish({type: 'error', code: 'TMUX_FAILED', message: 'the tmux client ended unexpectedly'}, 1011, 'tmux client ended')
   }
 
   /** The agent is no longer listed: ends the viewer if its session is gone indeed. */
   checkGone(): void {
-    void this.#sessionGone().then((gone) => gone === true && !this.#ended && this.#finish({type: 'exit', code: null}, CloseCode.agentExited, 'agent exited'))
+    void this.#sessionGone().then((gone) => gone === true && !this.#ended && this.#finish({type: 'gone'}, CloseCode.agentNotFound, 'agent gone'))
   }
 
   /** Whether the session is gone; a remote host that does not answer cannot say: that is no exit, and the page tries again later. */

@@ -120,7 +120,10 @@ export interface ShareCreated {
 }
 
 /**
- * exit: the agent ended (then the socket closes with 4000); error: the viewer cannot go on;
+ * exit: the agent's program ended, its pane stays (then the socket closes with 4000); gone: the
+ * agent's session no longer exists, killed or renamed where the viewer could not follow (then the
+ * socket closes with 4004): the page learns it here as soon as the server does, before the next
+ * list of agents; error: the viewer cannot go on;
  * size: the agent's window has this size, which differs from the viewer's own (the window
  * follows the viewer that typed or resized last, tmux `window-size latest`): draw the terminal at
  * this size, scaled to fit, so that nothing is cropped. Sent first to a read-only viewer and to a
@@ -131,6 +134,7 @@ export interface ShareCreated {
  */
 export type TerminalNotice =
   | {type: 'exit'; code: number | null}
+  | {type: 'gone'}
   | {type: 'error'; code: string; message: string}
   | {type: 'size'; cols: number; rows: number}
   | {type: 'history'; data: string}

@@ -56,6 +56,8 @@ class App {
   private wasOnline = false
   /** Whether a list arrived yet: before it, an unknown agent in the URL is no news to announce. */
   private listed = false
+  /** Agents this page is killing: their end is announced by the kill itself, not as news from elsewhere. */
+  private readonly killing = new Set<string>()
 
   /** A share link reaches its agents only: it never creates, renames, kills or shares. */
   private readonly manages: boolean
@@ -192,7 +194,7 @@ class App {
     const waiting = agents.filter((agent) => agent.state === 'waiting').length
     document.title = waiting ? `(${waiting}) maestro` : 'maestro'
     if (this.selected && !this.agents.has(this.selected)) {
-      if (this.listed) toast(`“${this.selected}” is gone: it was killed or renamed elsewhere.`)
+      if (this.listed && !this.killing.has(this.selected)) toast(`“${this.selected}” is gone: it was killed or renamed elsewhere.`)
       this.notes.forget(this.selected)
       this.selected = undefined
     }
@@ -206,6 +208,15 @@ class App {
       this.showPlaceholder(agents.length ? pick : none)
     }
     this.renderAgentBar()
+  }
+
+  /**
+   * An agent's terminal heard from the server that its session is gone: the page says so and
+   * drops it now, not when the next list comes (which the server sends once its watcher has read
+   * every agent again, later on a busy machine); that list confirms it.
+   */
+  private dropGone(id: string): void {
+    if (this.agents.has(id)) this.update([...this.agents.values()].filter((agent) => agent.id !== id))
   }
 
   /** Shows an agent the page itself just made or renamed at once; the next push confirms it. */
@@ -231,6 +242,7 @@ class App {
         transformInput: (data) => this.keybar.consume(data),
         typedWhileReadonly: () => this.tellReadonly(),
         pageOnline: () => this.root.dataset.connection === 'online',
+        gone: (id) => this.dropGone(id),
       })
       this.views.set(name, view)
       this.stage.append(view.element)
@@ -392,7 +404,8 @@ class App {
       danger: true,
       fields: [],
       submit: async () => {
-        const {archive, worktree} = await api.kill(name)
+        this.killing.add(name)
+        const {archive, worktree} = await api.kill(name).finally(() => this.killing.delete(name))
         const kept = worktree?.kept ? ` Its worktree ${worktree.path} (branch ${worktree.branch}: ${worktree.summary}) was kept.` : ''
         toast(`Killed ${name}. Archived in ${archive}.${kept}`)
         this.notes.forget(name)

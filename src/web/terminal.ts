@@ -64,6 +64,8 @@ export interface TerminalViewOptions {
   typedWhileReadonly: () => void
   /** Whether the page's own connection is up; while it is down the page retries for everyone. */
   pageOnline: () => boolean
+  /** The server found this agent's session gone (killed or renamed elsewhere), sooner than the next list says so. */
+  gone: (id: string) => void
 }
 
 /** Opens links from agent output in a new tab that cannot reach back into this page. */
@@ -320,6 +322,10 @@ export class TerminalView {
       return
     }
     if (notice.type === 'exit') this.end(notice.code === null ? 'The agent exited.' : `The agent exited with code ${notice.code}.`)
+    else if (notice.type === 'gone') {
+      this.end('This agent no longer exists.')
+      this.options.gone(this.name)
+    }
     else if (notice.type === 'error') this.showStatus(notice.message)
     else if (notice.type === 'history') this.history(notice.data)
     else if (notice.type === 'size') {
