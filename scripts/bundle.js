@@ -223,7 +223,19 @@ await esbuild.build({
   banner: {js: 'var __maestroRuntime = {require, url: ""};\n(function (require) {'},
   footer: {
     js: [
-      '__toESM = ((toESM) => (mod, isNodeMode, target) => (mod?.[Symbol.toStringTag] === "Module" ? mod : toESM(mod, isNodeMode, target)))(__toESM);',
+      // The view of a CommonJS module an importer gets defines a getter for each of its exports:
+      // made once per module (again if it has more exports since, as one still loading would), the
+      // views of node:fs, node:process... built with the snapshot serve the modules a run loads too
+      // (is-wsl and its kin, on every start) instead of new ones each time.
+      '__toESM = ((toESM, views) => (mod, isNodeMode, target) => {',
+      '  if (mod?.[Symbol.toStringTag] === "Module") return mod;',
+      '  if (target || mod === null || (typeof mod !== "object" && typeof mod !== "function")) return toESM(mod, isNodeMode, target);',
+      '  const made = views[isNodeMode ? 1 : 0];',
+      '  const exports = Object.getOwnPropertyNames(mod).length;',
+      '  let view = made.get(mod);',
+      '  if (view?.exports !== exports) made.set(mod, (view = {exports, view: toESM(mod, isNodeMode)}));',
+      '  return view.view;',
+      '})(__toESM, [new WeakMap(), new WeakMap()]);',
       '})(Object.assign((id) => __maestroRuntime.require(id), {resolve: (id, options) => __maestroRuntime.require.resolve(id, options)}));',
     ].join('\n'),
   },
