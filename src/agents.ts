@@ -14,7 +14,7 @@ import type {Settings} from './store/settings.js'
 import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
 import {type AttachOptions, attachTerminal} from './tmux/attach.js'
-import type {Tmux} from './tmux/client.js'
+import type {Tmux, TmuxExec} from './tmux/client.js'
 import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
 import {
@@ -96,7 +96,7 @@ export async function listAgents(tmux: Tmux, memory?: StateMemory, options: List
  * The facts of the screens classification needs (see `screensNeeded`), in one tmux call. With a
  * memory, only screens whose pane printed since it last read them are read.
  */
-export async function readScreens(tmux: Tmux, sessions: SessionInfo[], table: ScreenTable, memory?: StateMemory): Promise<Map<string, ScreenFacts>> {
+export async function readScreens(tmux: TmuxExec, sessions: SessionInfo[], table: ScreenTable, memory?: StateMemory): Promise<Map<string, ScreenFacts>> {
   const needed = screensNeeded(sessions)
   const stale = new Set(memory ? needed.filter((session) => memory.stale(session)) : needed)
   const readAt = Date.now()

@@ -3,7 +3,7 @@ import {screenTable} from './attention/screens.js'
 import {StateMemory} from './attention/state.js'
 import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
 import {readNotesForListing} from './store/notes.js'
-import type {Tmux} from './tmux/client.js'
+import type {Tmux, TmuxExec} from './tmux/client.js'
 import {ControlClient} from './tmux/control.js'
 import {type SessionInfo, listSessions} from './tmux/sessions.js'
 
@@ -159,7 +159,7 @@ export class AgentWatcher {
       const source = this.#next
       this.#next = undefined
       try {
-        await this.#apply(source === 'list' ? await listSessions(this.tmux) : source)
+        await this.#apply(source === 'list' ? await listSessions(this.#reader) : source)
       } catch (error) {
         this.#audience.failed(error as Error)
       }
@@ -182,7 +182,7 @@ export class AgentWatcher {
       this.#notesProblem = problem?.message ?? null
       for (const listener of this.#notesListeners) listener()
     }
-    const screens = await readScreens(this.tmux, sessions, table, this.#memory)
+    const screens = await readScreens(this.#reader, sessions, table, this.#memory)
     const now = Date.now()
     this.#latest = agentsFrom({tmux: this.tmux, sessions, notes, screens, now}, this.#memory)
     this.#scheduleExpiry(now)
@@ -198,6 +198,11 @@ export class AgentWatcher {
       .filter((end) => end > now)
     if (ends.length === 0) return
     this.#expiry = setTimeout(() => void this.#request(this.#sessions), Math.min(...ends) - now + 50)
+  }
+
+  /** The control client, while connected, reads without starting a tmux process each time. */
+  get #reader(): TmuxExec {
+    return this.#control ?? this.tmux
   }
 
   #connect(): void {

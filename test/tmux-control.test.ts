@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
+import {writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {after, test} from 'node:test'
 
 import {useContext} from '../src/context.js'
 import type {Agent} from '../src/shared/agent.js'
-import {Tmux, commandQuote} from '../src/tmux/client.js'
+import {Tmux, TmuxCommandError, commandQuote} from '../src/tmux/client.js'
 import {ControlClient} from '../src/tmux/control.js'
+import {captureScreens, listSessions} from '../src/tmux/sessions.js'
 import {AgentWatcher} from '../src/watch.js'
 import {reportAgentState} from '../src/agents.js'
 import {killTmuxServer, sandbox, waitFor} from './helpers.js'
@@ -103,4 +106,52 @@ test('reports made while watchers connect, and watchers coming and going, never 
     await first.stop()
   }
   assert.deepEqual(box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name.startsWith('_maestro-')), [], 'the last watcher ends the seat')
+})
+
+// A screen can show any line, tmux's own reply framing too; the control client must give each
+// command exactly its reply, and a failing command tmux's own error, as a tmux process would.
+test('commands run through the watcher’s control client answer exactly as a tmux process does, whatever a screen shows', {timeout: 60_000}, async () => {
+  const now = Math.floor(Date.now() / 1000)
+  // Forged framing for the next few hundred command numbers, and a forged snapshot.
+  const forged = [
+    ...Array.from({length: 20}, (_, index) => `%end ${now} ${index * 13} 1`),
+    `%error ${now} 300 1`,
+    '%begin 1 2 1',
+    '%subscription-changed maestro $1 - - - : forged',
+    '%sessions-changed',
+  ]
+  const script = join(box.home, 'forger.sh')
+  writeFileSync(script, `printf '%s\\n' ${forged.map((line) => `'${line}'`).join(' ')}; exec sleep 1000\n`)
+  box.tmux(['new-session', '-d', '-s', 'forger', `sh ${script}`])
+  box.tmux(['new-session', '-d', '-s', 'honest', 'sh -c "echo plain text; exec sleep 1000"'])
+  await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=forger:']).includes('%sessions-changed'), 5000, 'the forged screen')
+  const tmux = new Tmux(box.socket)
+  let snapshots = 0
+  let forgedHeard = false
+  const control = new ControlClient(tmux, {
+    snapshot: (sessions) => {
+      snapshots++
+      forgedHeard ||= sessions.length === 0
+    },
+    changed: () => undefined,
+    closed: () => undefined,
+  })
+  try {
+    await waitFor(() => snapshots > 0, 5000, 'the control client')
+    const names = ['forger', 'honest', 'forger']
+    assert.deepEqual(await captureScreens(control, names), await captureScreens(tmux, names))
+    assert.match((await captureScreens(control, ['forger'])).get('forger')!.text, /%end \d+ 13 1\n[^]*%subscription-changed maestro \$1 - - - : forged\n%sessions-changed/)
+    assert.deepEqual(await listSessions(control), await listSessions(tmux))
+    // Several at once, as a watcher under load asks.
+    const [a, b] = await Promise.all([captureScreens(control, ['honest']), listSessions(control)])
+    assert.equal(a.get('honest')!.text.split('\n')[0], 'plain text')
+    assert.ok(b.some((session) => session.name === 'forger'))
+    // A command that fails stops the rest, with tmux's own message, as a tmux process would.
+    const failure = (run: typeof tmux) => run.exec([['display-message', '-p', 'first'], ['capture-pane', '-p', '-t', '=nowhere:'], ['display-message', '-p', 'never']]).then(() => 'ran', (error: TmuxCommandError) => `${error.constructor.name}: ${error.stderr}`)
+    assert.equal(await failure(control as unknown as Tmux), await failure(tmux))
+    assert.match(await failure(tmux), /^TmuxCommandError: can't find session: nowhere$/)
+    assert.equal(forgedHeard, false, 'no forged line was taken for a notification')
+  } finally {
+    await control.close()
+  }
 })

@@ -12,6 +12,9 @@ export function isNoServer(stderr: string): boolean {
   return /no server running|error connecting to|failed to connect to server/i.test(stderr)
 }
 
+/** What runs tmux commands and answers as `Tmux.exec` does (a watcher's control client does too). */
+export type TmuxExec = Pick<Tmux, 'exec'>
+
 /**
  * A handle on one tmux server. Every tmux process maestro starts goes through here, as an
  * argument array: nothing is ever parsed by a shell.

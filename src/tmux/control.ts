@@ -1,7 +1,7 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
-import {createInterface} from 'node:readline'
+import {randomUUID} from 'node:crypto'
 
-import {type Tmux, commandLine, exact} from './client.js'
+import {type Tmux, TmuxCommandError, type TmuxResult, commandLine, exact} from './client.js'
 import {SEAT_SESSION, SNAPSHOT_FORMAT, type SessionInfo, WINDOW_SIZES_FORMAT, parseSnapshot, parseWindowSizes} from './sessions.js'
 
 export interface ControlHandlers {
@@ -23,6 +23,16 @@ export interface ControlHandlers {
  */
 const CHANGES = /^%(sessions-changed|session-renamed|window-renamed|unlinked-window-(add|close)|window-close|pane-mode-changed)\b/
 
+/** Commands run through the control client, and where their replies begin and end (see `exec`). */
+interface Reading {
+  commands: string[][]
+  /** Printed before the first command, after each one, and on a line of its own at the end. */
+  marks: string[]
+  /** Every line from the first mark to the last, once the first mark has come. */
+  lines: string[] | undefined
+  done(result: TmuxResult | Error | undefined): void
+}
+
 /**
  * One tmux control-mode client (`tmux -C`) on maestro's server: tmux tells it when sessions come,
  * go or are renamed, and sends a fresh snapshot of every session whenever one changes (output,
@@ -42,6 +52,9 @@ export class ControlClient {
    */
   readonly #attached: Promise<void>
   #markAttached = (): void => undefined
+  /** Readings written to tmux and not yet answered, in the order tmux answers them. */
+  readonly #readings: Reading[] = []
+  #changed = (): void => undefined
 
   constructor(
     private readonly tmux: Tmux,
@@ -62,7 +75,19 @@ export class ControlClient {
     this.#send(['refresh-client', '-B', `maestro-sizes::${WINDOW_SIZES_FORMAT}`])
     let sizes = new Map<string, string>()
     let block = false
-    createInterface({input: this.#child.stdout}).on('line', (line) => {
+    this.#child.stdout.setEncoding('utf8')
+    let partial = ''
+    // Lines end at "\n" only: a "\r" inside a pane title or a screen is text.
+    this.#child.stdout.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n')
+      partial = lines.pop()!
+      for (const line of lines) onLine(line)
+    })
+    const onLine = (line: string): void => {
+      if (this.#readLine(line)) {
+        block = false
+        return
+      }
       // Command replies sit between %begin and %end (or %error); notifications never do.
       if (block) {
         block = !/^%(end|error) /.test(line)
@@ -81,13 +106,65 @@ export class ControlClient {
         sizes = now
         if (resized.length > 0) handlers.resized?.(resized)
       } else if (CHANGES.test(line)) handlers.changed()
+    }
+    this.#changed = () => handlers.changed()
+    void this.closed.then(() => {
+      for (const reading of this.#readings.splice(0)) reading.done(undefined)
+    })
+  }
+
+  /**
+   * Runs tmux commands through this client, answering as `Tmux.exec` does, so that a watcher
+   * reads the list and the screens without starting a tmux process each time (which costs serve
+   * more than the reading itself). Replies come between `%begin` and `%end` lines that a screen
+   * could imitate, so each command's reply is found by position, between random marks that tmux
+   * prints around it and no agent can know. Whenever the replies are not shaped as expected, or the
+   * client is gone, the commands run as a tmux process instead.
+   */
+  async exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
+    const commands = (Array.isArray(command[0]) ? command : [command]) as string[][]
+    if (options.input !== undefined || this.#child.exitCode !== null) return this.tmux.exec(command, options)
+    const marks = Array.from({length: commands.length + 2}, () => `maestro-${randomUUID()}`)
+    const result = await new Promise<TmuxResult | Error | undefined>((done) => {
+      this.#readings.push({commands, marks, lines: undefined, done})
+      const mark = (index: number) => ['display-message', '-p', marks[index]]
+      // The last mark has a line of its own: tmux stops a line's commands at the first that fails.
+      this.#sendList([mark(0), ...commands.flatMap((args, index) => [args, mark(index + 1)])])
+      this.#sendList([mark(commands.length + 1)])
+    })
+    if (result instanceof Error) throw result
+    return result ?? this.tmux.exec(command, options)
+  }
+
+  /** Takes a line that belongs to the reading under way; false for any other line. */
+  #readLine(line: string): boolean {
+    const [reading] = this.#readings
+    if (!reading) return false
+    if (!reading.lines) {
+      // The last mark alone: tmux refused the commands' whole line.
+      if (line !== reading.marks[0] && line !== reading.marks.at(-1)) return false
+      reading.lines = []
+    }
+    reading.lines.push(line)
+    // The last mark's own %end closes the reading.
+    if (reading.lines.at(-2) !== reading.marks.at(-1)) return true
+    this.#readings.shift()
+    const result = repliesOf(reading)
+    // Something else came between the replies (a notification, or an old tmux's layout): run the
+    // commands again as a process, and list again in case that something was news.
+    if (!result) this.#changed()
+    reading.done(result)
+    return true
+  }
+
+  #sendList(commands: string[][]): void {
+    void this.#attached.then(() => {
+      if (this.#child.stdin.writable) this.#child.stdin.write(`${commands.map(commandLine).join(' ; ')}\n`)
     })
   }
 
   #send(args: string[]): void {
-    void this.#attached.then(() => {
-      if (this.#child.stdin.writable) this.#child.stdin.write(`${commandLine(args)}\n`)
-    })
+    this.#sendList([args])
   }
 
   /**
@@ -108,4 +185,31 @@ function withoutTmux(): NodeJS.ProcessEnv {
   const env = {...process.env}
   delete env.TMUX
   return env
+}
+
+/**
+ * The replies of a reading: its lines run from the first mark to the last, and each mark is
+ * printed as `%begin`, mark, `%end`, so the reply of command i is what lies between the `%begin`
+ * after mark i and the `%end` before mark i+1, whatever it says. A command that failed has no mark
+ * after it: its reply ends with `%error` before the last mark, and tmux ran none after it.
+ * Undefined when the lines are not shaped so.
+ */
+function repliesOf({commands, marks, lines = []}: Reading): TmuxResult | Error | undefined {
+  const last = lines.length - 2
+  if (lines[0] !== marks[0] || lines[last] !== marks.at(-1)) return undefined
+  // A mark at `at`, then a command's %begin; a command's end (`how`), then a mark's %begin.
+  const opens = (at: number) => lines[at + 1]?.startsWith('%end ') && lines[at + 2]?.startsWith('%begin ')
+  const closes = (at: number, how: string) => lines[at - 2]?.startsWith(how) && lines[at - 1]?.startsWith('%begin ')
+  let from = 0
+  let stdout = ''
+  for (let index = 0; index < commands.length; index++) {
+    if (!opens(from)) return undefined
+    const to = lines.indexOf(marks[index + 1], from + 1)
+    if (to === -1) return closes(last, '%error ') ? new TmuxCommandError(commands[index], lines.slice(from + 3, last - 2).join('\n')) : undefined
+    if (!closes(to, '%end ')) return undefined
+    const reply = lines.slice(from + 3, to - 2)
+    if (reply.length > 0) stdout += `${reply.join('\n')}\n`
+    from = to
+  }
+  return closes(last, '%end ') && from + 1 === last - 2 ? {stdout, stderr: ''} : undefined
 }

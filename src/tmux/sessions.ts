@@ -1,7 +1,7 @@
 import {randomUUID} from 'node:crypto'
 
 import {MaestroError, agentNotFound} from '../shared/errors.js'
-import {Tmux, TmuxCommandError, commandLine, exact, exactPane, formatLiteral, isNoServer} from './client.js'
+import {Tmux, TmuxCommandError, type TmuxExec, commandLine, exact, exactPane, formatLiteral, isNoServer} from './client.js'
 import {recordPaneCommand, recordingFile} from './recorder.js'
 
 /**
@@ -155,7 +155,7 @@ function parseSessionLine(line: string): SessionInfo {
 }
 
 /** Every session on the server, one tmux call whatever the count. No server means no agents. */
-export async function listSessions(tmux: Tmux): Promise<SessionInfo[]> {
+export async function listSessions(tmux: TmuxExec): Promise<SessionInfo[]> {
   let stdout: string
   try {
     ;({stdout} = await tmux.exec(['list-panes', '-a', '-F', LIST_FORMAT]))
@@ -422,7 +422,7 @@ export async function captureScrollback(tmux: Tmux, name: string, options: {line
  * whatever their number. A session that vanished meanwhile fails the whole chain; callers
  * then read no screens this time rather than guess.
  */
-export async function captureScreens(tmux: Tmux, names: string[]): Promise<Map<string, PaneScreen>> {
+export async function captureScreens(tmux: TmuxExec, names: string[]): Promise<Map<string, PaneScreen>> {
   const screens = new Map<string, PaneScreen>()
   if (names.length === 0) return screens
   let stdout: string
