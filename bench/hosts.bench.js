@@ -50,7 +50,8 @@ const remote = place('remote', {MAESTRO_SSH_CONFIG: world.config})
 try {
   // The library takes its places from this process's context, which the CLI builds from its environment.
   const {readContext, useContext} = await import('../dist/context.js')
-  useContext(readContext({...process.env, MAESTRO_SSH_CONFIG: world.config, MAESTRO_CONFIG_DIR: remote.env.MAESTRO_CONFIG_DIR, MAESTRO_STATE_DIR: remote.env.MAESTRO_STATE_DIR}))
+  const context = readContext({...process.env, MAESTRO_SSH_CONFIG: world.config, MAESTRO_CONFIG_DIR: remote.env.MAESTRO_CONFIG_DIR, MAESTRO_STATE_DIR: remote.env.MAESTRO_STATE_DIR})
+  useContext(context)
   const {Tmux} = await import('../dist/tmux/client.js')
   const {newSession} = await import('../dist/tmux/sessions.js')
   const {addHostChecked, remoteTmux} = await import('../dist/hosts.js')
@@ -59,7 +60,7 @@ try {
   const hosts = []
   for (const [index, {alias, home}] of world.hosts.entries()) {
     const host = await addHostChecked({name: `h${index}`, dest: alias})
-    const tmux = await remoteTmux(host)
+    const tmux = await remoteTmux(host, context)
     for (let agent = 0; agent < 25; agent++) await newSession(tmux, {name: `agent-${agent}`, dir: home, command: 'sleep 1000'})
     hosts.push(tmux)
   }
@@ -101,7 +102,7 @@ try {
     polls.push(performance.now() - start)
   }
   line('one poll of a host (list, warm)', median(polls))
-  const watcher = await FleetWatcher.open(localTmux, {hosts: ['h0']})
+  const watcher = await FleetWatcher.open(localTmux, context, {hosts: ['h0']})
   const heard = []
   let waiting
   watcher.subscribe((agents) => waiting?.(agents))

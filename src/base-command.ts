@@ -62,7 +62,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The tmux server an agent id (`NAME`, or `HOST:NAME` for a remote host) points at, and its name there. */
   protected locate(id: string): Promise<{tmux: Tmux; name: string}> {
-    return locateAgent(this.tmux, id)
+    return locateAgent(this.tmux, this.context, id)
   }
 
   /**

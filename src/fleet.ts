@@ -6,6 +6,7 @@ import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
 import {type Host, hostsPath, readHost, readHosts} from './store/hosts.js'
+import type {SshPlaces} from './ssh.js'
 import type {Tmux} from './tmux/client.js'
 import {hasSession} from './tmux/sessions.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
@@ -47,15 +48,16 @@ export class FleetWatcher {
     private readonly members: Member[],
     /** Every saved host, so `host add` and `host rm` reach a running serve; false when given `hosts`. */
     private readonly followsHosts: boolean,
+    private readonly ssh: SshPlaces,
   ) {
     for (const {host} of members) if (host) this.#hosts.set(host, {name: host, state: 'connecting', error: null})
   }
 
   /** This machine's agents and those of every saved host, or only of `hosts` when given. */
-  static async open(local: Tmux, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
+  static async open(local: Tmux, ssh: SshPlaces, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
     const hosts = (await readHosts()).filter((host) => !options.hosts || options.hosts.includes(host.name))
-    const remote = await Promise.all(hosts.map((host) => member(host)))
-    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote], !options.hosts)
+    const remote = await Promise.all(hosts.map((host) => member(host, ssh)))
+    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote], !options.hosts, ssh)
   }
 
   /** `onError` hears failed reads of this machine's agents; a host's failures mark it unreachable instead. */
@@ -146,7 +148,7 @@ export class FleetWatcher {
       void gone.watcher.stop()
     }
     for (const host of saved.filter(({name}) => !this.members.some((each) => each.host === name))) {
-      const added = await member(host)
+      const added = await member(host, this.ssh)
       if (!this.#hostsWatch) return void added.watcher.stop()
       this.members.push(added)
       for (const listener of this.#resizeListeners) resizeOf(added, listener)
@@ -202,8 +204,8 @@ function resizeOf({host, watcher}: Member, listener: ResizeListener): () => void
   return watcher.onResize((names) => listener(names.map((name) => formatAgentId(host, name))))
 }
 
-async function member(host: Host): Promise<Member> {
-  return {host: host.name, watcher: new AgentWatcher((await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)}
+async function member(host: Host, ssh: SshPlaces): Promise<Member> {
+  return {host: host.name, watcher: new AgentWatcher((await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)}
 }
 
 /**
@@ -212,11 +214,11 @@ async function member(host: Host): Promise<Member> {
  * get there), or HOST_UNREACHABLE when its host fails before the agent was seen. `observe` hears
  * every list read meanwhile (the onStateChange notifier).
  */
-export async function waitForStates(local: Tmux, ids: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
+export async function waitForStates(local: Tmux, ssh: SshPlaces, ids: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
   const hosts = [...new Set(ids.map((id) => parseAgentId(id).host).filter((host) => host !== null))]
   // An unknown host is HOST_NOT_FOUND, as for every other command.
   for (const host of hosts) await readHost(host)
-  const watcher = await FleetWatcher.open(local, {hosts})
+  const watcher = await FleetWatcher.open(local, ssh, {hosts})
   return new Promise<Agent[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
     let latest: Agent[] = []
@@ -255,7 +257,7 @@ export async function waitForStates(local: Tmux, ids: string[], states: AgentSta
           // host itself says whether the agent exists, and its watcher's next reading lists it.
           if (!checking.has(missing)) {
             checking.add(missing)
-            void locateAgent(local, missing)
+            void locateAgent(local, ssh, missing)
               .then(({tmux, name}) => hasSession(tmux, name))
               .then(
                 (exists) => (exists ? checking.delete(missing) : finish(agentNotFound(missing))),

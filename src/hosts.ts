@@ -5,7 +5,7 @@ import {type KillOptions, type KillOutcome, type KilledAgent, killAgents, killIn
 import type {Agent} from './shared/agent.js'
 import {MaestroError, agentsNotFound} from './shared/errors.js'
 import {assertHostName, formatAgentId, parseAgentId} from './shared/names.js'
-import {SshConnection} from './ssh.js'
+import {SshConnection, type SshPlaces} from './ssh.js'
 import {type Host, addHost, readHost, readHosts, removeHost} from './store/hosts.js'
 import type {Tmux} from './tmux/client.js'
 import {RemoteTmux} from './tmux/remote.js'
@@ -19,14 +19,14 @@ export const MIN_REMOTE_TMUX = 3.2
 /** How long `ls` waits for a host before it lists the others without it. */
 export const LIST_TIMEOUT_MS = 8000
 
-export async function remoteTmux(host: Host): Promise<RemoteTmux> {
-  return new RemoteTmux(host.name, await SshConnection.open(host))
+export async function remoteTmux(host: Host, ssh: SshPlaces): Promise<RemoteTmux> {
+  return new RemoteTmux(host.name, await SshConnection.open(host, ssh))
 }
 
 /** The tmux server an agent id points at (a remote one for `HOST:NAME`) and the agent's name there. */
-export async function locateAgent(local: Tmux, id: string): Promise<{tmux: Tmux; name: string}> {
+export async function locateAgent(local: Tmux, ssh: SshPlaces, id: string): Promise<{tmux: Tmux; name: string}> {
   const {host, name} = parseAgentId(id)
-  return {tmux: host ? await remoteTmux(await readHost(host)) : local, name}
+  return {tmux: host ? await remoteTmux(await readHost(host), ssh) : local, name}
 }
 
 export interface AddHostOptions {
@@ -60,10 +60,10 @@ export async function addHostChecked(options: AddHostOptions): Promise<Host> {
 }
 
 /** Forgets a host and closes its shared connection; its agents keep running there. */
-export async function removeHostAndDisconnect(name: string): Promise<Host> {
+export async function removeHostAndDisconnect(name: string, ssh: SshPlaces): Promise<Host> {
   assertHostName(name)
   const host = await removeHost(name)
-  await (await remoteTmux(host)).disconnect()
+  await (await remoteTmux(host, ssh)).disconnect()
   return host
 }
 
@@ -77,13 +77,13 @@ export interface HostStatus extends Host {
 }
 
 /** Every host with whether it answers, its tmux and how many agents run there, asked in parallel. */
-export async function hostStatuses(): Promise<HostStatus[]> {
+export async function hostStatuses(ssh: SshPlaces): Promise<HostStatus[]> {
   const hosts = await readHosts()
-  return Promise.all(hosts.map((host) => hostStatus(host)))
+  return Promise.all(hosts.map((host) => hostStatus(host, ssh)))
 }
 
-async function hostStatus(host: Host): Promise<HostStatus> {
-  const tmux = (await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS)
+async function hostStatus(host: Host, ssh: SshPlaces): Promise<HostStatus> {
+  const tmux = (await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS)
   try {
     // One after the other: the first call opens the shared connection the second one uses.
     const version = await tmuxVersion(tmux)
@@ -104,11 +104,11 @@ export interface HostCheck {
 }
 
 /** What `host check` looks at: ssh works without a prompt, and tmux there is recent enough. */
-export async function checkHost(name: string): Promise<{host: Host; ok: boolean; checks: HostCheck[]}> {
+export async function checkHost(name: string, ssh: SshPlaces): Promise<{host: Host; ok: boolean; checks: HostCheck[]}> {
   assertHostName(name)
   const host = await readHost(name)
   // Asked for by the user, so it may wait as long as any command would.
-  const tmux = await remoteTmux(host)
+  const tmux = await remoteTmux(host, ssh)
   const checks: HostCheck[] = []
   try {
     const version = await tmuxVersion(tmux)
@@ -153,6 +153,7 @@ export interface Unreachable {
  */
 export async function listEveryAgent<T extends Agent = Agent>(
   local: Tmux,
+  ssh: SshPlaces,
   list: (tmux: Tmux) => Promise<T[]> = listAgents as (tmux: Tmux) => Promise<T[]>,
 ): Promise<{agents: T[]; hosts: string[]; unreachable: Unreachable[]}> {
   const hosts = await readHosts()
@@ -161,7 +162,7 @@ export async function listEveryAgent<T extends Agent = Agent>(
     list(local),
     ...hosts.map(async (host) => {
       try {
-        return await list((await remoteTmux(host)).withTimeout(LIST_TIMEOUT_MS))
+        return await list((await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS))
       } catch (error) {
         if (!(error instanceof MaestroError) || error.code === 'HOSTS_CORRUPT') throw error
         unreachable.push({host: host.name, message: error.message})
@@ -178,14 +179,14 @@ export async function listEveryAgent<T extends Agent = Agent>(
  * some cannot be ended, the others are: one id fails with its own error, several with
  * KILL_INCOMPLETE naming what was killed and what failed.
  */
-export async function killAgentIds(local: Tmux, ids: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
+export async function killAgentIds(local: Tmux, ssh: SshPlaces, ids: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
   const groups = new Map<string | null, string[]>()
   for (const id of ids) {
     const {host, name} = parseAgentId(id)
     groups.set(host, [...(groups.get(host) ?? []), name])
   }
   const servers = await Promise.all(
-    [...groups].map(async ([host, names]) => ({tmux: host ? await remoteTmux(await readHost(host)) : local, names})),
+    [...groups].map(async ([host, names]) => ({tmux: host ? await remoteTmux(await readHost(host), ssh) : local, names})),
   )
   const missing: string[] = []
   for (const {tmux, names} of servers) {
@@ -209,12 +210,12 @@ export async function killAgentIds(local: Tmux, ids: string[], options: KillOpti
  * listing them again. When some cannot be ended, the others are all the same, and it fails with
  * KILL_INCOMPLETE naming what was killed and what failed.
  */
-export async function killEveryAgent(local: Tmux, agents: Agent[], options: KillOptions = {}): Promise<KilledAgent[]> {
+export async function killEveryAgent(local: Tmux, ssh: SshPlaces, agents: Agent[], options: KillOptions = {}): Promise<KilledAgent[]> {
   const byHost = new Map<string | null, Agent[]>()
   for (const agent of agents) byHost.set(agent.host, [...(byHost.get(agent.host) ?? []), agent])
   const outcome: KillOutcome = {killed: [], failed: []}
   for (const [host, listed] of byHost) {
-    const {killed, failed} = await killListedAgents(host ? await remoteTmux(await readHost(host)) : local, listed, options)
+    const {killed, failed} = await killListedAgents(host ? await remoteTmux(await readHost(host), ssh) : local, listed, options)
     outcome.killed.push(...killed)
     outcome.failed.push(...failed)
   }
@@ -223,12 +224,12 @@ export async function killEveryAgent(local: Tmux, agents: Agent[], options: Kill
 }
 
 /** Renames an agent on its own host: the new id may repeat the host or leave it out. */
-export async function renameAgentId(local: Tmux, from: string, to: string): Promise<Agent> {
+export async function renameAgentId(local: Tmux, ssh: SshPlaces, from: string, to: string): Promise<Agent> {
   const source = parseAgentId(from)
   const target = to.includes(':') ? parseAgentId(to) : {host: source.host, name: to}
   if (target.host !== source.host) {
     throw new MaestroError('INVALID_ARGUMENT', `an agent cannot move between hosts: rename ${from} to a name on the same host`)
   }
-  const {tmux} = await locateAgent(local, from)
+  const {tmux} = await locateAgent(local, ssh, from)
   return renameAgent(tmux, source.name, target.name)
 }

@@ -2,10 +2,10 @@ import {execFile} from 'node:child_process'
 import {lstat} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {processContext} from './context.js'
+import type {Context} from './context.js'
 import {MaestroError} from './shared/errors.js'
 import {shellCommand} from './shared/shell.js'
-import {ensurePrivateDir, stateDir} from './store/files.js'
+import {ensurePrivateDir} from './store/files.js'
 
 /**
  * The one module that runs ssh. Every remote command goes through the user's own OpenSSH client
@@ -49,8 +49,8 @@ const MAX_SOCKET_PATH = 104
  * connection through it. The state directory when its path is short enough, else one in /tmp
  * that must already be ours.
  */
-export async function controlDir(): Promise<string> {
-  const preferred = join(stateDir(), 'ssh')
+export async function controlDir(stateDir: string): Promise<string> {
+  const preferred = join(stateDir, 'ssh')
   if (Buffer.byteLength(preferred) + SOCKET_NAME_BYTES <= MAX_SOCKET_PATH) {
     await ensurePrivateDir(preferred)
     return preferred
@@ -63,6 +63,9 @@ export async function controlDir(): Promise<string> {
   }
   return fallback
 }
+
+/** What ssh takes from the context: maestro's own ssh configuration, if any, and where its control sockets go. */
+export type SshPlaces = Pick<Context, 'sshConfig' | 'stateDir'>
 
 /**
  * One host as ssh reaches it. Every call carries the same options. BatchMode: a prompt would hang
@@ -77,14 +80,13 @@ export class SshConnection {
     private readonly options: string[],
   ) {}
 
-  static async open(target: SshTarget): Promise<SshConnection> {
-    const config = processContext().sshConfig
+  static async open(target: SshTarget, places: SshPlaces): Promise<SshConnection> {
     return new SshConnection(target, [
-      ...(config ? ['-F', config] : []),
+      ...(places.sshConfig ? ['-F', places.sshConfig] : []),
       '-o', 'BatchMode=yes',
       '-o', `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
       '-o', 'ControlMaster=auto',
-      '-o', `ControlPath=${join(await controlDir(), '%C')}`,
+      '-o', `ControlPath=${join(await controlDir(places.stateDir), '%C')}`,
       '-o', `ControlPersist=${CONTROL_PERSIST_S}`,
       '-o', 'ServerAliveInterval=10',
       '-o', 'ServerAliveCountMax=2',

@@ -6,7 +6,7 @@ import {connect} from 'node:net'
 import WebSocket from 'ws'
 
 import {createAgent} from '../src/agents.js'
-import {readContext, useContext} from '../src/context.js'
+import {type Context, readContext, useContext} from '../src/context.js'
 import {type RunningServer, type ServeOptions, startServer} from '../src/server/index.js'
 import {Tmux} from '../src/tmux/client.js'
 import {BIN, sandbox, waitFor} from './helpers.js'
@@ -18,8 +18,10 @@ export type Box = ReturnType<typeof sandbox>
  * it the sandbox's (with `env` added) before starting a server here. The test process's own
  * environment stays as it is.
  */
-export function useSandboxContext(box: Box, env: NodeJS.ProcessEnv = {}): void {
-  useContext(readContext({...box.env, ...env}))
+export function useSandboxContext(box: Box, env: NodeJS.ProcessEnv = {}): Context {
+  const context = readContext({...box.env, ...env})
+  useContext(context)
+  return context
 }
 
 export interface TestServer {

@@ -4,6 +4,8 @@ import {type Server, type Socket, connect, createServer} from 'node:net'
 import {dirname, join} from 'node:path'
 import {after, before, test} from 'node:test'
 
+import type {Context} from '../src/context.js'
+
 import {sandbox, waitFor} from './helpers.js'
 import {agentRow, assertNoPageErrors, launchBrowser, screenshotPath, typeCommand, waitForLine, watchPageErrors} from './web-helpers.js'
 import {type TestServer, type Viewer, api, newAgent, openSocket, serve, terminalPath, useSandboxContext} from './server-helpers.js'
@@ -13,6 +15,7 @@ const box = sandbox('srvhosts')
 let world: SshWorld
 let t: TestServer
 let env: NodeJS.ProcessEnv
+let context: Context
 
 /**
  * A TCP relay in front of sshd: the host "far" is reached through it, so that closing it drops
@@ -59,7 +62,7 @@ before(async () => {
   const key = readFileSync(knownHosts, 'utf8').split(' ').slice(1).join(' ')
   writeFileSync(knownHosts, `${readFileSync(knownHosts, 'utf8')}[127.0.0.1]:${relay.port} ${key}`)
   env = {MAESTRO_SSH_CONFIG: world.config}
-  useSandboxContext(box, env)
+  context = useSandboxContext(box, env)
   const [far] = world.hosts
   for (const args of [
     ['host', 'add', 'far', `${far.user}@127.0.0.1`, '--port', String(relay.port), '--identity', world.identity],
@@ -70,7 +73,7 @@ before(async () => {
   }
   // A local agent of the same name: ids keep the two apart.
   await newAgent(box, 'api', 'bash')
-  t = await serve(box)
+  t = await serve(box, {context})
 })
 
 after(async () => {

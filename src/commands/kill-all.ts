@@ -24,12 +24,12 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
       return []
     }
     if (!this.flags.yes) await this.confirm(agents.map((agent) => agent.id))
-    return reportKills(this, () => killEveryAgent(this.tmux, agents))
+    return reportKills(this, () => killEveryAgent(this.tmux, this.context, agents))
   }
 
   private async targets(): Promise<Agent[]> {
     if (!this.flags['all-hosts']) return listAgents(this.tmux)
-    const {agents, unreachable} = await listEveryAgent(this.tmux)
+    const {agents, unreachable} = await listEveryAgent(this.tmux, this.context)
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable, its agents were left alone: ${message}\n`)
     return agents
   }

@@ -23,7 +23,7 @@ export default class Kill extends BaseCommand<typeof Kill> {
 
   async run(): Promise<KilledAgent[]> {
     const {argv} = await this.parse(Kill)
-    return reportKills(this, () => killAgentIds(this.tmux, argv as string[], {discardWorktree: this.flags['discard-worktree']}))
+    return reportKills(this, () => killAgentIds(this.tmux, this.context, argv as string[], {discardWorktree: this.flags['discard-worktree']}))
   }
 }
 

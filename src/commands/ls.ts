@@ -27,7 +27,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem)}))
+    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem)}))
     // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
     if (!this.jsonEnabled()) this.log(this.render(agents, hosts.length > 0))
@@ -62,7 +62,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
   private async watch(): Promise<Agent[]> {
     const inPlace = process.stdout.isTTY && !this.jsonEnabled()
     let previous = ''
-    const watcher = await FleetWatcher.open(this.tmux)
+    const watcher = await FleetWatcher.open(this.tmux, this.context)
     const withHosts = watcher.hosts.length > 0
     let down = ''
     const notify = await configuredNotifier(this.context.env)

@@ -13,7 +13,7 @@ export default class Rename extends BaseCommand<typeof Rename> {
   }
 
   async run(): Promise<Agent> {
-    const agent = await renameAgentId(this.tmux, this.args.old, this.args.new)
+    const agent = await renameAgentId(this.tmux, this.context, this.args.old, this.args.new)
     if (!this.jsonEnabled()) this.log(`renamed ${this.args.old} to ${agent.id}`)
     return agent
   }

@@ -7,6 +7,7 @@ import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../sh
 import type {KillResult, Note, SessionInfo, Share, ShareCreated} from '../shared/protocol.js'
 import {archivedRecording, listArchives, readArchive} from '../store/archive-list.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
+import type {SshPlaces} from '../ssh.js'
 import type {Tmux} from '../tmux/client.js'
 import {shareAgents} from '../shares.js'
 import type {Agent} from '../shared/agent.js'
@@ -18,6 +19,8 @@ import {send, sendError, sendJson} from './respond.js'
 
 export interface ApiContext {
   tmux: Tmux
+  /** How hosts are reached, for agents on them. */
+  ssh: SshPlaces
   readonly: boolean
   version: string
   audit: AuditLog
@@ -81,13 +84,13 @@ class RawBody {
 
 /** The tmux server an agent id names, and the agent's name on it. */
 function at(context: ApiContext, id: string | undefined): Promise<{tmux: Tmux; name: string}> {
-  return locateAgent(context.tmux, id!)
+  return locateAgent(context.tmux, context.ssh, id!)
 }
 
 const routes: Record<string, Route> = {
   'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version, storage: context.storage.health} satisfies SessionInfo],
   // A host that does not answer is left out, as in `maestro ls`; the event stream marks it.
-  'GET /api/agents': async (context) => [200, (await listEveryAgent(context.tmux)).agents],
+  'GET /api/agents': async (context) => [200, (await listEveryAgent(context.tmux, context.ssh)).agents],
   'POST /api/agents': async (context, request, address) => {
     const body = await readJson(request)
     const {tmux, name} = await at(context, field(body, 'name', 'string', true))
@@ -109,7 +112,7 @@ const routes: Record<string, Route> = {
   },
   'POST /api/agents/:name/rename': async (context, request, address, id) => {
     const to = field(await readJson(request), 'name', 'string', true)
-    const agent = await renameAgentId(context.tmux, id!, to)
+    const agent = await renameAgentId(context.tmux, context.ssh, id!, to)
     context.audit.write('agent_rename', {address, from: id, to: agent.id})
     context.renamed(id!, agent.id)
     await context.sharesChanged()

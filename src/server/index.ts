@@ -135,13 +135,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays, grants})
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
-  const watcher = await FleetWatcher.open(options.tmux)
+  const watcher = await FleetWatcher.open(options.tmux, options.context)
   // Told even with no page open: the notifier keeps the watcher reading.
   const notify = await configuredNotifier(options.context.env)
   if (notify) watcher.subscribe(notify)
   const sockets = new Sockets({
     tmux: options.tmux,
     env: options.context.env,
+    ssh: options.context,
     gate,
     audit,
     watcher,
@@ -153,6 +154,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
   const api = {
     tmux: options.tmux,
+    ssh: options.context,
     readonly,
     version: VERSION,
     audit,

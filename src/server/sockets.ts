@@ -9,6 +9,7 @@ import {locateAgent} from '../hosts.js'
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
+import type {SshPlaces} from '../ssh.js'
 import type {Tmux} from '../tmux/client.js'
 import type {FleetWatcher} from '../fleet.js'
 import type {StorageFailures} from '../store/failures.js'
@@ -46,6 +47,8 @@ export interface SocketOptions {
   tmux: Tmux
   /** What the viewers' `tmux attach` clients inherit. */
   env: NodeJS.ProcessEnv
+  /** How hosts are reached, for agents on them. */
+  ssh: SshPlaces
   gate: Gate
   audit: AuditLog
   watcher: FleetWatcher
@@ -157,7 +160,7 @@ export class Sockets {
   async #prepare(route: TerminalRoute): Promise<{tmux: Tmux; name: string; history?: string} | TerminalNotice> {
     try {
       // The tmux server the id names: this machine's, or a host's over ssh.
-      const {tmux, name} = await locateAgent(this.options.tmux, route.id)
+      const {tmux, name} = await locateAgent(this.options.tmux, this.options.ssh, route.id)
       route.follow = route.readonly || [...this.#viewers].some((viewer) => viewer.id === route.id)
       const start = await agentTerminal(tmux, name, {fitWindow: route.follow, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
       if (!start) return notFound(route.id)

@@ -12,7 +12,7 @@ export default class HostCheckCommand extends BaseCommand<typeof HostCheckComman
   static args = {name: Args.string({description: 'Host name', required: true})}
 
   async run(): Promise<{host: Host; ok: boolean; checks: HostCheck[]}> {
-    const result = await checkHost(this.args.name)
+    const result = await checkHost(this.args.name, this.context)
     if (!this.jsonEnabled()) {
       this.log(table(['CHECK', 'OK', 'DETAIL'], result.checks.map((check) => [check.name, check.ok ? 'ok' : 'FAIL', check.fix ? `${check.detail}; fix: ${check.fix}` : check.detail])))
     }

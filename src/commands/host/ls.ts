@@ -8,7 +8,7 @@ export default class HostLs extends BaseCommand<typeof HostLs> {
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
   async run(): Promise<HostStatus[]> {
-    const hosts = await hostStatuses()
+    const hosts = await hostStatuses(this.context)
     if (!this.jsonEnabled()) {
       if (hosts.length === 0) this.log('no hosts yet; add one with: maestro host add <name> <user@host>')
       else this.log(table(['HOST', 'DEST', 'REACHABLE', 'TMUX', 'AGENTS', 'PROBLEM'], hosts.map(row)))

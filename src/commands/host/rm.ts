@@ -10,7 +10,7 @@ export default class HostRm extends BaseCommand<typeof HostRm> {
   static args = {name: Args.string({description: 'Host name', required: true})}
 
   async run(): Promise<Host> {
-    const host = await removeHostAndDisconnect(this.args.name)
+    const host = await removeHostAndDisconnect(this.args.name, this.context)
     if (!this.jsonEnabled()) this.log(`removed host ${host.name}`)
     return host
   }
