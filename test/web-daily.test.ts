@@ -287,7 +287,9 @@ test('in a scaled terminal, dragging across a word selects exactly that word, an
     await small.mouse.up()
     await small.screenshot({path: screenshotPath('scaled-selection.png')})
     await small.keyboard.press('Control+Shift+C')
-    assert.equal(await small.evaluate(() => navigator.clipboard.readText()), 'pick-42')
+    // The page writes the clipboard asynchronously; the context's clipboard starts empty.
+    const copied = await waitFor(() => small.evaluate(() => navigator.clipboard.readText()), 3000, 'the copy to reach the clipboard')
+    assert.equal(copied, 'pick-42')
     assert.equal(await viewers.scale(), scale, 'selecting and copying are not typing: the view stays scaled')
   } finally {
     await viewers.close()
