@@ -35,7 +35,22 @@ import {
   setAgentOptions,
   wakeWatchersCommands,
 } from './tmux/sessions.js'
-import {type SettledWorktree, WORKTREE_OPTION, type WorktreeRequest, defaultWorktreeDir, makeWorktree, parseWorktreeOption, settleWorktree, summarize, worktreeChanges, worktreeDiff} from './worktrees.js'
+import {
+  type KeptWorktree,
+  type RemovedWorktree,
+  type SettledWorktree,
+  WORKTREE_OPTION,
+  type WorktreeRequest,
+  defaultWorktreeDir,
+  listWorktrees,
+  makeWorktree,
+  parseWorktreeOption,
+  removeKeptWorktree,
+  settleWorktree,
+  summarize,
+  worktreeChanges,
+  worktreeDiff,
+} from './worktrees.js'
 
 /** The operations every front end (CLI, HTTP API) offers on agents, with their rules in one place. */
 
@@ -185,6 +200,30 @@ export async function reportAgentState(tmux: Tmux, agent: {name: string} | {pane
   const report = makeReport(state, message, found.screen.text)
   await setAgentOptions(tmux, new Map([[name, {[REPORT_OPTION]: JSON.stringify(report)}]]), wakeWatchersCommands())
   return {name, report}
+}
+
+/** The names of the agents on a tmux server (this machine's or a host's), in one tmux call. */
+export async function agentNames(tmux: Tmux): Promise<string[]> {
+  return (await listSessions(tmux)).map((session) => session.name)
+}
+
+/** The worktrees maestro made that are still there, with the agent working in each now. */
+export async function keptWorktrees(tmux: Tmux): Promise<KeptWorktree[]> {
+  return listWorktrees(await worktreesInUse(tmux))
+}
+
+/** Removes a kept worktree no agent works in, its changes archived (see removeKeptWorktree). */
+export async function removeWorktree(tmux: Tmux, pathOrBranch: string): Promise<RemovedWorktree> {
+  return removeKeptWorktree(await worktreesInUse(tmux), pathOrBranch)
+}
+
+async function worktreesInUse(tmux: Tmux): Promise<Map<string, string>> {
+  return new Map(
+    (await listSessions(tmux)).flatMap((session) => {
+      const worktree = parseWorktreeOption(session.worktree)
+      return worktree ? [[worktree.path, session.name] as const] : []
+    }),
+  )
 }
 
 /** The worktree maestro made for an agent; NO_WORKTREE when it runs elsewhere. */

@@ -1,7 +1,7 @@
 import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
-import {type KillOptions, type KillOutcome, type KilledAgent, killAgents, killIncomplete, killListedAgents, listAgents, renameAgent} from './agents.js'
+import {type KillOptions, type KillOutcome, type KilledAgent, agentNames, killAgents, killIncomplete, killListedAgents, listAgents, renameAgent} from './agents.js'
 import type {Agent} from './shared/agent.js'
 import {MaestroError, agentsNotFound} from './shared/errors.js'
 import {assertHostName, formatAgentId, parseAgentId} from './shared/names.js'
@@ -9,7 +9,7 @@ import {SshConnection, type SshPlaces} from './ssh.js'
 import {type Host, addHost, readHost, readHosts, removeHost} from './store/hosts.js'
 import type {Tmux} from './tmux/client.js'
 import {RemoteTmux} from './tmux/remote.js'
-import {listSessions, tmuxVersion} from './tmux/sessions.js'
+import {tmuxVersion} from './tmux/sessions.js'
 
 /** Remote hosts: where maestro's agents run besides this machine, reached with the user's ssh. */
 
@@ -87,8 +87,8 @@ async function hostStatus(host: Host, ssh: SshPlaces): Promise<HostStatus> {
   try {
     // One after the other: the first call opens the shared connection the second one uses.
     const version = await tmuxVersion(tmux)
-    const sessions = await listSessions(tmux)
-    return {...host, reachable: true, tmux: version.text, agents: sessions.length, error: null}
+    const names = await agentNames(tmux)
+    return {...host, reachable: true, tmux: version.text, agents: names.length, error: null}
   } catch (error) {
     const message = (error as Error).message
     const reachable = !(error instanceof MaestroError && error.code === 'HOST_UNREACHABLE')
@@ -190,7 +190,7 @@ export async function killAgentIds(local: Tmux, ssh: SshPlaces, ids: string[], o
   )
   const missing: string[] = []
   for (const {tmux, names} of servers) {
-    const existing = new Set((await listSessions(tmux)).map((session) => session.name))
+    const existing = new Set(await agentNames(tmux))
     missing.push(...names.filter((name) => !existing.has(name)).map((name) => formatAgentId(tmux.host, name)))
   }
   if (missing.length > 0) throw agentsNotFound(missing)

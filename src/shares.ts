@@ -2,7 +2,7 @@ import {MaestroError, agentNotFound} from './shared/errors.js'
 import {parseAgentId} from './shared/names.js'
 import {DEFAULT_GRANT_EXPIRY, type Grant, type GrantRole, createGrant, parseExpiry} from './store/grants.js'
 import type {Tmux} from './tmux/client.js'
-import {listSessions} from './tmux/sessions.js'
+import {agentNames} from './agents.js'
 
 export interface ShareOptions {
   agents: string[]
@@ -20,7 +20,7 @@ export async function shareAgents(tmux: Tmux, options: ShareOptions): Promise<{g
   const remote = options.agents.find((id) => parseAgentId(id).host !== null)
   if (remote) throw new MaestroError('INVALID_ARGUMENT', `share links cannot name remote agents (${remote}): run maestro share on that host`)
   const expiresInMs = parseExpiry(options.expires ?? DEFAULT_GRANT_EXPIRY)
-  const existing = new Set((await listSessions(tmux)).map((session) => session.name))
+  const existing = new Set(await agentNames(tmux))
   const missing = options.agents.find((name) => !existing.has(name))
   if (missing) throw agentNotFound(missing)
   return createGrant({agents: options.agents, role: options.role, expiresInMs, label: options.label})

@@ -23,8 +23,6 @@ import type {AgentWorktree, WorktreeChanges} from './shared/agent.js'
 import {MaestroError} from './shared/errors.js'
 import {archiveAgent} from './store/archive.js'
 import {ensurePrivateDir, stateDir, writePrivateFile} from './store/files.js'
-import type {Tmux} from './tmux/client.js'
-import {listSessions} from './tmux/sessions.js'
 
 export type WorktreeInfo = AgentWorktree
 
@@ -269,10 +267,12 @@ export interface KeptWorktree extends WorktreeInfo {
   changes: string
 }
 
-/** The worktrees maestro made that are still there (or recorded), oldest first, with what is in them. */
-export async function listWorktrees(tmux: Tmux): Promise<KeptWorktree[]> {
+/**
+ * The worktrees maestro made that are still there (or recorded), oldest first, with what is in
+ * them; `running` maps the folder of each worktree an agent runs in to that agent's name.
+ */
+export async function listWorktrees(running: ReadonlyMap<string, string>): Promise<KeptWorktree[]> {
   const names = await readdir(recordsDir()).catch(() => [] as string[])
-  const running = new Map((await liveWorktrees(tmux)).map(({name, worktree}) => [worktree.path, name]))
   const records = await Promise.all(
     names
       .filter((file) => file.endsWith('.json'))
@@ -286,16 +286,9 @@ export async function listWorktrees(tmux: Tmux): Promise<KeptWorktree[]> {
   return records.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
 }
 
-async function liveWorktrees(tmux: Tmux): Promise<{name: string; worktree: WorktreeInfo}[]> {
-  return (await listSessions(tmux)).flatMap((session) => {
-    const worktree = parseWorktreeOption(session.worktree)
-    return worktree ? [{name: session.name, worktree}] : []
-  })
-}
-
 /** The recorded worktree at `pathOrBranch` (or holding that folder), else the one on that branch. */
-async function findWorktree(tmux: Tmux, pathOrBranch: string): Promise<KeptWorktree> {
-  const all = await listWorktrees(tmux)
+async function findWorktree(running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<KeptWorktree> {
+  const all = await listWorktrees(running)
   const path = resolve(pathOrBranch)
   const byPath = all.find((record) => path === record.path || path.startsWith(`${record.path}${sep}`))
   if (byPath) return byPath
@@ -316,8 +309,8 @@ export interface RemovedWorktree extends WorktreeInfo {
  * Removes a kept worktree and its branch, after archiving its changes as a patch (under the
  * archive of the agent that made it). A worktree an agent still runs in is refused.
  */
-export async function removeKeptWorktree(tmux: Tmux, pathOrBranch: string): Promise<RemovedWorktree> {
-  const record = await findWorktree(tmux, pathOrBranch)
+export async function removeKeptWorktree(running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<RemovedWorktree> {
+  const record = await findWorktree(running, pathOrBranch)
   const info: WorktreeInfo = {repo: record.repo, path: record.path, branch: record.branch, base: record.base}
   if (record.runningAgent) {
     throw new MaestroError(

@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../base-command.js'
 import {age, shortPath, table} from '../../render.js'
-import {type KeptWorktree, listWorktrees} from '../../worktrees.js'
+import {keptWorktrees} from '../../agents.js'
+import type {KeptWorktree} from '../../worktrees.js'
 
 export default class WorktreeLs extends BaseCommand<typeof WorktreeLs> {
   static summary = 'List the worktrees maestro made that are still there, and what is in them.'
@@ -8,7 +9,7 @@ export default class WorktreeLs extends BaseCommand<typeof WorktreeLs> {
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
   async run(): Promise<KeptWorktree[]> {
-    const worktrees = await listWorktrees(this.tmux)
+    const worktrees = await keptWorktrees(this.tmux)
     if (!this.jsonEnabled()) {
       this.log(
         worktrees.length === 0

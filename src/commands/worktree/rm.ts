@@ -1,7 +1,8 @@
 import * as Args from '@oclif/core/args'
 
 import {BaseCommand} from '../../base-command.js'
-import {type RemovedWorktree, removeKeptWorktree} from '../../worktrees.js'
+import {removeWorktree} from '../../agents.js'
+import type {RemovedWorktree} from '../../worktrees.js'
 
 export default class WorktreeRm extends BaseCommand<typeof WorktreeRm> {
   static summary = 'Remove a worktree maestro kept, and its branch, archiving its changes as a patch first.'
@@ -10,7 +11,7 @@ export default class WorktreeRm extends BaseCommand<typeof WorktreeRm> {
   static args = {worktree: Args.string({description: 'Path or branch of the worktree', required: true})}
 
   async run(): Promise<RemovedWorktree> {
-    const removed = await removeKeptWorktree(this.tmux, this.args.worktree)
+    const removed = await removeWorktree(this.tmux, this.args.worktree)
     if (!this.jsonEnabled()) {
       const patch = removed.archive ? `; its changes are in ${removed.archive}/changes.patch` : ''
       this.log(`removed worktree ${removed.path} and branch ${removed.branch}${patch}`)
