@@ -1,6 +1,7 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 
+import {processContext} from '../context.js'
 import {type Tmux, TmuxCommandError, type TmuxResult, commandLine, exact} from './client.js'
 import {SEAT_SESSION, SNAPSHOT_FORMAT, type SessionInfo, WINDOW_SIZES_FORMAT, parseSnapshot, parseWindowSizes} from './sessions.js'
 
@@ -182,7 +183,7 @@ export class ControlClient {
 
 /** Outside $TMUX, or tmux refuses to nest when maestro itself runs inside tmux. */
 function withoutTmux(): NodeJS.ProcessEnv {
-  const env = {...process.env}
+  const env = {...processContext().env}
   delete env.TMUX
   return env
 }
