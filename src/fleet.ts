@@ -1,6 +1,7 @@
 import {type FSWatcher, watch} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
+import {agentExists} from './agents.js'
 import {LIST_TIMEOUT_MS, locateAgent, remoteTmux} from './hosts.js'
 import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
@@ -8,7 +9,6 @@ import {formatAgentId, parseAgentId} from './shared/names.js'
 import {type Host, hostsPath, readHost, readHosts} from './store/hosts.js'
 import type {SshPlaces} from './ssh.js'
 import type {Tmux} from './tmux/client.js'
-import {hasSession} from './tmux/sessions.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
 
@@ -254,11 +254,12 @@ export async function waitForStates(local: Tmux, ssh: SshPlaces, ids: string[], 
           if (down?.state === 'unreachable') return finish(new MaestroError('HOST_UNREACHABLE', down.error ?? `host "${host}" is unreachable`, {host}))
           if (!host || seen.has(missing)) return finish(agentNotFound(missing))
           // A host's first reading can miss an agent created just before (seen under load): the
-          // host itself says whether the agent exists, and its watcher's next reading lists it.
+          // host itself says whether the agent exists, and its watcher lists it at its next
+          // reading, on the next change there or at the latest the safety poll's.
           if (!checking.has(missing)) {
             checking.add(missing)
             void locateAgent(local, ssh, missing)
-              .then(({tmux, name}) => hasSession(tmux, name))
+              .then(({tmux, name}) => agentExists(tmux, name))
               .then(
                 (exists) => (exists ? checking.delete(missing) : finish(agentNotFound(missing))),
                 (error: unknown) => finish(error as Error),

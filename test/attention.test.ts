@@ -182,6 +182,8 @@ test('report refuses unknown states and a missing agent name', async () => {
 })
 
 test('wait returns once the agent reaches the state, and times out with exit 1 otherwise', async () => {
+  // Working by its own report, plain-shell holds wait until it reports otherwise.
+  assert.equal((await cli(['report', 'working', '--agent', 'plain-shell'])).code, 0)
   const waiting = cli(['wait', 'codex-approval', 'plain-shell', '--for', 'idle', '--for', 'waiting', '--timeout', '20'])
   // The report comes once wait is listening: its control client sits in the watchers' seat.
   await waitFor(() => {

@@ -174,7 +174,11 @@ export class ControlClient {
    * it is gone, so two watchers leaving at once could otherwise both leave the seat behind.
    */
   async close(): Promise<void> {
-    this.#child.stdin.end()
+    // tmux before 3.7 checks a leaving client's subscriptions once more after taking its session
+    // away, and ends its whole server on the missing session (tmux/tmux#4916): drop them first.
+    this.#send(['refresh-client', '-B', 'maestro'])
+    this.#send(['refresh-client', '-B', 'maestro-sizes'])
+    void Promise.race([this.#attached, this.closed]).then(() => this.#child.stdin.end())
     await this.closed
     const seat = exact(SEAT_SESSION)
     await this.tmux.exec(['if-shell', '-F', '-t', `${seat}:`, '#{==:#{session_attached},0}', commandLine(['kill-session', '-t', seat])]).catch(() => undefined)
