@@ -11,7 +11,6 @@ import type {SshPlaces} from './ssh.js'
 import type {Tmux} from './tmux/client.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
-
 /**
  * How often a host is asked again while it has no agents (so no control client) or does not
  * answer. Each ask is one command over the shared ssh connection, or a connection attempt that

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import {spawn} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
@@ -154,4 +154,24 @@ test('commands run through the watcher’s control client answer exactly as a tm
   } finally {
     await control.close()
   }
+})
+
+// A tmux client killed by a signal has no exit code: readings must still be answered.
+test('a control client whose tmux process was killed answers through a tmux process, and closes at once', {timeout: 20_000}, async () => {
+  box.tmux(['new-session', '-d', '-s', 'orphaned', 'sleep 1000'])
+  const tmux = new Tmux(box.socket)
+  let heard = false
+  const control = new ControlClient(tmux, {snapshot: () => (heard = true), changed: () => undefined, closed: () => undefined})
+  await waitFor(() => heard, 5000, 'the control client')
+  const client = readdirSync('/proc').find((pid) => {
+    try {
+      return /^\d+$/.test(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').startsWith(`tmux -L ${box.socket} -C new-session`)
+    } catch {
+      return false
+    }
+  })
+  process.kill(Number(client), 'SIGKILL')
+  await control.closed
+  assert.deepEqual(await listSessions(control), await listSessions(tmux))
+  await control.close()
 })

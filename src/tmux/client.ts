@@ -51,9 +51,8 @@ export class Tmux {
    * output; rejects with the raw stderr for callers to classify.
    */
   async exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
-    const commands = (Array.isArray(command[0]) ? command : [command]) as string[][]
     const result = {stdout: '', stderr: ''}
-    for (const args of calls(commands)) {
+    for (const args of calls(commandList(command))) {
       const {stdout, stderr} = await this.call(args, options.input)
       result.stdout += stdout
       result.stderr += stderr
@@ -76,6 +75,11 @@ export class Tmux {
       if (input !== undefined) child.stdin?.end(input)
     })
   }
+}
+
+/** One command or several, as the list of commands `exec` takes either way. */
+export function commandList(command: string[] | string[][]): string[][] {
+  return (Array.isArray(command[0]) ? command : [command]) as string[][]
 }
 
 /**

@@ -2,7 +2,7 @@ import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 
 import {processContext} from '../context.js'
-import {type Tmux, TmuxCommandError, type TmuxResult, commandLine, exact} from './client.js'
+import {type Tmux, TmuxCommandError, type TmuxResult, commandLine, commandList, exact} from './client.js'
 import {SEAT_SESSION, SNAPSHOT_FORMAT, type SessionInfo, WINDOW_SIZES_FORMAT, parseSnapshot, parseWindowSizes} from './sessions.js'
 
 export interface ControlHandlers {
@@ -52,7 +52,9 @@ export class ControlClient {
    * control client, and fail ("not a control client"): seen with tmux 3.3a about one time in three.
    */
   readonly #attached: Promise<void>
-  #markAttached = (): void => undefined
+  #seated = false
+  /** The tmux client has exited (with a code or a signal): nothing written to it is answered. */
+  #gone = false
   /** Readings written to tmux and not yet answered, in the order tmux answers them. */
   readonly #readings: Reading[] = []
   #changed = (): void => undefined
@@ -61,8 +63,9 @@ export class ControlClient {
     private readonly tmux: Tmux,
     handlers: ControlHandlers,
   ) {
+    let markAttached = (): void => undefined
     this.#attached = new Promise((resolve) => {
-      this.#markAttached = resolve
+      markAttached = resolve
     })
     // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
     const {file, args} = tmux.clientCommand(['-C', 'new-session', '-A', '-s', SEAT_SESSION, 'cat'])
@@ -95,7 +98,10 @@ export class ControlClient {
         return
       }
       if (line.startsWith('%begin ')) block = true
-      else if (line.startsWith('%session-changed ') && line.endsWith(` ${SEAT_SESSION}`)) this.#markAttached()
+      else if (line.startsWith('%session-changed ') && line.endsWith(` ${SEAT_SESSION}`)) {
+        this.#seated = true
+        markAttached()
+      }
       else if (line.startsWith('%subscription-changed maestro ')) {
         const sessions = parseSnapshot(line.slice(line.indexOf(' : ') + 3))
         if (sessions) handlers.snapshot(sessions)
@@ -110,6 +116,7 @@ export class ControlClient {
     }
     this.#changed = () => handlers.changed()
     void this.closed.then(() => {
+      this.#gone = true
       for (const reading of this.#readings.splice(0)) reading.done(undefined)
     })
   }
@@ -123,8 +130,8 @@ export class ControlClient {
    * client is gone, the commands run as a tmux process instead.
    */
   async exec(command: string[] | string[][], options: {input?: string} = {}): Promise<TmuxResult> {
-    const commands = (Array.isArray(command[0]) ? command : [command]) as string[][]
-    if (options.input !== undefined || this.#child.exitCode !== null) return this.tmux.exec(command, options)
+    const commands = commandList(command)
+    if (options.input !== undefined || this.#gone) return this.tmux.exec(command, options)
     const marks = Array.from({length: commands.length + 2}, () => `maestro-${randomUUID()}`)
     const result = await new Promise<TmuxResult | Error | undefined>((done) => {
       this.#readings.push({commands, marks, lines: undefined, done})
@@ -176,9 +183,12 @@ export class ControlClient {
   async close(): Promise<void> {
     // tmux before 3.7 checks a leaving client's subscriptions once more after taking its session
     // away, and ends its whole server on the missing session (tmux/tmux#4916): drop them first.
-    this.#send(['refresh-client', '-B', 'maestro'])
-    this.#send(['refresh-client', '-B', 'maestro-sizes'])
-    void Promise.race([this.#attached, this.closed]).then(() => this.#child.stdin.end())
+    // A client not seated yet has none (they are sent once it is), and leaves at once.
+    if (this.#seated) {
+      this.#send(['refresh-client', '-B', 'maestro'])
+      this.#send(['refresh-client', '-B', 'maestro-sizes'])
+      void this.#attached.then(() => this.#child.stdin.end())
+    } else this.#child.stdin.end()
     await this.closed
     const seat = exact(SEAT_SESSION)
     await this.tmux.exec(['if-shell', '-F', '-t', `${seat}:`, '#{==:#{session_attached},0}', commandLine(['kill-session', '-t', seat])]).catch(() => undefined)
