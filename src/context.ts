@@ -54,6 +54,20 @@ export function readContext(env: NodeJS.ProcessEnv): Context {
   }
 }
 
+/** Where bin/maestro keeps NODE_EXTRA_CA_CERTS while Node starts without it (see the launcher). */
+const LAUNCH_CA_CERTS = 'MAESTRO_LAUNCH_NODE_EXTRA_CA_CERTS'
+
+/**
+ * Gives this process's environment back the NODE_EXTRA_CA_CERTS that bin/maestro set aside, before
+ * anything starts a program that should inherit it: agents, tmux, git, editors. Run first thing.
+ */
+export function restoreLaunchEnvironment(): void {
+  const saved = process.env[LAUNCH_CA_CERTS]
+  if (saved === undefined) return
+  process.env.NODE_EXTRA_CA_CERTS = saved
+  delete process.env[LAUNCH_CA_CERTS]
+}
+
 let current: Context | undefined
 
 /**

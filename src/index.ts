@@ -1,6 +1,8 @@
 // The entry point of the bundle (scripts/bundle.js) and oclif's list of commands ("explicit"
 // strategy in package.json): bin/run.js takes `execute` from here, so oclif and the commands
 // load from one file.
+import {execute as oclifExecute} from '@oclif/core/execute'
+
 import ArchiveLs from './commands/archive/ls.js'
 import ArchiveShow from './commands/archive/show.js'
 import Attach from './commands/attach.js'
@@ -32,8 +34,13 @@ import ShareRevoke from './commands/share/revoke.js'
 import Wait from './commands/wait.js'
 import WorktreeLs from './commands/worktree/ls.js'
 import WorktreeRm from './commands/worktree/rm.js'
+import {restoreLaunchEnvironment} from './context.js'
 
-export {execute} from '@oclif/core/execute'
+/** Runs the command in argv: bin/run.js and the startup snapshot both start here. */
+export function execute(options: Parameters<typeof oclifExecute>[0]): ReturnType<typeof oclifExecute> {
+  restoreLaunchEnvironment()
+  return oclifExecute(options)
+}
 export {commandNotFound} from './unknown-command.js'
 
 export const COMMANDS = {

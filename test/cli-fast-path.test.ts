@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {execFile, execFileSync, spawn} from 'node:child_process'
 import {readFileSync} from 'node:fs'
-import {resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {startAgent} from './cli-helpers.js'
@@ -96,5 +96,23 @@ test('serve starts from the snapshot and prints its URL, as the quick start runs
   } finally {
     server.kill('SIGTERM')
     await exited
+  }
+})
+
+test('maestro starts without parsing NODE_EXTRA_CA_CERTS, and the agents it starts still get the variable', async () => {
+  // A fresh tmux server, started by this `maestro new`: agents inherit the environment it starts with.
+  const fresh = sandbox('fast-ca')
+  try {
+    // Node warns about a file it cannot read as soon as it starts, before any maestro code runs.
+    const env = {...fresh.env, NODE_EXTRA_CA_CERTS: join(fresh.home, 'no-such-certificates.pem')}
+    const started = await run(LAUNCHER, ['new', 'ca-user', '--cmd', 'echo "certs=$NODE_EXTRA_CA_CERTS saved=${MAESTRO_LAUNCH_NODE_EXTRA_CA_CERTS-none}"; exec sleep 1000'], env)
+    assert.equal(started.code, 0, started.stderr)
+    assert.doesNotMatch(started.stderr, /extra certs/, 'Node parsed the certificates')
+    const screen = await waitFor(() => /certs=.*saved=\S+/.exec(fresh.tmux(['capture-pane', '-p', '-t', '=ca-user:']))?.[0], 10_000, 'the agent to print its environment')
+    assert.equal(screen, `certs=${env.NODE_EXTRA_CA_CERTS} saved=none`)
+    // The bundle has no launcher in front of it: Node reads the variable as it always does.
+    assert.match((await run(process.execPath, [BIN, 'ls'], env)).stderr, /Ignoring extra certs/)
+  } finally {
+    fresh.cleanup()
   }
 })
