@@ -1,33 +1,68 @@
-import {statSync} from 'node:fs'
+import {type FSWatcher, statSync, watch} from 'node:fs'
 import {stat} from 'node:fs/promises'
+import {basename, dirname} from 'node:path'
 
 import {type Grant, GrantTable, grantsPath} from '../store/grants.js'
 
-/** How often the share file is looked at: `maestro share` and `revoke` take effect within a second. */
+/** How often the share file is looked at when its directory cannot be watched (no inotify watch left, say). */
 const POLL_MS = 250
+/** setTimeout's longest wait; a grant may last a year, so a later expiry is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /**
- * The share grants a running server honours, re-read whenever the CLI changes the file, and
- * checked for expiry on the same tick. Listeners hear each tick that something may have ended,
- * so that the sockets of a revoked or expired grant close at once.
+ * The share grants a running server honours, re-read whenever the CLI changes the file, which
+ * it learns from a watch on the file's directory (the file is replaced whole, by a rename).
+ * Listeners hear each time something may have ended, a revoke or an expiry, so that the
+ * sockets of a revoked or expired grant close at once.
  */
 export class GrantBook {
   #table: GrantTable
   #stamp: string
   readonly #listeners = new Set<() => void>()
-  readonly #timer: NodeJS.Timeout
-  #busy = false
+  #watch: FSWatcher | undefined
+  #poll: NodeJS.Timeout | undefined
+  #expiry: NodeJS.Timeout | undefined
+  /** Changes heard while a reading is under way: one more reading follows it. */
+  #reading: Promise<void> | undefined
+  #again = false
+  #stopped = false
 
   private constructor(table: GrantTable, stamp: string) {
     this.#table = table
     this.#stamp = stamp
-    this.#timer = setInterval(() => void this.#tick(), POLL_MS)
-    this.#timer.unref()
+    this.#scheduleExpiry()
+    this.#follow()
   }
 
   static async open(): Promise<GrantBook> {
     const stamp = await fileStamp()
     return new GrantBook(await GrantTable.read(), stamp)
+  }
+
+  /**
+   * A watch on the directory, since a watch on the file itself would stay on the replaced file.
+   * Without one (the directory missing, no inotify watch left) the file is polled instead.
+   */
+  #follow(): void {
+    const path = grantsPath()
+    try {
+      this.#watch = watch(dirname(path), {persistent: false}, (_event, file) => {
+        if (file === null || file === basename(path)) this.#changed()
+      })
+      this.#watch.on('error', () => {
+        this.#watch?.close()
+        this.#watch = undefined
+        this.#pollInstead()
+      })
+    } catch {
+      this.#pollInstead()
+    }
+  }
+
+  #pollInstead(): void {
+    if (this.#stopped) return
+    this.#poll = setInterval(() => this.#changed(), POLL_MS)
+    this.#poll.unref()
   }
 
   /** A token the table does not know may be one `maestro share` has just made: look again first. */
@@ -37,8 +72,7 @@ export class GrantBook {
     try {
       const stamp = stampOf(statSync(grantsPath(), {throwIfNoEntry: false}))
       if (stamp === this.#stamp) return undefined
-      this.#table = GrantTable.readSync()
-      this.#stamp = stamp
+      this.#use(GrantTable.readSync(), stamp)
     } catch {
       return undefined
     }
@@ -55,35 +89,63 @@ export class GrantBook {
     return () => this.#listeners.delete(listener)
   }
 
-  async #tick(): Promise<void> {
-    if (this.#busy) return
-    this.#busy = true
-    try {
-      await this.#read()
-    } catch {
-      // A file being replaced or briefly invalid: the table in hand stands until the next tick.
-    } finally {
-      this.#busy = false
+  /** The file may have changed: read it (once more after a reading already under way), then tell. */
+  #changed(): void {
+    if (this.#reading) {
+      this.#again = true
+      return
     }
-    for (const listener of this.#listeners) listener()
+    this.#reading = this.#read()
+      .catch(() => undefined) // a file being replaced or briefly invalid: the table in hand stands until the next change
+      .then(() => {
+        this.#reading = undefined
+        this.#tell()
+        if (this.#again) {
+          this.#again = false
+          this.#changed()
+        }
+      })
   }
 
-  /** Re-reads at once, whatever tick is under way: the server itself has just changed the file. */
+  /** Re-reads at once, whatever reading is under way: the server itself has just changed the file. */
   async reload(): Promise<void> {
     await this.#read()
-    for (const listener of this.#listeners) listener()
+    this.#tell()
   }
 
   async #read(): Promise<void> {
     const stamp = await fileStamp()
-    if (stamp !== this.#stamp) {
-      this.#table = await GrantTable.read()
-      this.#stamp = stamp
-    }
+    if (stamp !== this.#stamp) this.#use(await GrantTable.read(), stamp)
+  }
+
+  #use(table: GrantTable, stamp: string): void {
+    this.#table = table
+    this.#stamp = stamp
+    this.#scheduleExpiry()
+  }
+
+  #tell(): void {
+    for (const listener of this.#listeners) listener()
+  }
+
+  /** The next grant to expire ends its sockets then, with no file change to say so. */
+  #scheduleExpiry(): void {
+    clearTimeout(this.#expiry)
+    const next = this.#table.nextExpiry()
+    if (next === undefined || this.#stopped) return
+    // byId counts a grant as standing until the millisecond after its expiry.
+    this.#expiry = setTimeout(() => {
+      this.#scheduleExpiry()
+      this.#tell()
+    }, Math.min(next - Date.now() + 1, MAX_TIMER_MS))
+    this.#expiry.unref()
   }
 
   stop(): void {
-    clearInterval(this.#timer)
+    this.#stopped = true
+    this.#watch?.close()
+    clearInterval(this.#poll)
+    clearTimeout(this.#expiry)
     this.#listeners.clear()
   }
 }

@@ -161,6 +161,12 @@ export class GrantTable {
     return found && publicGrant(found)
   }
 
+  /** When the next grant still standing expires (ms since the epoch), or undefined when none will. */
+  nextExpiry(now = Date.now()): number | undefined {
+    const ends = this.grants.map((grant) => Date.parse(grant.expiresAt)).filter((end) => end > now)
+    return ends.length > 0 ? Math.min(...ends) : undefined
+  }
+
   byId(id: string, now = Date.now()): Grant | undefined {
     const grant = this.grants.find((candidate) => candidate.id === id)
     return grant && Date.parse(grant.expiresAt) > now ? publicGrant(grant) : undefined
