@@ -7,7 +7,7 @@ import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from
 import {mapBounded} from './shared/bounded.js'
 import {MaestroError, agentNotFound, agentsNotFound, storageFailure} from './shared/errors.js'
 import {assertKeyName} from './shared/keys.js'
-import {assertAgentName, compareNames, formatAgentId, groupOf, isAgentName} from './shared/names.js'
+import {assertAgentName, formatAgentId, groupOf, isAgentName, sortByName} from './shared/names.js'
 import {DEFAULT_KILL_GRACE_SECONDS, agentProcessesIn, endAgentProcesses, processTable} from './processes.js'
 import {ArchiveDraft, archiveAgent, archiveFacts, archiveRecording, keepRecording, prepareRecording, readRecordingFacts, recordedAgentIds, recordingLimitBytes, recordingsDir, writeRecordingFacts} from './store/archive.js'
 import type {Settings} from './store/settings.js'
@@ -97,13 +97,18 @@ export interface ListOptions {
  * state directory for the next listing (local agents only: a host's clock is not ours).
  */
 export async function listAgents(tmux: Tmux, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
-  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(), screenTable()])
+  ;(globalThis as any).__mark?.('list')
+  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux).then((x) => ((globalThis as any).__mark?.('listed'), x)), readNotesForListing().then((x) => ((globalThis as any).__mark?.('notes'), x)), screenTable().then((x) => ((globalThis as any).__mark?.('table'), x))])
   if (problem) options.onNotesProblem?.(problem)
   const saved = memory || tmux.host ? undefined : await loadMemory(tmux.socket, table.key)
   const seen = memory ?? saved?.memory
+  ;(globalThis as any).__mark?.('memory')
   const screens = await readScreens(tmux, sessions, table, seen)
+  ;(globalThis as any).__mark?.('screens')
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
+  ;(globalThis as any).__mark?.('classified')
   if (saved) await saveMemory(tmux.socket, saved)
+  ;(globalThis as any).__mark?.('saved')
   return agents
 }
 
@@ -151,13 +156,12 @@ export interface Snapshot {
 export function agentsFrom(snapshot: Snapshot, memory?: StateMemory): Agent[] {
   const {tmux, sessions, notes, screens, now} = snapshot
   memory?.keep(sessions)
-  return sessions
-    .map((session) => {
-      const facts = screens.get(session.name)
-      const reading = classify(session, facts, now)
-      return toAgent(tmux, session, notes[keyOf(tmux, session.name)], memory ? memory.recall(session, reading, facts) : reading, now)
-    })
-    .sort((a, b) => compareNames(a.name, b.name))
+  const agents = sessions.map((session) => {
+    const facts = screens.get(session.name)
+    const reading = classify(session, facts, now)
+    return toAgent(tmux, session, notes[keyOf(tmux, session.name)], memory ? memory.recall(session, reading, facts) : reading, now)
+  })
+  return sortByName(agents, (agent) => agent.name)
 }
 
 /** An agent as `maestro ls` shows it: its worktree, if any, with a summary of its changes. */

@@ -20,3 +20,7 @@ test('agent names sort as English collation sorts them, without setting up a col
   }
   assert.deepEqual(['b', 'a-b', 'ab', 'A', 'a', '9', 'a_b'].sort(compareNames), ['9', 'a', 'A', 'a_b', 'a-b', 'ab', 'b'])
 })
+
+test('a session named outside the agent name rule sorts as before: its other characters before "_"', () => {
+  assert.deepEqual(['a-b', 'a.b', 'a', 'A_b', 'a_c'].sort(compareNames), ['a', 'a.b', 'A_b', 'a_c', 'a-b'])
+})

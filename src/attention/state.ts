@@ -156,7 +156,9 @@ export class StateMemory {
   /** A memory saved by `save`; one made for another screen table keeps the states only. */
   static load(saved: SavedMemory | undefined, table: string): StateMemory {
     const memory = new StateMemory(table)
-    for (const [paneId, {created, screen, state}] of Object.entries(saved?.panes ?? {})) {
+    const panes = saved?.panes ?? {}
+    for (const paneId in panes) {
+      const {created, screen, state} = panes[paneId]
       memory.#panes.set(paneId, {
         created,
         screen: saved?.table === table ? screen : undefined,
@@ -168,7 +170,8 @@ export class StateMemory {
 
   save(): SavedMemory {
     const panes: SavedMemory['panes'] = {}
-    for (const [paneId, {created, screen, state}] of this.#panes) {
+    for (const paneId of this.#panes.keys()) {
+      const {created, screen, state} = this.#panes.get(paneId)!
       panes[paneId] = {created, screen, state: state && {reading: {...state.reading, since: state.reading.since.getTime()}, fingerprint: state.fingerprint}}
     }
     return {table: this.table, panes}

@@ -30,7 +30,9 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem)}))
     // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
+    ;(globalThis as any).__mark?.('listedall')
     if (!this.jsonEnabled()) this.log(this.render(agents, hosts.length > 0))
+    ;(globalThis as any).__mark?.('rendered')
     return agents
   }
 
@@ -50,7 +52,9 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const shown = HEADER.filter(
       (column) => (column !== 'HOST' || withHosts) && (!WORKTREE_COLUMNS.includes(column) || agents.some((agent) => agent.worktree)),
     )
-    const pick = (cells: string[]) => cells.filter((_, index) => shown.includes(HEADER[index]))
+    const kept = HEADER.flatMap((column, index) => (shown.includes(column) ? [index] : []))
+    // A group heading (--tree) has the first cells only.
+    const pick = (cells: string[]) => kept.filter((index) => index < cells.length).map((index) => cells[index])
     return table(shown, rows.map(pick), fit(shown))
   }
 

@@ -20,19 +20,43 @@ export function assertAgentName(name: string): void {
 const NAME_ORDER = '_-0123456789abcdefghijklmnopqrstuvwxyz'
 
 /**
+ * A name's place in the order below, as a string that sorts by code unit: lower case, `_` as "!"
+ * so that it comes before `-` and the digits, and any character outside the order as " ", before
+ * them all. Computed once per name, it spares a sort of many agents most of its work.
+ */
+function collationKey(name: string): string {
+  if (isAgentName(name)) return name.toLowerCase().replaceAll('_', '!')
+  let key = ''
+  for (let index = 0; index < name.length; index++) {
+    const char = name[index].toLowerCase()
+    key += char === '_' ? '!' : NAME_ORDER.includes(char) ? char : ' '
+  }
+  return key
+}
+
+/** On a tie in all but case, lower case first: the first character that differs decides. */
+function compareKeyed(keyA: string, a: string, keyB: string, b: string): number {
+  if (keyA !== keyB) return keyA < keyB ? -1 : 1
+  return a === b ? 0 : a > b ? -1 : 1
+}
+
+/**
  * Orders agent names as English collation does (`localeCompare` in an English locale): `_`, `-`,
  * digits, then letters whatever their case, and on a tie in all but case, lower case first. Without
  * ICU: setting up a collator would cost `maestro ls` more than listing the agents.
  */
 export function compareNames(a: string, b: string): number {
-  const length = Math.min(a.length, b.length)
-  for (let index = 0; index < length; index++) {
-    const difference = NAME_ORDER.indexOf(a[index].toLowerCase()) - NAME_ORDER.indexOf(b[index].toLowerCase())
-    if (difference !== 0) return Math.sign(difference)
-  }
-  if (a.length !== b.length) return a.length < b.length ? -1 : 1
-  for (let index = 0; index < length; index++) if (a[index] !== b[index]) return a[index] > b[index] ? -1 : 1
-  return 0
+  return compareKeyed(collationKey(a), a, collationKey(b), b)
+}
+
+/** `items` in the order of their names (compareNames), each name's key computed once. */
+export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
+  const keyed = items.map((item) => {
+    const name = nameOf(item)
+    return {item, name, key: collationKey(name)}
+  })
+  keyed.sort((x, y) => compareKeyed(x.key, x.name, y.key, y.name))
+  return keyed.map(({item}) => item)
 }
 
 /** `shop-frontend-cart` lives under shop › frontend. */
