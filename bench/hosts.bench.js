@@ -48,10 +48,9 @@ const world = await startSshWorld(2)
 const local = place('local')
 const remote = place('remote', {MAESTRO_SSH_CONFIG: world.config})
 try {
-  // The library takes its places from this process's context, which the CLI builds from its environment.
-  const {readContext, useContext} = await import('../dist/context.js')
+  // The context the CLI would build from remote.env, handed to the library as a command hands its own.
+  const {readContext} = await import('../dist/context.js')
   const context = readContext({...process.env, MAESTRO_SSH_CONFIG: world.config, MAESTRO_CONFIG_DIR: remote.env.MAESTRO_CONFIG_DIR, MAESTRO_STATE_DIR: remote.env.MAESTRO_STATE_DIR})
-  useContext(context)
   const {Tmux} = await import('../dist/tmux/client.js')
   const {newSession} = await import('../dist/tmux/sessions.js')
   const {addHostChecked, remoteTmux} = await import('../dist/hosts.js')
@@ -59,7 +58,7 @@ try {
   for (let index = 0; index < 50; index++) await newSession(localTmux, {name: `agent-${index}`, dir: local.home, command: 'sleep 1000'})
   const hosts = []
   for (const [index, {alias, home}] of world.hosts.entries()) {
-    const host = await addHostChecked({name: `h${index}`, dest: alias})
+    const host = await addHostChecked(context, {name: `h${index}`, dest: alias})
     const tmux = await remoteTmux(host, context)
     for (let agent = 0; agent < 25; agent++) await newSession(tmux, {name: `agent-${agent}`, dir: home, command: 'sleep 1000'})
     hosts.push(tmux)

@@ -2,6 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {type ScreenTable, screenTable} from './attention/screens.js'
+import type {Context, Dirs} from './context.js'
 import {REPORT_OPTION, type Report, type ReportableState, type ScreenFacts, type StateMemory, type StateReading, classify, makeReport, screenFacts, screensNeeded} from './attention/state.js'
 import {type Agent, type AgentChanges, type AgentWorktree, printedRecently} from './shared/agent.js'
 import {mapBounded} from './shared/bounded.js'
@@ -96,18 +97,18 @@ export interface ListOptions {
  * that lists again and again passes its `memory`; without one, what was seen is kept in the
  * state directory for the next listing (local agents only: a host's clock is not ours).
  */
-export async function listAgents(tmux: Tmux, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
+export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
   ;(globalThis as any).__mark?.('list')
-  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux).then((x) => ((globalThis as any).__mark?.('listed'), x)), readNotesForListing().then((x) => ((globalThis as any).__mark?.('notes'), x)), screenTable().then((x) => ((globalThis as any).__mark?.('table'), x))])
+  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux).then((x) => ((globalThis as any).__mark?.('listed'), x)), readNotesForListing(dirs).then((x) => ((globalThis as any).__mark?.('notes'), x)), screenTable(dirs).then((x) => ((globalThis as any).__mark?.('table'), x))])
   if (problem) options.onNotesProblem?.(problem)
-  const saved = memory || tmux.host ? undefined : await loadMemory(tmux.socket, table.key)
+  const saved = memory || tmux.host ? undefined : await loadMemory(dirs, tmux.socket, table.key)
   const seen = memory ?? saved?.memory
   ;(globalThis as any).__mark?.('memory')
   const screens = await readScreens(tmux, sessions, table, seen)
   ;(globalThis as any).__mark?.('screens')
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
   ;(globalThis as any).__mark?.('classified')
-  if (saved) await saveMemory(tmux.socket, saved)
+  if (saved) await saveMemory(dirs, tmux.socket, saved)
   ;(globalThis as any).__mark?.('saved')
   return agents
 }
@@ -170,22 +171,22 @@ export interface ListedAgent extends Agent {
 }
 
 /** Like listAgents, with each worktree's changes summarised ("clean", "1 commit, 2 files (+3 -0)"). */
-export async function listAgentsWithChanges(tmux: Tmux, options: ListOptions = {}): Promise<ListedAgent[]> {
-  const agents = await listAgents(tmux, undefined, options)
+export async function listAgentsWithChanges(tmux: Tmux, context: Context, options: ListOptions = {}): Promise<ListedAgent[]> {
+  const agents = await listAgents(tmux, context, undefined, options)
   return Promise.all(
     agents.map(async (agent) => {
       if (!agent.worktree) return {...agent, worktree: null}
-      const changes = await worktreeChanges(agent.worktree).then(summarize, (error: Error) => `unreadable: ${error.message}`)
+      const changes = await worktreeChanges(context, agent.worktree).then(summarize, (error: Error) => `unreadable: ${error.message}`)
       return {...agent, worktree: {...agent.worktree, changes}}
     }),
   )
 }
 
 /** One agent, read with one targeted tmux call whatever the number of agents. */
-export async function getAgent(tmux: Tmux, name: string): Promise<Agent> {
+export async function getAgent(tmux: Tmux, dirs: Dirs, name: string): Promise<Agent> {
   assertAgentName(name)
   // Unreadable notes must not stop a kill: the agent is shown without its note.
-  const [found, {notes}, table] = await Promise.all([readSession(tmux, {name}), readNotesForListing(), screenTable()])
+  const [found, {notes}, table] = await Promise.all([readSession(tmux, {name}), readNotesForListing(dirs), screenTable(dirs)])
   if (!found) throw agentNotFound(name)
   const now = Date.now()
   return toAgent(tmux, found.session, notes[keyOf(tmux, name)], classify(found.session, screenFacts(table, found.session, found.screen), now), now)
@@ -212,13 +213,13 @@ export async function agentNames(tmux: Tmux): Promise<string[]> {
 }
 
 /** The worktrees maestro made that are still there, with the agent working in each now. */
-export async function keptWorktrees(tmux: Tmux): Promise<KeptWorktree[]> {
-  return listWorktrees(await worktreesInUse(tmux))
+export async function keptWorktrees(tmux: Tmux, context: Context): Promise<KeptWorktree[]> {
+  return listWorktrees(context, await worktreesInUse(tmux))
 }
 
 /** Removes a kept worktree no agent works in, its changes archived (see removeKeptWorktree). */
-export async function removeWorktree(tmux: Tmux, pathOrBranch: string): Promise<RemovedWorktree> {
-  return removeKeptWorktree(await worktreesInUse(tmux), pathOrBranch)
+export async function removeWorktree(tmux: Tmux, context: Context, pathOrBranch: string): Promise<RemovedWorktree> {
+  return removeKeptWorktree(context, await worktreesInUse(tmux), pathOrBranch)
 }
 
 async function worktreesInUse(tmux: Tmux): Promise<Map<string, string>> {
@@ -231,8 +232,8 @@ async function worktreesInUse(tmux: Tmux): Promise<Map<string, string>> {
 }
 
 /** The worktree maestro made for an agent; NO_WORKTREE when it runs elsewhere. */
-export async function agentWorktree(tmux: Tmux, name: string): Promise<AgentWorktree> {
-  const agent = await getAgent(tmux, name)
+export async function agentWorktree(tmux: Tmux, dirs: Dirs, name: string): Promise<AgentWorktree> {
+  const agent = await getAgent(tmux, dirs, name)
   if (!agent.worktree) {
     throw new MaestroError('NO_WORKTREE', `agent "${name}" has no worktree of its own (start one with maestro new ${name} --worktree)`, {name})
   }
@@ -240,9 +241,9 @@ export async function agentWorktree(tmux: Tmux, name: string): Promise<AgentWork
 }
 
 /** The page's "Changes" view: what `maestro diff --json` gives, with the patch itself. */
-export async function agentChanges(tmux: Tmux, name: string): Promise<AgentChanges> {
-  const worktree = await agentWorktree(tmux, name)
-  const [changes, patch] = await Promise.all([worktreeChanges(worktree), worktreeDiff(worktree, {})])
+export async function agentChanges(tmux: Tmux, context: Context, name: string): Promise<AgentChanges> {
+  const worktree = await agentWorktree(tmux, context, name)
+  const [changes, patch] = await Promise.all([worktreeChanges(context, worktree), worktreeDiff(context, worktree, {})])
   const truncated = patch.length > MAX_PATCH_CHARS
   return {name, worktree, ...changes, patch: truncated ? patch.slice(0, MAX_PATCH_CHARS) : patch, truncated}
 }
@@ -259,7 +260,7 @@ export interface CreateAgentOptions {
   worktree?: WorktreeRequest
 }
 
-export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Promise<Agent> {
+export async function createAgent(tmux: Tmux, context: Context, options: CreateAgentOptions): Promise<Agent> {
   assertAgentName(options.name)
   // Worktrees are made with this machine's git, in this machine's repositories.
   if (options.worktree && tmux.host) throw new MaestroError('INVALID_ARGUMENT', '--worktree works for agents on this machine only')
@@ -270,16 +271,16 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
     })
   }
   // A note that could not be saved must not leave an agent behind: find out before starting it.
-  if (options.note) await readAllNotes()
-  await archiveOrphanNote(keyOf(tmux, options.name))
+  if (options.note) await readAllNotes(context)
+  await archiveOrphanNote(context, keyOf(tmux, options.name))
   // A session that vanished without a kill (tmux killed, a reboot) left its name in grants: the new agent is not shared.
-  if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(options.name)
+  if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(context, options.name)
   // A settings file that cannot be read stops only the agents that need a setting.
-  const settings = options.command === undefined || options.worktree ? await readSettings() : {}
+  const settings = options.command === undefined || options.worktree ? await readSettings(context) : {}
   const command = options.command ?? (settings.defaultCommand || undefined)
-  const worktree = options.worktree && (await makeWorktree(options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir()))
+  const worktree = options.worktree && (await makeWorktree(context, options.name, dir, options.worktree, settings.worktreeDir || defaultWorktreeDir(context)))
   // A remote agent is recorded on its host; kill brings the recording here.
-  const recording = tmux instanceof RemoteTmux ? await remoteRecording(tmux) : await prepareRecording()
+  const recording = tmux instanceof RemoteTmux ? await remoteRecording(tmux, context) : await prepareRecording(context)
   try {
     const agentId = await newSession(tmux, {
       name: options.name,
@@ -288,13 +289,13 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
       options: worktree ? {[WORKTREE_OPTION]: JSON.stringify(worktree.info)} : undefined,
       recording,
     })
-    if (recording && !tmux.host) await writeRecordingFacts(agentId, {name: options.name, dir: worktree ? worktree.agentDir : dir, command: command ?? null, startedAt: new Date().toISOString()})
+    if (recording && !tmux.host) await writeRecordingFacts(context, agentId, {name: options.name, dir: worktree ? worktree.agentDir : dir, command: command ?? null, startedAt: new Date().toISOString()})
   } catch (error) {
     await worktree?.undo()
     throw error
   }
-  if (options.note) await writeNote(keyOf(tmux, options.name), options.note)
-  return getAgent(tmux, options.name)
+  if (options.note) await writeNote(context, keyOf(tmux, options.name), options.note)
+  return getAgent(tmux, context, options.name)
 }
 
 /**
@@ -302,15 +303,15 @@ export async function createAgent(tmux: Tmux, options: CreateAgentOptions): Prom
  * note (kept under its name) and worktree stay as they were. Refused with AGENT_RUNNING while
  * the program still runs.
  */
-export async function restartAgent(tmux: Tmux, name: string): Promise<Agent> {
-  const {dir} = await getAgent(tmux, name)
+export async function restartAgent(tmux: Tmux, dirs: Dirs, name: string): Promise<Agent> {
+  const {dir} = await getAgent(tmux, dirs, name)
   await respawnSession(tmux, name, dir)
-  return getAgent(tmux, name)
+  return getAgent(tmux, dirs, name)
 }
 
-async function remoteRecording(tmux: RemoteTmux): Promise<{dir: string; limitBytes: number} | undefined> {
+async function remoteRecording(tmux: RemoteTmux, dirs: Dirs): Promise<{dir: string; limitBytes: number} | undefined> {
   const dir = await tmux.recordingsDir()
-  return dir === undefined ? undefined : {dir, limitBytes: await recordingLimitBytes()}
+  return dir === undefined ? undefined : {dir, limitBytes: await recordingLimitBytes(dirs)}
 }
 
 /** Fetches an ended remote agent's recording into its archive, then removes it from the host. */
@@ -333,33 +334,33 @@ async function directory(tmux: Tmux, given: string | undefined): Promise<string>
   return dir
 }
 
-async function killGraceSeconds(): Promise<number> {
-  return (await readSettings()).killGraceSeconds ?? DEFAULT_KILL_GRACE_SECONDS
+async function killGraceSeconds(dirs: Dirs): Promise<number> {
+  return (await readSettings(dirs)).killGraceSeconds ?? DEFAULT_KILL_GRACE_SECONDS
 }
 
-async function readSettings(): Promise<Settings> {
+async function readSettings(dirs: Dirs): Promise<Settings> {
   const settings = await import('./store/settings.js')
-  return settings.readSettings()
+  return settings.readSettings(dirs)
 }
 
 /**
  * A note can outlive its agent when the session ended outside maestro (tmux killed, machine
  * restarted). A new agent of that name starts empty, so the old note goes to the archive first.
  */
-async function archiveOrphanNote(name: string): Promise<void> {
-  const orphan = await readNotesForListing()
+async function archiveOrphanNote(dirs: Dirs, name: string): Promise<void> {
+  const orphan = await readNotesForListing(dirs)
   const left = orphan.notes[name]
   if (!left?.text && !left?.locked) return
-  await takeNote(name, async (note) => {
-    if (note && keptNoteHasText(note)) await archiveAgent({name, scrollback: '', note})
+  await takeNote(dirs, name, async (note) => {
+    if (note && keptNoteHasText(note)) await archiveAgent(dirs, {name, scrollback: '', note})
   })
 }
 
 /** A left-over recording is archived under the name its agent had last, so the facts follow renames. */
-async function renameRecordingFacts(tmux: Tmux, name: string): Promise<void> {
+async function renameRecordingFacts(tmux: Tmux, dirs: Dirs, name: string): Promise<void> {
   const {agentId} = await agentProcessRoot(tmux, name)
-  const facts = agentId ? await readRecordingFacts(agentId) : {}
-  if (facts.startedAt) await writeRecordingFacts(agentId, {dir: '', command: null, ...facts, startedAt: facts.startedAt, name})
+  const facts = agentId ? await readRecordingFacts(dirs, agentId) : {}
+  if (facts.startedAt) await writeRecordingFacts(dirs, agentId, {dir: '', command: null, ...facts, startedAt: facts.startedAt, name})
 }
 
 /** Thrown inside takeNote to leave a note where it is: its agent turned out to be alive. */
@@ -375,31 +376,31 @@ const STILL_ALIVE = Symbol('still alive')
  * nothing is archived. A name that has a session again keeps its note and recording.
  * Run by `archive ls` and the page's archive list, not by `ls`, whose every call it would slow.
  */
-export async function archiveLeftovers(tmux: Tmux): Promise<void> {
+export async function archiveLeftovers(tmux: Tmux, dirs: Dirs): Promise<void> {
   if (tmux.host || process.platform !== 'linux') return
-  const recorded = await recordedAgentIds()
+  const recorded = await recordedAgentIds(dirs)
   if (recorded.length === 0) return
   // Recordings are listed before processes: a recorder starts after its session and before its file.
   const running = new Set((await processTable()).map((entry) => entry.agentId))
   const leftovers = await Promise.all(
     recorded.filter((id) => !running.has(id)).map(async (id) => {
-      const facts = await readRecordingFacts(id)
+      const facts = await readRecordingFacts(dirs, id)
       return {id, facts, name: typeof facts.name === 'string' && isAgentName(facts.name) ? facts.name : id}
     }),
   )
   const names = new Set(leftovers.map((each) => each.name))
   for (const name of names) {
     const recordings = leftovers.filter((each) => each.name === name)
-    await takeNote(name, async (note) => {
+    await takeNote(dirs, name, async (note) => {
       // Checked again under the notes lock, which new, rename and kill hold while they change a session.
       if (await hasSession(tmux, name)) throw STILL_ALIVE
       // Each recording of that name, the first one with the note.
       for (const [index, {id, facts}] of recordings.entries()) {
-        const draft = await ArchiveDraft.start(name, new Date(Date.now() + index))
+        const draft = await ArchiveDraft.start(dirs, name, new Date(Date.now() + index))
         await draft.write('scrollback.txt', '')
         await draft.writeNote(index === 0 && note ? note : {text: ''})
         await draft.write('agent.json', archiveFacts(name, new Date(), {...facts, agentId: id, endedOutsideMaestro: true}))
-        await archiveRecording(recordingFile(recordingsDir(), id), await draft.keep())
+        await archiveRecording(recordingFile(recordingsDir(dirs), id), await draft.keep())
       }
     }).catch((error) => {
       if (error !== STILL_ALIVE) throw error
@@ -445,8 +446,8 @@ const KILL_CONCURRENCY = 8
  * Archives the agent's scrollback and note, then ends its session; then settles its worktree:
  * its changes are archived as changes.patch, and it is removed when clean (or discarded).
  */
-export async function killAgent(tmux: Tmux, name: string, options: KillOptions = {}): Promise<KilledAgent> {
-  const {killed, failed} = await killListedAgents(tmux, [await getAgent(tmux, name)], options)
+export async function killAgent(tmux: Tmux, context: Context, name: string, options: KillOptions = {}): Promise<KilledAgent> {
+  const {killed, failed} = await killListedAgents(tmux, context, [await getAgent(tmux, context, name)], options)
   if (failed.length > 0) throw failed[0].error
   return killed[0]
 }
@@ -457,7 +458,7 @@ export async function killAgent(tmux: Tmux, name: string, options: KillOptions =
  * grace, and worktrees are settled. An agent that cannot be ended is left running, with no
  * archive, and named in `failed`; the others are ended all the same.
  */
-export async function killListedAgents(tmux: Tmux, agents: Agent[], options: KillOptions = {}): Promise<KillOutcome> {
+export async function killListedAgents(tmux: Tmux, context: Context, agents: Agent[], options: KillOptions = {}): Promise<KillOutcome> {
   const failed: KillFailure[] = []
   const fail = (agent: Agent, error: unknown): undefined => {
     failed.push({id: agent.id, host: agent.host, name: agent.name, error: storageFailure(error) as Error})
@@ -469,25 +470,25 @@ export async function killListedAgents(tmux: Tmux, agents: Agent[], options: Kil
     try {
       const root = await agentProcessRoot(tmux, agent.name)
       const processes = tmux.host ? new Set<number>() : agentProcessesIn(table, root)
-      return {agent, root, processes, archive: await archiveAndEnd(tmux, agent)}
+      return {agent, root, processes, archive: await archiveAndEnd(tmux, context, agent)}
     } catch (error) {
       return fail(agent, error)
     }
   })
   const done = ended.filter((each) => each !== undefined)
   const local = tmux.host ? [] : done
-  const counts = local.length > 0 ? await endAgentProcesses(local.map((each) => each.root), local.map((each) => each.processes), await killGraceSeconds()) : []
+  const counts = local.length > 0 ? await endAgentProcesses(local.map((each) => each.root), local.map((each) => each.processes), await killGraceSeconds(context)) : []
   const killed = await mapBounded(done, KILL_CONCURRENCY, async ({agent, root, archive}) => {
     try {
       // Share links name agents of this machine only; node:crypto, which grants.js loads, is kept off the path of ls.
-      if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(agent.name)
+      if (!tmux.host) await (await import('./store/grants.js')).forgetInGrants(context, agent.name)
       // The recorder carries the agent's id, so it was among the processes ended: its last output is written.
       const recording = !root.agentId
         ? null
         : tmux instanceof RemoteTmux
           ? await archiveRemoteRecording(tmux, root.agentId, archive)
-          : await archiveRecording(recordingFile(recordingsDir(), root.agentId), archive)
-      const worktree = agent.worktree && (await settleWorktree(agent.worktree, archive, {label: agent.id, discard: options.discardWorktree}))
+          : await archiveRecording(recordingFile(recordingsDir(context), root.agentId), archive)
+      const worktree = agent.worktree && (await settleWorktree(context, agent.worktree, archive, {label: agent.id, discard: options.discardWorktree}))
       const processesEnded = tmux.host ? 0 : counts[local.findIndex((each) => each.agent === agent)]
       return {id: agent.id, host: tmux.host, name: agent.name, archive, recording, processesEnded, worktree}
     } catch (error) {
@@ -504,15 +505,15 @@ export async function killListedAgents(tmux: Tmux, agents: Agent[], options: Kil
  * archived) or after (and fails with AGENT_NOT_FOUND). The scrollback is written before the lock
  * is taken, so that the archives of several agents are written in parallel.
  */
-async function archiveAndEnd(tmux: Tmux, agent: Agent): Promise<string> {
+async function archiveAndEnd(tmux: Tmux, dirs: Dirs, agent: Agent): Promise<string> {
   const scrollback = await captureScrollback(tmux, agent.name)
   const {note: _text, ...facts} = agent
   const now = new Date()
-  const draft = await ArchiveDraft.start(agent.id, now)
+  const draft = await ArchiveDraft.start(dirs, agent.id, now)
   let sessionEnded = false
   try {
     await draft.write('scrollback.txt', scrollback)
-    return await takeNote(agent.id, async (note) => {
+    return await takeNote(dirs, agent.id, async (note) => {
       await draft.writeNote(note ?? {text: ''})
       await draft.write('agent.json', archiveFacts(agent.id, now, {...facts, noteUnavailable: note === undefined}))
       const folder = await draft.keep()
@@ -548,27 +549,27 @@ export function killIncomplete({killed, failed}: KillOutcome, asked: number): Ma
 }
 
 /** Ends exactly the named agents, listed once; when any name is unknown or invalid, ends none. */
-export async function killAgents(tmux: Tmux, names: string[], options: KillOptions = {}): Promise<KillOutcome> {
+export async function killAgents(tmux: Tmux, context: Context, names: string[], options: KillOptions = {}): Promise<KillOutcome> {
   for (const name of names) assertAgentName(name)
   const wanted = new Set(names)
-  const agents = (await listAgents(tmux)).filter((agent) => wanted.has(agent.name))
+  const agents = (await listAgents(tmux, context)).filter((agent) => wanted.has(agent.name))
   const existing = new Set(agents.map((agent) => agent.name))
   const missing = names.filter((name) => !existing.has(name))
   if (missing.length > 0) throw agentsNotFound(missing)
-  return killListedAgents(tmux, agents, options)
+  return killListedAgents(tmux, context, agents, options)
 }
 
-export async function renameAgent(tmux: Tmux, from: string, to: string): Promise<Agent> {
+export async function renameAgent(tmux: Tmux, dirs: Dirs, from: string, to: string): Promise<Agent> {
   assertAgentName(from)
   assertAgentName(to)
-  if (from === to) return getAgent(tmux, from)
+  if (from === to) return getAgent(tmux, dirs, from)
   if (!(await hasSession(tmux, from))) throw agentNotFound(from)
-  await moveNote(keyOf(tmux, from), keyOf(tmux, to), () => renameSession(tmux, from, to))
+  await moveNote(dirs, keyOf(tmux, from), keyOf(tmux, to), () => renameSession(tmux, from, to))
   if (!tmux.host) {
-    await (await import('./store/grants.js')).renameInGrants(from, to)
-    await renameRecordingFacts(tmux, to)
+    await (await import('./store/grants.js')).renameInGrants(dirs, from, to)
+    await renameRecordingFacts(tmux, dirs, to)
   }
-  return getAgent(tmux, to)
+  return getAgent(tmux, dirs, to)
 }
 
 async function assertExists(tmux: Tmux, name: string): Promise<void> {
@@ -576,20 +577,20 @@ async function assertExists(tmux: Tmux, name: string): Promise<void> {
   if (!(await hasSession(tmux, name))) throw agentNotFound(name)
 }
 
-export async function getAgentNote(tmux: Tmux, name: string): Promise<Note> {
+export async function getAgentNote(tmux: Tmux, dirs: Dirs, name: string): Promise<Note> {
   await assertExists(tmux, name)
-  return readNote(keyOf(tmux, name))
+  return readNote(dirs, keyOf(tmux, name))
 }
 
 /** The agent's existence is checked again under the notes lock: a kill may end it meanwhile. */
-export async function setAgentNote(tmux: Tmux, name: string, text: string, options: {expectedRevision?: number} = {}): Promise<Note> {
+export async function setAgentNote(tmux: Tmux, dirs: Dirs, name: string, text: string, options: {expectedRevision?: number} = {}): Promise<Note> {
   await assertExists(tmux, name)
-  return writeNote(keyOf(tmux, name), text, {...options, check: () => assertExists(tmux, name)})
+  return writeNote(dirs, keyOf(tmux, name), text, {...options, check: () => assertExists(tmux, name)})
 }
 
-export async function appendAgentNote(tmux: Tmux, name: string, line: string): Promise<Note> {
+export async function appendAgentNote(tmux: Tmux, dirs: Dirs, name: string, line: string): Promise<Note> {
   await assertExists(tmux, name)
-  return appendNote(keyOf(tmux, name), line, {check: () => assertExists(tmux, name)})
+  return appendNote(dirs, keyOf(tmux, name), line, {check: () => assertExists(tmux, name)})
 }
 
 /** The agent's scrollback as plain text; only its last `lines` when given. */

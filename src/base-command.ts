@@ -3,7 +3,7 @@ import * as Flags from '@oclif/core/flags'
 import {Command} from '@oclif/core/command'
 import type {InferredArgs, InferredFlags} from '@oclif/core/interfaces'
 
-import {type Context, processContext} from './context.js'
+import {type Context, readContext} from './context.js'
 import {locateAgent} from './hosts.js'
 import {MaestroError, storageFailure} from './shared/errors.js'
 import {takePassphrase} from './store/passphrase.js'
@@ -40,7 +40,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     })
     this.flags = flags as BaseFlags<T>
     this.args = args as BaseArgs<T>
-    this.context = processContext()
+    this.context = readContext(process.env)
     // Out of the environment before anything starts a process: no agent or tmux server may inherit it.
     takePassphrase(this.context.env)
   }

@@ -35,6 +35,12 @@ export interface Context {
 }
 
 /**
+ * Where maestro keeps its files, as the store's modules take it: a process passes its context,
+ * a test the context of its sandbox.
+ */
+export type Dirs = Pick<Context, 'configDir' | 'stateDir'>
+
+/**
  * Builds the context from an environment: a command's, once per process, at run time (never
  * while the startup snapshot is built: the environment then is the build's, not the user's).
  */
@@ -66,24 +72,4 @@ export function restoreLaunchEnvironment(): void {
   if (saved === undefined) return
   process.env.NODE_EXTRA_CA_CERTS = saved
   delete process.env[LAUNCH_CA_CERTS]
-}
-
-let current: Context | undefined
-
-/**
- * This process's context: built from its environment on first use, then kept. What is not yet
- * handed a context by its caller (the store's directories, ssh) reads it here.
- */
-export function processContext(): Context {
-  current ??= readContext(process.env)
-  return current
-}
-
-/**
- * Makes `context` this process's context, for a process that runs maestro's modules without
- * being a maestro command (a test builds one for its sandbox instead of changing its own
- * environment).
- */
-export function useContext(context: Context): void {
-  current = context
 }

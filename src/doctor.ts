@@ -1,6 +1,7 @@
 import {rm, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from './context.js'
 import {type ErrorCode, MaestroError} from './shared/errors.js'
 import {writePrivateFile} from './store/files.js'
 import {notesPath, readNotesForListing} from './store/notes.js'
@@ -24,12 +25,12 @@ export const MIN_TMUX = 3.0
 const CRASH_FIXED_TMUX = 3.7
 
 /** Checks what maestro needs from this machine; each failed check says how to fix it. */
-export async function runChecks(tmux: Tmux, dirs: {configDir: string; stateDir: string}): Promise<Check[]> {
+export async function runChecks(tmux: Tmux, dirs: Dirs): Promise<Check[]> {
   return [
     await checkTmux(tmux),
     await checkPrivateDir('config directory', dirs.configDir),
     await checkPrivateDir('state directory', dirs.stateDir),
-    await checkNotes(),
+    await checkNotes(dirs),
     await checkRecorder(),
   ]
 }
@@ -85,19 +86,20 @@ async function probeWrite(dir: string): Promise<{message: string; fix: string} |
 }
 
 /** The notes file: valid, or corrupt (notes unavailable, every note write refused) with its repair. */
-async function checkNotes(): Promise<Check> {
-  const {notes, problem} = await readNotesForListing()
+async function checkNotes(dirs: Dirs): Promise<Check> {
+  const path = notesPath(dirs)
+  const {notes, problem} = await readNotesForListing(dirs)
   const count = Object.keys(notes).length
   const locked = Object.values(notes).some((note) => note.locked) ? ', encrypted and locked (no MAESTRO_PASSPHRASE)' : ''
-  if (!problem) return {name: 'notes', ok: true, detail: `${count} notes in ${notesPath()}${locked}`}
+  if (!problem) return {name: 'notes', ok: true, detail: `${count} notes in ${path}${locked}`}
   if (problem.code === 'WRONG_PASSPHRASE') {
-    return {name: 'notes', ok: false, detail: `${count} encrypted notes in ${notesPath()}: ${problem.message} (WRONG_PASSPHRASE)`, fix: 'set MAESTRO_PASSPHRASE to the passphrase given to maestro config encryptNotes on'}
+    return {name: 'notes', ok: false, detail: `${count} encrypted notes in ${path}: ${problem.message} (WRONG_PASSPHRASE)`, fix: 'set MAESTRO_PASSPHRASE to the passphrase given to maestro config encryptNotes on'}
   }
   const lastGood = problem.details?.lastGood as string | null
   return {
     name: 'notes',
     ok: false,
-    detail: `${notesPath()} is not valid: notes are unavailable and every note write is refused (NOTES_CORRUPT)`,
-    fix: lastGood ? `cp ${lastGood} ${notesPath()} (the last good version)` : `repair ${notesPath()} by hand, or move it aside to start with no notes`,
+    detail: `${path} is not valid: notes are unavailable and every note write is refused (NOTES_CORRUPT)`,
+    fix: lastGood ? `cp ${lastGood} ${path} (the last good version)` : `repair ${path} by hand, or move it aside to start with no notes`,
   }
 }

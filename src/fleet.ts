@@ -2,12 +2,12 @@ import {type FSWatcher, watch} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
 import {agentExists} from './agents.js'
+import type {Context} from './context.js'
 import {LIST_TIMEOUT_MS, locateAgent, remoteTmux} from './hosts.js'
 import type {Agent, AgentState, HostState} from './shared/agent.js'
 import {MaestroError, agentNotFound} from './shared/errors.js'
 import {formatAgentId, parseAgentId} from './shared/names.js'
 import {type Host, hostsPath, readHost, readHosts} from './store/hosts.js'
-import type {SshPlaces} from './ssh.js'
 import type {Tmux} from './tmux/client.js'
 import {AgentWatcher, Audience, type ErrorListener, type Listener, type RenameListener, type ResizeListener} from './watch.js'
 
@@ -47,16 +47,16 @@ export class FleetWatcher {
     private readonly members: Member[],
     /** Every saved host, so `host add` and `host rm` reach a running serve; false when given `hosts`. */
     private readonly followsHosts: boolean,
-    private readonly ssh: SshPlaces,
+    private readonly context: Context,
   ) {
     for (const {host} of members) if (host) this.#hosts.set(host, {name: host, state: 'connecting', error: null})
   }
 
   /** This machine's agents and those of every saved host, or only of `hosts` when given. */
-  static async open(local: Tmux, ssh: SshPlaces, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
-    const hosts = (await readHosts()).filter((host) => !options.hosts || options.hosts.includes(host.name))
-    const remote = await Promise.all(hosts.map((host) => member(host, ssh)))
-    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local)}, ...remote], !options.hosts, ssh)
+  static async open(local: Tmux, context: Context, options: {hosts?: string[]} = {}): Promise<FleetWatcher> {
+    const hosts = (await readHosts(context)).filter((host) => !options.hosts || options.hosts.includes(host.name))
+    const remote = await Promise.all(hosts.map((host) => member(host, context)))
+    return new FleetWatcher([{host: null, watcher: new AgentWatcher(local, context)}, ...remote], !options.hosts, context)
   }
 
   /** `onError` hears failed reads of this machine's agents; a host's failures mark it unreachable instead. */
@@ -117,7 +117,7 @@ export class FleetWatcher {
    * each event re-reads the file and starts or stops the watchers of hosts added or removed.
    */
   #followHosts(): void {
-    const path = hostsPath()
+    const path = hostsPath(this.context)
     try {
       this.#hostsWatch = watch(dirname(path), (_event, file) => {
         if (file === null || file === basename(path)) this.#syncing = this.#syncing.then(() => this.#syncHosts())
@@ -131,7 +131,7 @@ export class FleetWatcher {
   async #syncHosts(): Promise<void> {
     let saved: Host[]
     try {
-      saved = await readHosts()
+      saved = await readHosts(this.context)
     } catch {
       return // a file being edited by hand: the running list stays as it was
     }
@@ -147,7 +147,7 @@ export class FleetWatcher {
       void gone.watcher.stop()
     }
     for (const host of saved.filter(({name}) => !this.members.some((each) => each.host === name))) {
-      const added = await member(host, this.ssh)
+      const added = await member(host, this.context)
       if (!this.#hostsWatch) return void added.watcher.stop()
       this.members.push(added)
       for (const listener of this.#resizeListeners) resizeOf(added, listener)
@@ -203,8 +203,8 @@ function resizeOf({host, watcher}: Member, listener: ResizeListener): () => void
   return watcher.onResize((names) => listener(names.map((name) => formatAgentId(host, name))))
 }
 
-async function member(host: Host, ssh: SshPlaces): Promise<Member> {
-  return {host: host.name, watcher: new AgentWatcher((await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS), REMOTE_OFFLINE_POLL_MS)}
+async function member(host: Host, context: Context): Promise<Member> {
+  return {host: host.name, watcher: new AgentWatcher((await remoteTmux(host, context)).withTimeout(LIST_TIMEOUT_MS), context, REMOTE_OFFLINE_POLL_MS)}
 }
 
 /**
@@ -213,11 +213,11 @@ async function member(host: Host, ssh: SshPlaces): Promise<Member> {
  * get there), or HOST_UNREACHABLE when its host fails before the agent was seen. `observe` hears
  * every list read meanwhile (the onStateChange notifier).
  */
-export async function waitForStates(local: Tmux, ssh: SshPlaces, ids: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
+export async function waitForStates(local: Tmux, context: Context, ids: string[], states: AgentState[], timeoutMs?: number, observe?: Listener): Promise<Agent[]> {
   const hosts = [...new Set(ids.map((id) => parseAgentId(id).host).filter((host) => host !== null))]
   // An unknown host is HOST_NOT_FOUND, as for every other command.
-  for (const host of hosts) await readHost(host)
-  const watcher = await FleetWatcher.open(local, ssh, {hosts})
+  for (const host of hosts) await readHost(context, host)
+  const watcher = await FleetWatcher.open(local, context, {hosts})
   return new Promise<Agent[]>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
     let latest: Agent[] = []
@@ -257,7 +257,7 @@ export async function waitForStates(local: Tmux, ssh: SshPlaces, ids: string[], 
           // reading, on the next change there or at the latest the safety poll's.
           if (!checking.has(missing)) {
             checking.add(missing)
-            void locateAgent(local, ssh, missing)
+            void locateAgent(local, context, missing)
               .then(({tmux, name}) => agentExists(tmux, name))
               .then(
                 (exists) => (exists ? checking.delete(missing) : finish(agentNotFound(missing))),

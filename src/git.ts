@@ -1,6 +1,5 @@
 import {execFile} from 'node:child_process'
 
-import {processContext} from './context.js'
 import {MaestroError} from './shared/errors.js'
 
 /**
@@ -42,14 +41,6 @@ const REPOSITORY_VARIABLES = [
   'GIT_WORK_TREE',
 ]
 
-function cleanEnvironment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {...processContext().env}
-  for (const name of REPOSITORY_VARIABLES) delete env[name]
-  // Hooks and aliases may prompt; maestro is not there to answer.
-  env.GIT_TERMINAL_PROMPT = '0'
-  return {...env, ...extra}
-}
-
 export interface GitOptions {
   /** Extra environment, such as GIT_INDEX_FILE for a private index. */
   env?: Record<string, string>
@@ -62,35 +53,10 @@ export interface GitResult {
   code: number
 }
 
-/** Runs `git -C dir …args`. Fails with GitCommandError, or GIT_FAILED when git is missing. */
-export function git(dir: string, args: string[], options: GitOptions = {}): Promise<GitResult> {
-  const argv = ['-C', dir, ...args]
-  return new Promise((resolve, reject) => {
-    execFile('git', argv, {env: cleanEnvironment(options.env), maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'}, (error, stdout, stderr) => {
-      if (!error) return resolve({stdout, code: 0})
-      const code = typeof error.code === 'number' ? error.code : null
-      if (error.code === 'ENOENT') {
-        return reject(new MaestroError('GIT_FAILED', 'git is not installed or not on PATH (install git to use --worktree)'))
-      }
-      if (code !== null && options.okCodes?.includes(code)) return resolve({stdout, code})
-      reject(new GitCommandError(args, stderr, code))
-    })
-  })
-}
-
 /** Turns an unexpected git failure into a MaestroError that says what git said. */
 export function gitFailed(error: unknown): Error {
   if (error instanceof GitCommandError) return new MaestroError('GIT_FAILED', `git refused: ${error.stderr.trim() || `exit ${error.exitCode}`}`)
   return error as Error
-}
-
-/**
- * A branch or base name a user gave: it may not start with "-" (it would read as an option) and
- * must be a name git accepts. Other checks (exists, resolves) are the callers'.
- */
-export async function assertBranchName(dir: string, branch: string): Promise<void> {
-  const {code} = branch.startsWith('-') ? {code: 1} : await git(dir, ['check-ref-format', '--branch', branch], {okCodes: [1, 128]})
-  if (code !== 0) throw new MaestroError('INVALID_ARGUMENT', `"${branch}" is not a valid branch name (see git check-ref-format)`, {branch})
 }
 
 export interface Repository {
@@ -100,85 +66,6 @@ export interface Repository {
   commonDir: string
 }
 
-/** The repository `dir` belongs to; NOT_A_REPOSITORY for a plain directory or a bare repository. */
-export async function repositoryOf(dir: string): Promise<Repository> {
-  const probe = await git(dir, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree'], {okCodes: [128]})
-  const [bare, inside] = probe.stdout.trim().split('\n')
-  if (probe.code !== 0 || bare === 'true' || inside !== 'true') {
-    const why = probe.code !== 0 ? 'is not in a git repository' : bare === 'true' ? 'is a bare repository (it has no checkout to branch from)' : 'is not in a checkout'
-    throw new MaestroError('NOT_A_REPOSITORY', `${dir} ${why}; --worktree needs --dir inside a git checkout`, {dir})
-  }
-  const {stdout} = await git(dir, ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'])
-  const [root, commonDir] = stdout.trim().split('\n')
-  return {root, commonDir}
-}
-
-/** The commit `ref` names, or undefined when it names none. */
-export async function resolveCommit(dir: string, ref: string): Promise<string | undefined> {
-  if (ref.startsWith('-')) return undefined
-  const {stdout, code} = await git(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {okCodes: [1, 128]})
-  return code === 0 ? stdout.trim() : undefined
-}
-
-/** Where branch `name` points, or undefined when there is no such branch. */
-export async function branchTip(dir: string, branch: string): Promise<string | undefined> {
-  const {stdout, code} = await git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {okCodes: [1, 128]})
-  return code === 0 ? stdout.trim() : undefined
-}
-
-/** Creates `branch` at `base` and checks it out in a new worktree at `path`. */
-export async function addWorktree(repo: string, path: string, branch: string, base: string): Promise<void> {
-  await git(repo, ['worktree', 'add', '--quiet', '-b', branch, '--', path, base])
-}
-
-/** Removes a worktree, even with changes in it: callers archive its changes first. */
-export async function removeWorktree(repo: string, path: string): Promise<void> {
-  await git(repo, ['worktree', 'remove', '--force', '--force', '--', path])
-}
-
-/** Deletes `branch` only while it still points at `expected`, so a commit made meanwhile keeps it. */
-export async function deleteBranch(repo: string, branch: string, expected: string): Promise<void> {
-  await git(repo, ['update-ref', '-d', `refs/heads/${branch}`, expected])
-}
-
-/** The values of a multi-valued config key of the repository (e.g. maestro.copy), in order. */
-export async function configValues(dir: string, key: string): Promise<string[]> {
-  const {stdout} = await git(dir, ['config', '--get-all', key], {okCodes: [1]})
-  return stdout.split('\n').filter(Boolean)
-}
-
-/** Paths of every worktree of the repository, the main checkout first. */
-export async function listWorktreePaths(dir: string): Promise<string[]> {
-  const {stdout} = await git(dir, ['worktree', 'list', '--porcelain', '-z'])
-  return stdout
-    .split('\0')
-    .filter((field) => field.startsWith('worktree '))
-    .map((field) => field.slice('worktree '.length))
-}
-
-/**
- * A snapshot of everything in a worktree (tracked changes and untracked files, ignored ones
- * left out), as a tree object. It is built in a private copy of the worktree's index, so the
- * agent's own index, like everything else of the agent and the user, stays as it was.
- */
-export async function snapshotTree(path: string): Promise<string> {
-  const {mkdtemp, copyFile, rm} = await import('node:fs/promises')
-  const {tmpdir} = await import('node:os')
-  const {join} = await import('node:path')
-  const folder = await mkdtemp(join(tmpdir(), 'maestro-index-'))
-  const index = join(folder, 'index')
-  try {
-    const {stdout: indexPath} = await git(path, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])
-    // A fresh worktree may have no index yet; git builds one from HEAD.
-    await copyFile(indexPath.trim(), index).catch(async () => git(path, ['read-tree', 'HEAD'], {env: {GIT_INDEX_FILE: index}}))
-    const env = {GIT_INDEX_FILE: index}
-    await git(path, ['add', '--all', '--', ':/'], {env})
-    return (await git(path, ['write-tree'], {env})).stdout.trim()
-  } finally {
-    await rm(folder, {recursive: true, force: true})
-  }
-}
-
 export interface FileChange {
   path: string
   /** Lines added and deleted; null for a binary file. */
@@ -186,64 +73,183 @@ export interface FileChange {
   deleted: number | null
 }
 
-/** Per-file line counts between two trees or commits. */
-export async function numstat(dir: string, from: string, to: string): Promise<FileChange[]> {
-  const {stdout} = await git(dir, ['diff', '--numstat', '-z', '--no-renames', from, to, '--'])
-  const fields = stdout.split('\0').filter(Boolean)
-  return fields.map((field) => {
-    const [added, deleted, path] = field.split('\t')
-    return {path, added: added === '-' ? null : Number(added), deleted: deleted === '-' ? null : Number(deleted)}
-  })
-}
-
-/** The diff between two trees or commits, as a patch or a --stat summary. */
-export async function diffText(dir: string, from: string, to: string, options: {stat?: boolean; color?: boolean} = {}): Promise<string> {
-  const args = ['diff', '--no-renames', options.color ? '--color=always' : '--no-color']
-  if (options.stat) args.push('--stat')
-  else args.push('--binary')
-  const {stdout} = await git(dir, [...args, from, to, '--'])
-  return stdout
-}
-
 export interface CommitInfo {
   sha: string
   subject: string
 }
 
-/** Commits reachable from `to` and not from `from`, oldest first. */
-export async function commitsBetween(dir: string, from: string, to: string): Promise<CommitInfo[]> {
-  const {stdout} = await git(dir, ['log', '--reverse', '--format=%H%x00%s', `${from}..${to}`, '--'])
-  return stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [sha, subject] = line.split('\0')
-      return {sha, subject}
-    })
-}
-
-export async function treeOf(dir: string, commit: string): Promise<string> {
-  return (await git(dir, ['rev-parse', '--verify', `${commit}^{tree}`])).stdout.trim()
-}
-
-export async function headOf(dir: string): Promise<string> {
-  return (await git(dir, ['rev-parse', '--verify', 'HEAD'])).stdout.trim()
-}
-
 /**
- * A mailbox of patches (git format-patch) from `base` to the worktree's snapshot: its commits,
- * then one more for the work not committed yet. `git am` on the base replays them as commits;
- * `git apply` on the base reproduces the files. The extra commit is an object no ref points
- * to: it changes no branch, index or file of anyone's.
+ * git run with the environment its caller hands its children (Context.env), less
+ * REPOSITORY_VARIABLES: a handle, as Tmux is one on a tmux server.
  */
-export async function changesPatch(path: string, base: string, head: string, snapshot: string, label: string): Promise<string> {
-  let tip = head
-  if (snapshot !== (await treeOf(path, head))) {
-    const identity = {GIT_AUTHOR_NAME: 'maestro', GIT_AUTHOR_EMAIL: 'maestro@localhost', GIT_COMMITTER_NAME: 'maestro', GIT_COMMITTER_EMAIL: 'maestro@localhost'}
-    const message = `uncommitted work of ${label}\n\nChanges and untracked files that were not committed when maestro archived them.\n`
-    tip = (await git(path, ['commit-tree', snapshot, '-p', head, '-m', message], {env: identity})).stdout.trim()
+export class Git {
+  readonly #env: NodeJS.ProcessEnv
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#env = {...env}
+    for (const name of REPOSITORY_VARIABLES) delete this.#env[name]
+    // Hooks and aliases may prompt; maestro is not there to answer.
+    this.#env.GIT_TERMINAL_PROMPT = '0'
   }
-  if (tip === base) return ''
-  const {stdout} = await git(path, ['format-patch', '--stdout', '--binary', '--no-renames', '--no-signature', `${base}..${tip}`, '--'])
-  return stdout
+
+  /** Runs `git -C dir …args`. Fails with GitCommandError, or GIT_FAILED when git is missing. */
+  run(dir: string, args: string[], options: GitOptions = {}): Promise<GitResult> {
+    const argv = ['-C', dir, ...args]
+    return new Promise((resolve, reject) => {
+      execFile('git', argv, {env: {...this.#env, ...options.env}, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'}, (error, stdout, stderr) => {
+        if (!error) return resolve({stdout, code: 0})
+        const code = typeof error.code === 'number' ? error.code : null
+        if (error.code === 'ENOENT') {
+          return reject(new MaestroError('GIT_FAILED', 'git is not installed or not on PATH (install git to use --worktree)'))
+        }
+        if (code !== null && options.okCodes?.includes(code)) return resolve({stdout, code})
+        reject(new GitCommandError(args, stderr, code))
+      })
+    })
+  }
+
+  /**
+   * A branch or base name a user gave: it may not start with "-" (it would read as an option) and
+   * must be a name git accepts. Other checks (exists, resolves) are the callers'.
+   */
+  async assertBranchName(dir: string, branch: string): Promise<void> {
+    const {code} = branch.startsWith('-') ? {code: 1} : await this.run(dir, ['check-ref-format', '--branch', branch], {okCodes: [1, 128]})
+    if (code !== 0) throw new MaestroError('INVALID_ARGUMENT', `"${branch}" is not a valid branch name (see git check-ref-format)`, {branch})
+  }
+
+  /** The repository `dir` belongs to; NOT_A_REPOSITORY for a plain directory or a bare repository. */
+  async repositoryOf(dir: string): Promise<Repository> {
+    const probe = await this.run(dir, ['rev-parse', '--is-bare-repository', '--is-inside-work-tree'], {okCodes: [128]})
+    const [bare, inside] = probe.stdout.trim().split('\n')
+    if (probe.code !== 0 || bare === 'true' || inside !== 'true') {
+      const why = probe.code !== 0 ? 'is not in a git repository' : bare === 'true' ? 'is a bare repository (it has no checkout to branch from)' : 'is not in a checkout'
+      throw new MaestroError('NOT_A_REPOSITORY', `${dir} ${why}; --worktree needs --dir inside a git checkout`, {dir})
+    }
+    const {stdout} = await this.run(dir, ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-common-dir'])
+    const [root, commonDir] = stdout.trim().split('\n')
+    return {root, commonDir}
+  }
+
+  /** The commit `ref` names, or undefined when it names none. */
+  async resolveCommit(dir: string, ref: string): Promise<string | undefined> {
+    if (ref.startsWith('-')) return undefined
+    const {stdout, code} = await this.run(dir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`], {okCodes: [1, 128]})
+    return code === 0 ? stdout.trim() : undefined
+  }
+
+  /** Where branch `name` points, or undefined when there is no such branch. */
+  async branchTip(dir: string, branch: string): Promise<string | undefined> {
+    const {stdout, code} = await this.run(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`], {okCodes: [1, 128]})
+    return code === 0 ? stdout.trim() : undefined
+  }
+
+  /** Creates `branch` at `base` and checks it out in a new worktree at `path`. */
+  async addWorktree(repo: string, path: string, branch: string, base: string): Promise<void> {
+    await this.run(repo, ['worktree', 'add', '--quiet', '-b', branch, '--', path, base])
+  }
+
+  /** Removes a worktree, even with changes in it: callers archive its changes first. */
+  async removeWorktree(repo: string, path: string): Promise<void> {
+    await this.run(repo, ['worktree', 'remove', '--force', '--force', '--', path])
+  }
+
+  /** Deletes `branch` only while it still points at `expected`, so a commit made meanwhile keeps it. */
+  async deleteBranch(repo: string, branch: string, expected: string): Promise<void> {
+    await this.run(repo, ['update-ref', '-d', `refs/heads/${branch}`, expected])
+  }
+
+  /** The values of a multi-valued config key of the repository (e.g. maestro.copy), in order. */
+  async configValues(dir: string, key: string): Promise<string[]> {
+    const {stdout} = await this.run(dir, ['config', '--get-all', key], {okCodes: [1]})
+    return stdout.split('\n').filter(Boolean)
+  }
+
+  /** Paths of every worktree of the repository, the main checkout first. */
+  async listWorktreePaths(dir: string): Promise<string[]> {
+    const {stdout} = await this.run(dir, ['worktree', 'list', '--porcelain', '-z'])
+    return stdout
+      .split('\0')
+      .filter((field) => field.startsWith('worktree '))
+      .map((field) => field.slice('worktree '.length))
+  }
+
+  /**
+   * A snapshot of everything in a worktree (tracked changes and untracked files, ignored ones
+   * left out), as a tree object. It is built in a private copy of the worktree's index, so the
+   * agent's own index, like everything else of the agent and the user, stays as it was.
+   */
+  async snapshotTree(path: string): Promise<string> {
+    const {mkdtemp, copyFile, rm} = await import('node:fs/promises')
+    const {tmpdir} = await import('node:os')
+    const {join} = await import('node:path')
+    const folder = await mkdtemp(join(tmpdir(), 'maestro-index-'))
+    const index = join(folder, 'index')
+    try {
+      const {stdout: indexPath} = await this.run(path, ['rev-parse', '--path-format=absolute', '--git-path', 'index'])
+      // A fresh worktree may have no index yet; git builds one from HEAD.
+      await copyFile(indexPath.trim(), index).catch(async () => this.run(path, ['read-tree', 'HEAD'], {env: {GIT_INDEX_FILE: index}}))
+      const env = {GIT_INDEX_FILE: index}
+      await this.run(path, ['add', '--all', '--', ':/'], {env})
+      return (await this.run(path, ['write-tree'], {env})).stdout.trim()
+    } finally {
+      await rm(folder, {recursive: true, force: true})
+    }
+  }
+
+  /** Per-file line counts between two trees or commits. */
+  async numstat(dir: string, from: string, to: string): Promise<FileChange[]> {
+    const {stdout} = await this.run(dir, ['diff', '--numstat', '-z', '--no-renames', from, to, '--'])
+    const fields = stdout.split('\0').filter(Boolean)
+    return fields.map((field) => {
+      const [added, deleted, path] = field.split('\t')
+      return {path, added: added === '-' ? null : Number(added), deleted: deleted === '-' ? null : Number(deleted)}
+    })
+  }
+
+  /** The diff between two trees or commits, as a patch or a --stat summary. */
+  async diffText(dir: string, from: string, to: string, options: {stat?: boolean; color?: boolean} = {}): Promise<string> {
+    const args = ['diff', '--no-renames', options.color ? '--color=always' : '--no-color']
+    if (options.stat) args.push('--stat')
+    else args.push('--binary')
+    const {stdout} = await this.run(dir, [...args, from, to, '--'])
+    return stdout
+  }
+
+  /** Commits reachable from `to` and not from `from`, oldest first. */
+  async commitsBetween(dir: string, from: string, to: string): Promise<CommitInfo[]> {
+    const {stdout} = await this.run(dir, ['log', '--reverse', '--format=%H%x00%s', `${from}..${to}`, '--'])
+    return stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [sha, subject] = line.split('\0')
+        return {sha, subject}
+      })
+  }
+
+  async treeOf(dir: string, commit: string): Promise<string> {
+    return (await this.run(dir, ['rev-parse', '--verify', `${commit}^{tree}`])).stdout.trim()
+  }
+
+  async headOf(dir: string): Promise<string> {
+    return (await this.run(dir, ['rev-parse', '--verify', 'HEAD'])).stdout.trim()
+  }
+
+  /**
+   * A mailbox of patches (git format-patch) from `base` to the worktree's snapshot: its commits,
+   * then one more for the work not committed yet. `git am` on the base replays them as commits;
+   * `git apply` on the base reproduces the files. The extra commit is an object no ref points
+   * to: it changes no branch, index or file of anyone's.
+   */
+  async changesPatch(path: string, base: string, head: string, snapshot: string, label: string): Promise<string> {
+    let tip = head
+    if (snapshot !== (await this.treeOf(path, head))) {
+      const identity = {GIT_AUTHOR_NAME: 'maestro', GIT_AUTHOR_EMAIL: 'maestro@localhost', GIT_COMMITTER_NAME: 'maestro', GIT_COMMITTER_EMAIL: 'maestro@localhost'}
+      const message = `uncommitted work of ${label}\n\nChanges and untracked files that were not committed when maestro archived them.\n`
+      tip = (await this.run(path, ['commit-tree', snapshot, '-p', head, '-m', message], {env: identity})).stdout.trim()
+    }
+    if (tip === base) return ''
+    const {stdout} = await this.run(path, ['format-patch', '--stdout', '--binary', '--no-renames', '--no-signature', `${base}..${tip}`, '--'])
+    return stdout
+  }
 }

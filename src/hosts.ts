@@ -2,6 +2,7 @@ import {stat} from 'node:fs/promises'
 import {resolve} from 'node:path'
 
 import {type KillOptions, type KillOutcome, type KilledAgent, agentNames, killAgents, killIncomplete, killListedAgents, listAgents, renameAgent} from './agents.js'
+import type {Context} from './context.js'
 import type {Agent} from './shared/agent.js'
 import {MaestroError, agentsNotFound} from './shared/errors.js'
 import {assertHostName, formatAgentId, parseAgentId} from './shared/names.js'
@@ -24,9 +25,9 @@ export async function remoteTmux(host: Host, ssh: SshPlaces): Promise<RemoteTmux
 }
 
 /** The tmux server an agent id points at (a remote one for `HOST:NAME`) and the agent's name there. */
-export async function locateAgent(local: Tmux, ssh: SshPlaces, id: string): Promise<{tmux: Tmux; name: string}> {
+export async function locateAgent(local: Tmux, context: Context, id: string): Promise<{tmux: Tmux; name: string}> {
   const {host, name} = parseAgentId(id)
-  return {tmux: host ? await remoteTmux(await readHost(host), ssh) : local, name}
+  return {tmux: host ? await remoteTmux(await readHost(context, host), context) : local, name}
 }
 
 export interface AddHostOptions {
@@ -41,7 +42,7 @@ export interface AddHostOptions {
  * alias of ~/.ssh/config; what ssh could read as an option or the remote shell as more words is
  * refused. Nothing is connected to: `host check` does that.
  */
-export async function addHostChecked(options: AddHostOptions): Promise<Host> {
+export async function addHostChecked(context: Context, options: AddHostOptions): Promise<Host> {
   assertHostName(options.name)
   if (!/^[^\s-][^\s]*$/.test(options.dest) || /[\p{Cc}'"`$;&|<>\\]/u.test(options.dest)) {
     throw new MaestroError('INVALID_ARGUMENT', `invalid ssh destination ${JSON.stringify(options.dest)}: use user@host, host or an alias of your ssh config`, {
@@ -56,14 +57,14 @@ export async function addHostChecked(options: AddHostOptions): Promise<Host> {
     if (!info?.isFile()) throw new MaestroError('INVALID_ARGUMENT', `identity file ${identity} does not exist (pass the private key ssh should use)`, {identity})
     host.identity = identity
   }
-  return addHost(host)
+  return addHost(context, host)
 }
 
 /** Forgets a host and closes its shared connection; its agents keep running there. */
-export async function removeHostAndDisconnect(name: string, ssh: SshPlaces): Promise<Host> {
+export async function removeHostAndDisconnect(name: string, context: Context): Promise<Host> {
   assertHostName(name)
-  const host = await removeHost(name)
-  await (await remoteTmux(host, ssh)).disconnect()
+  const host = await removeHost(context, name)
+  await (await remoteTmux(host, context)).disconnect()
   return host
 }
 
@@ -77,13 +78,13 @@ export interface HostStatus extends Host {
 }
 
 /** Every host with whether it answers, its tmux and how many agents run there, asked in parallel. */
-export async function hostStatuses(ssh: SshPlaces): Promise<HostStatus[]> {
-  const hosts = await readHosts()
-  return Promise.all(hosts.map((host) => hostStatus(host, ssh)))
+export async function hostStatuses(context: Context): Promise<HostStatus[]> {
+  const hosts = await readHosts(context)
+  return Promise.all(hosts.map((host) => hostStatus(host, context)))
 }
 
-async function hostStatus(host: Host, ssh: SshPlaces): Promise<HostStatus> {
-  const tmux = (await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS)
+async function hostStatus(host: Host, context: Context): Promise<HostStatus> {
+  const tmux = (await remoteTmux(host, context)).withTimeout(LIST_TIMEOUT_MS)
   try {
     // One after the other: the first call opens the shared connection the second one uses.
     const version = await tmuxVersion(tmux)
@@ -104,11 +105,11 @@ export interface HostCheck {
 }
 
 /** What `host check` looks at: ssh works without a prompt, and tmux there is recent enough. */
-export async function checkHost(name: string, ssh: SshPlaces): Promise<{host: Host; ok: boolean; checks: HostCheck[]}> {
+export async function checkHost(name: string, context: Context): Promise<{host: Host; ok: boolean; checks: HostCheck[]}> {
   assertHostName(name)
-  const host = await readHost(name)
+  const host = await readHost(context, name)
   // Asked for by the user, so it may wait as long as any command would.
-  const tmux = await remoteTmux(host, ssh)
+  const tmux = await remoteTmux(host, context)
   const checks: HostCheck[] = []
   try {
     const version = await tmuxVersion(tmux)
@@ -153,16 +154,16 @@ export interface Unreachable {
  */
 export async function listEveryAgent<T extends Agent = Agent>(
   local: Tmux,
-  ssh: SshPlaces,
-  list: (tmux: Tmux) => Promise<T[]> = listAgents as (tmux: Tmux) => Promise<T[]>,
+  context: Context,
+  list: (tmux: Tmux) => Promise<T[]> = (tmux) => listAgents(tmux, context) as Promise<T[]>,
 ): Promise<{agents: T[]; hosts: string[]; unreachable: Unreachable[]}> {
-  const hosts = await readHosts()
+  const hosts = await readHosts(context)
   const unreachable: Unreachable[] = []
   const lists = await Promise.all([
     list(local),
     ...hosts.map(async (host) => {
       try {
-        return await list((await remoteTmux(host, ssh)).withTimeout(LIST_TIMEOUT_MS))
+        return await list((await remoteTmux(host, context)).withTimeout(LIST_TIMEOUT_MS))
       } catch (error) {
         if (!(error instanceof MaestroError) || error.code === 'HOSTS_CORRUPT') throw error
         unreachable.push({host: host.name, message: error.message})
@@ -179,14 +180,14 @@ export async function listEveryAgent<T extends Agent = Agent>(
  * some cannot be ended, the others are: one id fails with its own error, several with
  * KILL_INCOMPLETE naming what was killed and what failed.
  */
-export async function killAgentIds(local: Tmux, ssh: SshPlaces, ids: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
+export async function killAgentIds(local: Tmux, context: Context, ids: string[], options: KillOptions = {}): Promise<KilledAgent[]> {
   const groups = new Map<string | null, string[]>()
   for (const id of ids) {
     const {host, name} = parseAgentId(id)
     groups.set(host, [...(groups.get(host) ?? []), name])
   }
   const servers = await Promise.all(
-    [...groups].map(async ([host, names]) => ({tmux: host ? await remoteTmux(await readHost(host), ssh) : local, names})),
+    [...groups].map(async ([host, names]) => ({tmux: host ? await remoteTmux(await readHost(context, host), context) : local, names})),
   )
   const missing: string[] = []
   for (const {tmux, names} of servers) {
@@ -196,7 +197,7 @@ export async function killAgentIds(local: Tmux, ssh: SshPlaces, ids: string[], o
   if (missing.length > 0) throw agentsNotFound(missing)
   const outcome: KillOutcome = {killed: [], failed: []}
   for (const {tmux, names} of servers) {
-    const {killed, failed} = await killAgents(tmux, names, options)
+    const {killed, failed} = await killAgents(tmux, context, names, options)
     outcome.killed.push(...killed)
     outcome.failed.push(...failed)
   }
@@ -210,12 +211,12 @@ export async function killAgentIds(local: Tmux, ssh: SshPlaces, ids: string[], o
  * listing them again. When some cannot be ended, the others are all the same, and it fails with
  * KILL_INCOMPLETE naming what was killed and what failed.
  */
-export async function killEveryAgent(local: Tmux, ssh: SshPlaces, agents: Agent[], options: KillOptions = {}): Promise<KilledAgent[]> {
+export async function killEveryAgent(local: Tmux, context: Context, agents: Agent[], options: KillOptions = {}): Promise<KilledAgent[]> {
   const byHost = new Map<string | null, Agent[]>()
   for (const agent of agents) byHost.set(agent.host, [...(byHost.get(agent.host) ?? []), agent])
   const outcome: KillOutcome = {killed: [], failed: []}
   for (const [host, listed] of byHost) {
-    const {killed, failed} = await killListedAgents(host ? await remoteTmux(await readHost(host), ssh) : local, listed, options)
+    const {killed, failed} = await killListedAgents(host ? await remoteTmux(await readHost(context, host), context) : local, context, listed, options)
     outcome.killed.push(...killed)
     outcome.failed.push(...failed)
   }
@@ -224,12 +225,12 @@ export async function killEveryAgent(local: Tmux, ssh: SshPlaces, agents: Agent[
 }
 
 /** Renames an agent on its own host: the new id may repeat the host or leave it out. */
-export async function renameAgentId(local: Tmux, ssh: SshPlaces, from: string, to: string): Promise<Agent> {
+export async function renameAgentId(local: Tmux, context: Context, from: string, to: string): Promise<Agent> {
   const source = parseAgentId(from)
   const target = to.includes(':') ? parseAgentId(to) : {host: source.host, name: to}
   if (target.host !== source.host) {
     throw new MaestroError('INVALID_ARGUMENT', `an agent cannot move between hosts: rename ${from} to a name on the same host`)
   }
-  const {tmux} = await locateAgent(local, ssh, from)
-  return renameAgent(tmux, source.name, target.name)
+  const {tmux} = await locateAgent(local, context, from)
+  return renameAgent(tmux, context, source.name, target.name)
 }

@@ -1,5 +1,6 @@
 import {spawn} from 'node:child_process'
 
+import type {Context} from './context.js'
 import type {Agent, AgentState} from './shared/agent.js'
 import {readSettings} from './store/settings.js'
 
@@ -30,8 +31,8 @@ export function stateNotifier(command: readonly string[], env: NodeJS.ProcessEnv
   }
 }
 
-/** The notifier the settings ask for, if any; its command starts with `env`. */
-export async function configuredNotifier(env: NodeJS.ProcessEnv): Promise<((agents: readonly Agent[]) => void) | undefined> {
-  const command = (await readSettings()).onStateChange
-  return command?.length ? stateNotifier(command, env) : undefined
+/** The notifier the settings ask for, if any; its command starts with the context's environment. */
+export async function configuredNotifier(context: Pick<Context, 'configDir' | 'stateDir' | 'env'>): Promise<((agents: readonly Agent[]) => void) | undefined> {
+  const command = (await readSettings(context)).onStateChange
+  return command?.length ? stateNotifier(command, context.env) : undefined
 }

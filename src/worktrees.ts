@@ -1,30 +1,17 @@
 import {cp, lstat, readFile, readdir, rm, rmdir, stat} from 'node:fs/promises'
 import {basename, dirname, isAbsolute, join, normalize, relative, resolve, sep} from 'node:path'
 
-import {
-  addWorktree,
-  assertBranchName,
-  branchTip,
-  changesPatch,
-  commitsBetween,
-  configValues,
-  deleteBranch,
-  diffText,
-  gitFailed,
-  headOf,
-  numstat,
-  removeWorktree,
-  repositoryOf,
-  resolveCommit,
-  snapshotTree,
-  treeOf,
-} from './git.js'
+import type {Context, Dirs} from './context.js'
+import {Git, gitFailed} from './git.js'
 import type {AgentWorktree, WorktreeChanges} from './shared/agent.js'
 import {MaestroError} from './shared/errors.js'
 import {archiveAgent} from './store/archive.js'
-import {ensurePrivateDir, stateDir, writePrivateFile} from './store/files.js'
+import {ensurePrivateDir, writePrivateFile} from './store/files.js'
 
 export type WorktreeInfo = AgentWorktree
+
+/** What worktrees need of the context: where their records are kept, and git's environment. */
+export type WorktreeContext = Pick<Context, 'configDir' | 'stateDir' | 'env'>
 
 export interface WorktreeRequest {
   /** Default: maestro/<agent name>. */
@@ -39,12 +26,12 @@ export interface WorktreeRequest {
 export const WORKTREE_OPTION = '@maestro-worktree'
 
 /** Where worktrees go without a `worktreeDir` setting: maestro's state directory, outside any checkout. */
-export function defaultWorktreeDir(): string {
-  return join(stateDir(), 'worktrees')
+export function defaultWorktreeDir(dirs: Dirs): string {
+  return join(dirs.stateDir, 'worktrees')
 }
 
-function recordsDir(): string {
-  return join(stateDir(), 'worktree-records')
+function recordsDir(dirs: Dirs): string {
+  return join(dirs.stateDir, 'worktree-records')
 }
 
 interface WorktreeRecord extends WorktreeInfo {
@@ -52,9 +39,9 @@ interface WorktreeRecord extends WorktreeInfo {
   createdAt: string
 }
 
-async function recordPath(path: string): Promise<string> {
+async function recordPath(dirs: Dirs, path: string): Promise<string> {
   const {createHash} = await import('node:crypto')
-  return join(recordsDir(), `${createHash('sha256').update(path).digest('hex').slice(0, 24)}.json`)
+  return join(recordsDir(dirs), `${createHash('sha256').update(path).digest('hex').slice(0, 24)}.json`)
 }
 
 export function parseWorktreeOption(raw: string): WorktreeInfo | null {
@@ -81,36 +68,37 @@ export interface MadeWorktree {
  * not resolve, a --copy path that is missing or outside the checkout) is checked before anything
  * is made; a failure after that (git, copying) removes what was made.
  */
-export async function makeWorktree(name: string, dir: string, request: WorktreeRequest, worktreeDir: string): Promise<MadeWorktree> {
-  const repo = await repositoryOf(dir)
+export async function makeWorktree(context: WorktreeContext, name: string, dir: string, request: WorktreeRequest, worktreeDir: string): Promise<MadeWorktree> {
+  const git = new Git(context.env)
+  const repo = await git.repositoryOf(dir)
   const branch = request.branch ?? `maestro/${name}`
-  await assertBranchName(repo.root, branch)
-  if (await branchTip(repo.root, branch)) {
+  await git.assertBranchName(repo.root, branch)
+  if (await git.branchTip(repo.root, branch)) {
     throw new MaestroError('BRANCH_EXISTS', `branch "${branch}" already exists in ${repo.root} (pick another with --branch)`, {branch})
   }
   const baseRef = request.base ?? 'HEAD'
-  const base = await resolveCommit(repo.root, baseRef)
+  const base = await git.resolveCommit(repo.root, baseRef)
   if (!base) {
     throw new MaestroError('BASE_NOT_FOUND', `base "${baseRef}" is not a commit in ${repo.root} (name a branch, tag or commit with --base)`, {base: baseRef})
   }
-  const copies = await copyList(repo.root, [...(await configValues(repo.root, 'maestro.copy')), ...(request.copy ?? [])])
+  const copies = await copyList(repo.root, [...(await git.configValues(repo.root, 'maestro.copy')), ...(request.copy ?? [])])
   const path = await freePath(join(worktreeDir, `${basename(repo.root)}-${await shortHash(repo.commonDir)}`), name)
   const info: WorktreeInfo = {repo: repo.root, path, branch, base}
   await ensurePrivateDir(worktreeDir)
   try {
-    await addWorktree(repo.root, path, branch, base)
+    await git.addWorktree(repo.root, path, branch, base)
   } catch (error) {
     // git cleans up what it began; the folder may be another maestro's that won a race for the name.
     throw gitFailed(error)
   }
   const undo = async () => {
-    await removeWorktree(repo.root, path).catch(() => rm(path, {recursive: true, force: true}))
-    await deleteBranch(repo.root, branch, base).catch(() => undefined)
-    await rm(await recordPath(path), {force: true})
+    await git.removeWorktree(repo.root, path).catch(() => rm(path, {recursive: true, force: true}))
+    await git.deleteBranch(repo.root, branch, base).catch(() => undefined)
+    await rm(await recordPath(context, path), {force: true})
   }
   try {
     for (const item of copies) await cp(join(repo.root, item), join(path, item), {recursive: true, verbatimSymlinks: true, preserveTimestamps: true})
-    await writePrivateFile(await recordPath(path), `${JSON.stringify({...info, agent: name, createdAt: new Date().toISOString()} satisfies WorktreeRecord, null, 2)}\n`)
+    await writePrivateFile(await recordPath(context, path), `${JSON.stringify({...info, agent: name, createdAt: new Date().toISOString()} satisfies WorktreeRecord, null, 2)}\n`)
   } catch (error) {
     await undo()
     throw error
@@ -155,9 +143,9 @@ interface Snapshot {
   tree: string
 }
 
-async function snapshot(info: WorktreeInfo): Promise<Snapshot> {
+async function snapshot(git: Git, info: WorktreeInfo): Promise<Snapshot> {
   try {
-    const [head, tree] = await Promise.all([headOf(info.path), snapshotTree(info.path)])
+    const [head, tree] = await Promise.all([git.headOf(info.path), git.snapshotTree(info.path)])
     return {head, tree}
   } catch (error) {
     if (!(await stat(info.path).catch(() => undefined))) {
@@ -168,23 +156,25 @@ async function snapshot(info: WorktreeInfo): Promise<Snapshot> {
 }
 
 /** What an agent changed against its base, including uncommitted and untracked files. */
-export async function worktreeChanges(info: WorktreeInfo): Promise<Changes> {
-  return changesOf(info, await snapshot(info))
+export async function worktreeChanges(context: WorktreeContext, info: WorktreeInfo): Promise<Changes> {
+  const git = new Git(context.env)
+  return changesOf(git, info, await snapshot(git, info))
 }
 
-async function changesOf(info: WorktreeInfo, {head, tree}: Snapshot): Promise<Changes> {
+async function changesOf(git: Git, info: WorktreeInfo, {head, tree}: Snapshot): Promise<Changes> {
   const [commits, files, pending] = await Promise.all([
-    commitsBetween(info.path, info.base, head),
-    numstat(info.path, info.base, tree),
-    numstat(info.path, head, tree),
+    git.commitsBetween(info.path, info.base, head),
+    git.numstat(info.path, info.base, tree),
+    git.numstat(info.path, head, tree),
   ])
   return {commits, files, uncommitted: pending.map((file) => file.path)}
 }
 
 /** The agent's changes against its base as a patch (or a --stat summary). */
-export async function worktreeDiff(info: WorktreeInfo, options: {stat?: boolean; color?: boolean}): Promise<string> {
-  const {tree} = await snapshot(info)
-  return diffText(info.path, info.base, tree, options)
+export async function worktreeDiff(context: WorktreeContext, info: WorktreeInfo, options: {stat?: boolean; color?: boolean}): Promise<string> {
+  const git = new Git(context.env)
+  const {tree} = await snapshot(git, info)
+  return git.diffText(info.path, info.base, tree, options)
 }
 
 /** "clean", or e.g. "2 commits, 3 files (+40 -2)". */
@@ -212,9 +202,9 @@ export interface SettledWorktree extends WorktreeInfo {
  * the archive folder first; then a worktree without changes or commits is removed with its
  * branch, and any other is kept unless `discard` says otherwise.
  */
-export async function settleWorktree(info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
+export async function settleWorktree(context: WorktreeContext, info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
   try {
-    return await settle(info, archive, options)
+    return await settle(context, info, archive, options)
   } catch (error) {
     // The agent has ended by now: its kill stands, and whatever could not be settled stays put.
     const exists = Boolean(await stat(info.path).catch(() => undefined))
@@ -228,31 +218,32 @@ export async function settleWorktree(info: WorktreeInfo, archive: string, option
   }
 }
 
-async function settle(info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
-  const taken = await snapshot(info)
+async function settle(context: WorktreeContext, info: WorktreeInfo, archive: string, options: {label: string; discard?: boolean}): Promise<SettledWorktree> {
+  const git = new Git(context.env)
+  const taken = await snapshot(git, info)
   const {head, tree} = taken
-  const patch = await changesPatch(info.path, info.base, head, tree, options.label).catch((error) => {
+  const patch = await git.changesPatch(info.path, info.base, head, tree, options.label).catch((error) => {
     throw gitFailed(error)
   })
   const patchPath = patch ? join(archive, 'changes.patch') : null
   if (patchPath) await writePrivateFile(patchPath, patch)
-  const clean = head === info.base && tree === (await treeOf(info.path, info.base))
-  const summary = summarize(await changesOf(info, taken))
+  const clean = head === info.base && tree === (await git.treeOf(info.path, info.base))
+  const summary = summarize(await changesOf(git, info, taken))
   if (!clean && !options.discard) return {...info, kept: true, patch: patchPath, summary}
-  await dropWorktree(info, head)
+  await dropWorktree(context, git, info, head)
   return {...info, kept: false, patch: patchPath, summary}
 }
 
-async function dropWorktree(info: WorktreeInfo, head: string): Promise<void> {
+async function dropWorktree(dirs: Dirs, git: Git, info: WorktreeInfo, head: string): Promise<void> {
   try {
-    await removeWorktree(info.repo, info.path)
-    const tip = await branchTip(info.repo, info.branch)
+    await git.removeWorktree(info.repo, info.path)
+    const tip = await git.branchTip(info.repo, info.branch)
     // A branch someone moved elsewhere meanwhile is theirs now: only the agent's own tip goes.
-    if (tip === head) await deleteBranch(info.repo, info.branch, head)
+    if (tip === head) await git.deleteBranch(info.repo, info.branch, head)
   } catch (error) {
     throw gitFailed(error)
   }
-  await rm(await recordPath(info.path), {force: true})
+  await rm(await recordPath(dirs, info.path), {force: true})
   // The repository's folder of worktrees goes with its last worktree.
   await rmdir(dirname(info.path)).catch(() => undefined)
 }
@@ -271,15 +262,15 @@ export interface KeptWorktree extends WorktreeInfo {
  * The worktrees maestro made that are still there (or recorded), oldest first, with what is in
  * them; `running` maps the folder of each worktree an agent runs in to that agent's name.
  */
-export async function listWorktrees(running: ReadonlyMap<string, string>): Promise<KeptWorktree[]> {
-  const names = await readdir(recordsDir()).catch(() => [] as string[])
+export async function listWorktrees(context: WorktreeContext, running: ReadonlyMap<string, string>): Promise<KeptWorktree[]> {
+  const names = await readdir(recordsDir(context)).catch(() => [] as string[])
   const records = await Promise.all(
     names
       .filter((file) => file.endsWith('.json'))
       .map(async (file): Promise<KeptWorktree> => {
-        const record = JSON.parse(await readFile(join(recordsDir(), file), 'utf8')) as WorktreeRecord
+        const record = JSON.parse(await readFile(join(recordsDir(context), file), 'utf8')) as WorktreeRecord
         const exists = Boolean(await stat(record.path).catch(() => undefined))
-        const changes = exists ? await worktreeChanges(record).then(summarize, (error: Error) => `unreadable: ${error.message}`) : 'missing'
+        const changes = exists ? await worktreeChanges(context, record).then(summarize, (error: Error) => `unreadable: ${error.message}`) : 'missing'
         return {...record, runningAgent: running.get(record.path) ?? null, changes}
       }),
   )
@@ -287,8 +278,8 @@ export async function listWorktrees(running: ReadonlyMap<string, string>): Promi
 }
 
 /** The recorded worktree at `pathOrBranch` (or holding that folder), else the one on that branch. */
-async function findWorktree(running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<KeptWorktree> {
-  const all = await listWorktrees(running)
+async function findWorktree(context: WorktreeContext, running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<KeptWorktree> {
+  const all = await listWorktrees(context, running)
   const path = resolve(pathOrBranch)
   const byPath = all.find((record) => path === record.path || path.startsWith(`${record.path}${sep}`))
   if (byPath) return byPath
@@ -309,8 +300,8 @@ export interface RemovedWorktree extends WorktreeInfo {
  * Removes a kept worktree and its branch, after archiving its changes as a patch (under the
  * archive of the agent that made it). A worktree an agent still runs in is refused.
  */
-export async function removeKeptWorktree(running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<RemovedWorktree> {
-  const record = await findWorktree(running, pathOrBranch)
+export async function removeKeptWorktree(context: WorktreeContext, running: ReadonlyMap<string, string>, pathOrBranch: string): Promise<RemovedWorktree> {
+  const record = await findWorktree(context, running, pathOrBranch)
   const info: WorktreeInfo = {repo: record.repo, path: record.path, branch: record.branch, base: record.base}
   if (record.runningAgent) {
     throw new MaestroError(
@@ -320,18 +311,19 @@ export async function removeKeptWorktree(running: ReadonlyMap<string, string>, p
     )
   }
   if (record.changes === 'missing') {
-    await rm(await recordPath(record.path), {force: true})
+    await rm(await recordPath(context, record.path), {force: true})
     return {...info, archive: null}
   }
-  const {head, tree} = await snapshot(info)
-  const patch = await changesPatch(info.path, info.base, head, tree, record.agent).catch((error) => {
+  const git = new Git(context.env)
+  const {head, tree} = await snapshot(git, info)
+  const patch = await git.changesPatch(info.path, info.base, head, tree, record.agent).catch((error) => {
     throw gitFailed(error)
   })
   let archive: string | null = null
   if (patch) {
-    archive = await archiveAgent({name: record.agent, scrollback: '', note: '', agent: {worktree: info}})
+    archive = await archiveAgent(context, {name: record.agent, scrollback: '', note: '', agent: {worktree: info}})
     await writePrivateFile(join(archive, 'changes.patch'), patch)
   }
-  await dropWorktree(info, head)
+  await dropWorktree(context, git, info, head)
   return {...info, archive}
 }

@@ -35,7 +35,7 @@ export function sandbox(label: string) {
     socket,
     home,
     env,
-    /** What maestro's modules running in this test process see instead of its environment (useContext). */
+    /** The context a maestro command would build in the sandbox: what this test process hands maestro's modules. */
     context: readContext(env),
     /** Runs the real CLI as users do (bin/maestro); never throws, so tests can assert exit codes. */
     cli(args: string[], options: {input?: string; env?: NodeJS.ProcessEnv} = {}) {

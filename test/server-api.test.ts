@@ -5,10 +5,9 @@ import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, exitOf, login, newAgent, openSocket, rawRequest, serve, serveChild, useSandboxContext} from './server-helpers.js'
+import {type TestServer, api, call, exitOf, login, newAgent, openSocket, rawRequest, serve, serveChild} from './server-helpers.js'
 
 const box = sandbox('server-api')
-useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

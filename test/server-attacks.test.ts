@@ -24,12 +24,10 @@ import {
   serve,
   serveChild,
   terminalPath,
-  useSandboxContext,
 } from './server-helpers.js'
 import {agentRow, launchBrowser} from './web-helpers.js'
 
 const box = sandbox('server-attacks')
-useSandboxContext(box)
 let browser: Browser
 let evil: Server
 let evilPort: number

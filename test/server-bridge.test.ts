@@ -18,11 +18,9 @@ import {
   serve,
   serveChild,
   terminalPath,
-  useSandboxContext,
 } from './server-helpers.js'
 
 const box = sandbox('server-bridge')
-useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

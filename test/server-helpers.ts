@@ -6,23 +6,11 @@ import {connect} from 'node:net'
 import WebSocket from 'ws'
 
 import {createAgent} from '../src/agents.js'
-import {type Context, readContext, useContext} from '../src/context.js'
 import {type RunningServer, type ServeOptions, startServer} from '../src/server/index.js'
 import {Tmux} from '../src/tmux/client.js'
 import {BIN, sandbox, waitFor} from './helpers.js'
 
 export type Box = ReturnType<typeof sandbox>
-
-/**
- * The server and the modules it runs take their directories from this process's context: make
- * it the sandbox's (with `env` added) before starting a server here. The test process's own
- * environment stays as it is.
- */
-export function useSandboxContext(box: Box, env: NodeJS.ProcessEnv = {}): Context {
-  const context = readContext({...box.env, ...env})
-  useContext(context)
-  return context
-}
 
 export interface TestServer {
   server: RunningServer
@@ -201,7 +189,7 @@ export function attachProcesses(box: Box): string[] {
 
 /** An agent started the way maestro starts them (its pane stays when its program ends). */
 export async function newAgent(box: Box, name: string, command: string): Promise<void> {
-  await createAgent(new Tmux(box.socket), {name, command, dir: box.home})
+  await createAgent(new Tmux(box.socket), box.context, {name, command, dir: box.home})
 }
 
 /** `maestro serve` as a child process; resolves once it printed its URL. */

@@ -4,11 +4,11 @@ import {type Server, type Socket, connect, createServer} from 'node:net'
 import {dirname, join} from 'node:path'
 import {after, before, test} from 'node:test'
 
-import type {Context} from '../src/context.js'
+import {type Context, readContext} from '../src/context.js'
 
 import {sandbox, waitFor} from './helpers.js'
 import {agentRow, assertNoPageErrors, launchBrowser, screenshotPath, typeCommand, waitForLine, watchPageErrors} from './web-helpers.js'
-import {type TestServer, type Viewer, api, newAgent, openSocket, serve, terminalPath, useSandboxContext} from './server-helpers.js'
+import {type TestServer, type Viewer, api, newAgent, openSocket, serve, terminalPath} from './server-helpers.js'
 import {type SshWorld, freePort, startSshWorld} from './ssh-helpers.js'
 
 const box = sandbox('srvhosts')
@@ -62,7 +62,7 @@ before(async () => {
   const key = readFileSync(knownHosts, 'utf8').split(' ').slice(1).join(' ')
   writeFileSync(knownHosts, `${readFileSync(knownHosts, 'utf8')}[127.0.0.1]:${relay.port} ${key}`)
   env = {MAESTRO_SSH_CONFIG: world.config}
-  context = useSandboxContext(box, env)
+  context = readContext({...box.env, ...env})
   const [far] = world.hosts
   for (const args of [
     ['host', 'add', 'far', `${far.user}@127.0.0.1`, '--port', String(relay.port), '--identity', world.identity],

@@ -23,11 +23,9 @@ import {
   serveChild,
   terminalPath,
   upgradeStatus,
-  useSandboxContext,
 } from './server-helpers.js'
 
 const box = sandbox('server-security')
-useSandboxContext(box)
 let t: TestServer
 
 before(async () => {

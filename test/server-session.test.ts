@@ -7,10 +7,9 @@ import {Credentials} from '../src/server/auth.js'
 import {GrantBook} from '../src/server/grants.js'
 import {DEFAULT_SESSION_DAYS, loadSessionSecret, sessionSecretPath} from '../src/server/session.js'
 import {sandbox} from './helpers.js'
-import {call, exitOf, login, serve, serveChild, useSandboxContext} from './server-helpers.js'
+import {call, exitOf, login, serve, serveChild} from './server-helpers.js'
 
 const box = sandbox('server-session')
-useSandboxContext(box)
 after(() => box.cleanup())
 
 const status = async (base: string, cookie: string) => (await call(`${base}/api/agents`, {headers: {cookie}})).status
@@ -57,7 +56,7 @@ test('a session lasts sessionDays (default 30), then is refused', async () => {
 
   let now = Date.parse('2026-01-01T00:00:00Z')
   const secret = await loadSessionSecret(box.context.stateDir)
-  const grants = await GrantBook.open()
+  const grants = await GrantBook.open(box.context)
   grants.stop()
   const credentials = new Credentials('a-token-of-enough-length', {port: 1, secure: false, secret, sessionDays: 2, grants, now: () => now})
   const cookie = credentials.setCookie({kind: 'admin'}).split(';')[0]

@@ -7,10 +7,9 @@ import {after, before, test} from 'node:test'
 import {createGrant, grantsPath} from '../src/store/grants.js'
 import {notesPath} from '../src/store/notes.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath, useSandboxContext} from './server-helpers.js'
+import {type TestServer, api, call, newAgent, openSocket, serve, terminalPath} from './server-helpers.js'
 
 const box = sandbox('server-share')
-useSandboxContext(box)
 let t: TestServer
 
 before(async () => {
@@ -32,14 +31,14 @@ async function share(args: string[]): Promise<{id: string; token: string; url: s
 }
 
 const as = (token: string): TestServer => ({...t, token})
-const grantedAgents = (id: string): string[] => JSON.parse(readFileSync(grantsPath(), 'utf8')).find((grant: {id: string}) => grant.id === id).agents
+const grantedAgents = (id: string): string[] => JSON.parse(readFileSync(grantsPath(box.context), 'utf8')).find((grant: {id: string}) => grant.id === id).agents
 const auditText = () => readFileSync(join(box.env.MAESTRO_STATE_DIR!, 'audit.log'), 'utf8')
 
 test('a grant sees only its agents: the list, notes, events and terminals of others are invisible', async () => {
   const grant = await share(['shared', '--role', 'operator', '--label', 'colleague'])
   assert.match(grant.url, new RegExp(`^http://localhost:${t.port}/\\?token=[A-Za-z0-9_-]{43}$`))
-  assert.equal(statSync(grantsPath()).mode & 0o777, 0o600)
-  assert.ok(!readFileSync(grantsPath(), 'utf8').includes(grant.token), 'the token is stored in clear')
+  assert.equal(statSync(grantsPath(box.context)).mode & 0o777, 0o600)
+  assert.ok(!readFileSync(grantsPath(box.context), 'utf8').includes(grant.token), 'the token is stored in clear')
   const g = as(grant.token)
   assert.deepEqual((await api(g, 'GET', '/api/agents')).json.map((agent: {name: string}) => agent.name), ['shared'])
   assert.equal((await api(g, 'GET', '/api/agents/private/note')).status, 404)
@@ -117,7 +116,7 @@ test('share revoke closes open sockets at once and refuses the token; expiry doe
   assert.equal(unknown.code, 1)
   assert.match(unknown.stderr, /\[GRANT_NOT_FOUND\]/)
 
-  const {token} = await createGrant({agents: ['shared'], role: 'viewer', expiresInMs: 1500})
+  const {token} = await createGrant(box.context, {agents: ['shared'], role: 'viewer', expiresInMs: 1500})
   const short = await openSocket(as(token), '/api/events')
   assert.equal((await short.closedPromise).code, 4003)
   assert.equal((await api(as(token), 'GET', '/api/agents')).status, 401)
@@ -146,7 +145,7 @@ test('grants survive a restart; Host and Origin checks apply to them; the audit 
 })
 
 test('grants.json is written under a lock: 12 share commands at once keep 12 grants', async () => {
-  const stored = () => (existsSync(grantsPath()) ? JSON.parse(readFileSync(grantsPath(), 'utf8')).map((grant: {id: string}) => grant.id) : [])
+  const stored = () => (existsSync(grantsPath(box.context)) ? JSON.parse(readFileSync(grantsPath(box.context), 'utf8')).map((grant: {id: string}) => grant.id) : [])
   const before = stored().length
   const results = await Promise.all(Array.from({length: 12}, () => box.cli(['share', 'shared', '--json'])))
   for (const result of results) assert.equal(result.code, 0, result.stderr)
@@ -245,7 +244,7 @@ test('the page makes a share link for the selected agent, lists it and revokes i
 
 test('a grant never sees the server’s storage failures, which name other agents and paths', async () => {
   const grant = await share(['shared', '--role', 'viewer'])
-  const notes = notesPath()
+  const notes = notesPath(box.context)
   const saved = existsSync(notes) ? readFileSync(notes) : undefined
   rmSync(notes, {force: true})
   mkdirSync(join(notes, 'block'), {recursive: true})

@@ -4,7 +4,6 @@ import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, test} from 'node:test'
 
-import {useContext} from '../src/context.js'
 import type {Agent} from '../src/shared/agent.js'
 import {Tmux, TmuxCommandError, commandQuote} from '../src/tmux/client.js'
 import {ControlClient} from '../src/tmux/control.js'
@@ -14,8 +13,6 @@ import {reportAgentState} from '../src/agents.js'
 import {killTmuxServer, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('control')
-// The watcher reads notes from the config dir of this process's context.
-useContext(box.context)
 after(() => box.cleanup())
 
 test('commandQuote passes any one-line string through tmux command parsing unchanged', async () => {
@@ -30,7 +27,7 @@ test('commandQuote passes any one-line string through tmux command parsing uncha
 })
 
 test('the watcher follows agents through tmux events, across a tmux server that dies and comes back', async () => {
-  const watcher = new AgentWatcher(new Tmux(box.socket))
+  const watcher = new AgentWatcher(new Tmux(box.socket), box.context)
   let latest: Agent[] = []
   watcher.subscribe((agents) => (latest = agents))
   try {
@@ -67,7 +64,7 @@ test('every control client hears its subscriptions, however soon after starting 
   try {
     for (let round = 0; round < 10; round++) {
       let heard = false
-      clients.push(new ControlClient(new Tmux(box.socket), {
+      clients.push(new ControlClient(new Tmux(box.socket), box.env, {
         snapshot: (sessions) => {
           heard ||= sessions.some((session) => session.name === 'subscribed')
         },
@@ -88,13 +85,13 @@ test('every control client hears its subscriptions, however soon after starting 
 test('reports made while watchers connect, and watchers coming and going, never end the tmux server', {timeout: 60_000}, async () => {
   box.tmux(['new-session', '-d', '-s', 'survivor', 'sleep 1000'])
   const tmux = new Tmux(box.socket)
-  const first = new AgentWatcher(tmux)
+  const first = new AgentWatcher(tmux, box.context)
   let reported = ''
   first.subscribe((agents) => (reported = agents.find((agent) => agent.name === 'survivor')?.stateMessage ?? ''))
   try {
     await waitFor(() => first.latest.some((agent) => agent.name === 'survivor'), 5000, 'the first watcher')
     for (let round = 0; round < 15; round++) {
-      const watcher = new AgentWatcher(tmux)
+      const watcher = new AgentWatcher(tmux, box.context)
       watcher.subscribe(() => undefined)
       await Promise.all(Array.from({length: 4}, (_, index) => reportAgentState(tmux, {name: 'survivor'}, 'waiting', `round ${round}.${index}`)))
       await watcher.stop()
@@ -128,7 +125,7 @@ test('commands run through the watcher’s control client answer exactly as a tm
   const tmux = new Tmux(box.socket)
   let snapshots = 0
   let forgedHeard = false
-  const control = new ControlClient(tmux, {
+  const control = new ControlClient(tmux, box.env, {
     snapshot: (sessions) => {
       snapshots++
       forgedHeard ||= sessions.length === 0
@@ -161,7 +158,7 @@ test('a control client whose tmux process was killed answers through a tmux proc
   box.tmux(['new-session', '-d', '-s', 'orphaned', 'sleep 1000'])
   const tmux = new Tmux(box.socket)
   let heard = false
-  const control = new ControlClient(tmux, {snapshot: () => (heard = true), changed: () => undefined, closed: () => undefined})
+  const control = new ControlClient(tmux, box.env, {snapshot: () => (heard = true), changed: () => undefined, closed: () => undefined})
   await waitFor(() => heard, 5000, 'the control client')
   const client = readdirSync('/proc').find((pid) => {
     try {

@@ -5,11 +5,10 @@ import {after, before, test} from 'node:test'
 
 import {formatLiteral} from '../src/tmux/client.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, serve, useSandboxContext} from './server-helpers.js'
+import {type TestServer, api, serve} from './server-helpers.js'
 
 // Weakness 2 of issue 9: tmux expands formats in `new-session -c`, so a directory could run a command.
 const box = sandbox('tmux-formats')
-useSandboxContext(box)
 let t: TestServer
 before(async () => {
   t = await serve(box)

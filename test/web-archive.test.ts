@@ -6,11 +6,10 @@ import {after, afterEach, before, test} from 'node:test'
 
 import {parseJson} from './cli-helpers.js'
 import {sandbox, waitFor} from './helpers.js'
-import {type TestServer, api, call, serve, useSandboxContext} from './server-helpers.js'
+import {type TestServer, api, call, serve} from './server-helpers.js'
 import {type PageSession, assertNoPageErrors, openPage, screenshotPath, watchPageErrors} from './web-helpers.js'
 
 const box = sandbox('web-archive')
-useSandboxContext(box)
 let t: TestServer
 let session: PageSession | undefined
 /** What the killed agent's screen showed, line by line, as tmux drew it. */

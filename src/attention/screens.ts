@@ -1,9 +1,9 @@
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import type {AgentState} from '../shared/agent.js'
 import {MaestroError} from '../shared/errors.js'
-import {configDir} from '../store/files.js'
 import builtIn from './screens.json' with {type: 'json'}
 
 /** One line of the screen table: the first rule whose pattern is on the screen gives the state. */
@@ -52,12 +52,17 @@ export interface ScreenReading {
 /** The rules that ship with maestro. */
 export const BUILT_IN = builtIn as TableSpec
 
-let cache: Promise<ScreenTable> | undefined
+/** Compiled tables by config dir: a server lists again and again with the same one. */
+const tables = new Map<string, Promise<ScreenTable>>()
 
 /** The built-in table, after the user's own (`screens.json` in the config dir), compiled once. */
-export function screenTable(): Promise<ScreenTable> {
-  cache ??= loadUserTable().then((user) => compileTable(user, BUILT_IN))
-  return cache
+export function screenTable(dirs: Pick<Dirs, 'configDir'>): Promise<ScreenTable> {
+  let table = tables.get(dirs.configDir)
+  if (!table) {
+    table = loadUserTable(join(dirs.configDir, 'screens.json')).then((user) => compileTable(user, BUILT_IN))
+    tables.set(dirs.configDir, table)
+  }
+  return table
 }
 
 /** Both tables as one, the user's entries first so that they win. */
@@ -69,8 +74,7 @@ export function compileTable(user: TableSpec, base: TableSpec): ScreenTable {
   }
 }
 
-async function loadUserTable(): Promise<TableSpec> {
-  const path = join(configDir(), 'screens.json')
+async function loadUserTable(path: string): Promise<TableSpec> {
   let raw: string
   try {
     raw = await readFile(path, 'utf8')

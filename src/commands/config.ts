@@ -23,7 +23,7 @@ export default class Config extends BaseCommand<typeof Config> {
     if ((value !== undefined || this.flags.unset) && !key) throw new MaestroError('INVALID_ARGUMENT', 'name the setting to change')
     if (value !== undefined && this.flags.unset) throw new MaestroError('INVALID_ARGUMENT', '--unset takes no value')
     allowPassphrasePrompt()
-    const settings = value !== undefined || this.flags.unset ? await changeConfig(key as ConfigKey, value) : await readConfig()
+    const settings = value !== undefined || this.flags.unset ? await changeConfig(this.context, key as ConfigKey, value) : await readConfig(this.context)
     if (!this.jsonEnabled()) {
       const shown = key ? [key] : CONFIG_KEYS
       for (const name of shown) this.log(`${name} = ${display(settings[name as ConfigKey])}`)

@@ -20,10 +20,10 @@ export default class Diff extends BaseCommand<typeof Diff> {
   }
 
   async run(): Promise<DiffResult | undefined> {
-    const worktree = await agentWorktree(this.tmux, this.args.name)
-    if (this.jsonEnabled()) return {name: this.args.name, worktree, ...(await worktreeChanges(worktree))}
+    const worktree = await agentWorktree(this.tmux, this.context, this.args.name)
+    if (this.jsonEnabled()) return {name: this.args.name, worktree, ...(await worktreeChanges(this.context, worktree))}
     const color = Boolean(process.stdout.isTTY) && this.context.colour
-    process.stdout.write(await worktreeDiff(worktree, {stat: this.flags.stat, color}))
+    process.stdout.write(await worktreeDiff(this.context, worktree, {stat: this.flags.stat, color}))
     return undefined
   }
 }

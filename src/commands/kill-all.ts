@@ -28,7 +28,7 @@ export default class KillAll extends BaseCommand<typeof KillAll> {
   }
 
   private async targets(): Promise<Agent[]> {
-    if (!this.flags['all-hosts']) return listAgents(this.tmux)
+    if (!this.flags['all-hosts']) return listAgents(this.tmux, this.context)
     const {agents, unreachable} = await listEveryAgent(this.tmux, this.context)
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable, its agents were left alone: ${message}\n`)
     return agents

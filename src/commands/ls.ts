@@ -27,7 +27,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
-    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, {onNotesProblem: (problem) => this.warnOnce(problem)}))
+    const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, this.context, {onNotesProblem: (problem) => this.warnOnce(problem)}))
     // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
     ;(globalThis as any).__mark?.('listedall')
@@ -69,7 +69,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const watcher = await FleetWatcher.open(this.tmux, this.context)
     const withHosts = watcher.hosts.length > 0
     let down = ''
-    const notify = await configuredNotifier(this.context.env)
+    const notify = await configuredNotifier(this.context)
     let latest: Agent[] | undefined
     // In place, SINCE keeps counting even while nothing changes.
     if (inPlace) setInterval(() => latest && process.stdout.write(`\u001B[H\u001B[2J${this.render(latest, withHosts)}\n`), 1000)

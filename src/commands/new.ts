@@ -44,7 +44,7 @@ export default class New extends BaseCommand<typeof New> {
   async run(): Promise<Agent> {
     if (this.flags.note !== undefined) allowPassphrasePrompt()
     const {tmux, name} = await this.locate(this.args.name)
-    const agent = await createAgent(tmux, {
+    const agent = await createAgent(tmux, this.context, {
       name,
       dir: this.flags.dir,
       command: this.flags.cmd,

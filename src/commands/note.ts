@@ -54,19 +54,19 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
   private async change(tmux: Tmux, name: string, text: string | undefined): Promise<Note> {
     if (this.flags.clear) {
       if (text !== undefined) throw usage('--clear takes no text')
-      return setAgentNote(tmux, name, '')
+      return setAgentNote(tmux, this.context, name, '')
     }
     if (this.flags.append) {
       if (!text) throw usage('--append needs the text to add')
-      return appendAgentNote(tmux, name, text)
+      return appendAgentNote(tmux, this.context, name, text)
     }
     if (this.flags.edit) {
       if (text !== undefined) throw usage('--edit takes no text')
-      const current = await getAgentNote(tmux, name)
+      const current = await getAgentNote(tmux, this.context, name)
       // A text file ends with a newline; it is taken off again when the edit is saved.
       const edited = await editText(current.text ? `${current.text}\n` : '', name, this.context.editor)
       try {
-        const saved = await setAgentNote(tmux, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
+        const saved = await setAgentNote(tmux, this.context, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
         await edited.discard()
         return saved
       } catch (error) {
@@ -76,8 +76,8 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
         throw error
       }
     }
-    if (text === undefined) return getAgentNote(tmux, name)
-    return setAgentNote(tmux, name, text)
+    if (text === undefined) return getAgentNote(tmux, this.context, name)
+    return setAgentNote(tmux, this.context, name, text)
   }
 }
 

@@ -34,7 +34,7 @@ export default class Replay extends BaseCommand<typeof Replay> {
   async run(): Promise<ReplayResult> {
     const speed = Number(this.flags.speed)
     if (!(speed > 0 && speed <= 1000)) throw new MaestroError('INVALID_ARGUMENT', `--speed must be a number above 0 and at most 1000, not "${this.flags.speed}"`)
-    const {entry, path} = await archivedRecording(this.args.name, this.flags.at)
+    const {entry, path} = await archivedRecording(this.context, this.args.name, this.flags.at)
     let cast
     try {
       cast = parseCast(await readFile(path, 'utf8'))

@@ -12,7 +12,7 @@ export default class Restart extends BaseCommand<typeof Restart> {
 
   async run(): Promise<Agent> {
     const {tmux, name} = await this.locate(this.args.name)
-    const agent = await restartAgent(tmux, name)
+    const agent = await restartAgent(tmux, this.context, name)
     if (!this.jsonEnabled()) this.log(`restarted ${agent.id} in ${agent.dir}`)
     return agent
   }

@@ -24,7 +24,7 @@ export default class Wait extends BaseCommand<typeof Wait> {
     const {argv} = await this.parse(Wait)
     const states = (this.flags.for ?? ['waiting', 'idle', 'exited']) as AgentState[]
     const timeout = this.flags.timeout === undefined ? undefined : this.flags.timeout * 1000
-    const agents = await waitForStates(this.tmux, this.context, argv as string[], states, timeout, await configuredNotifier(this.context.env))
+    const agents = await waitForStates(this.tmux, this.context, argv as string[], states, timeout, await configuredNotifier(this.context))
     if (!this.jsonEnabled()) for (const agent of agents) this.log(`${agent.id} is ${agent.state}`)
     return agents
   }

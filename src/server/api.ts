@@ -1,13 +1,13 @@
 import {readFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 
+import type {Context} from '../context.js'
 import {agentChanges, archiveLeftovers, createAgent, getAgentNote, killAgent, restartAgent, setAgentNote} from '../agents.js'
 import {listEveryAgent, locateAgent, renameAgentId} from '../hosts.js'
 import {type ErrorCode, MaestroError, agentNotFound, storageFailure} from '../shared/errors.js'
 import type {KillResult, Note, SessionInfo, Share, ShareCreated} from '../shared/protocol.js'
 import {archivedRecording, listArchives, readArchive} from '../store/archive-list.js'
 import {MAX_NOTE_BYTES} from '../store/notes.js'
-import type {SshPlaces} from '../ssh.js'
 import type {Tmux} from '../tmux/client.js'
 import {shareAgents} from '../shares.js'
 import type {Agent} from '../shared/agent.js'
@@ -17,10 +17,9 @@ import type {AuditLog} from './audit.js'
 import type {Identity} from './auth.js'
 import {send, sendError, sendJson} from './respond.js'
 
-export interface ApiContext {
+/** This process's context (directories, how hosts are reached, the environment), and the server's own parts. */
+export interface ApiContext extends Context {
   tmux: Tmux
-  /** How hosts are reached, for agents on them. */
-  ssh: SshPlaces
   readonly: boolean
   version: string
   audit: AuditLog
@@ -84,17 +83,17 @@ class RawBody {
 
 /** The tmux server an agent id names, and the agent's name on it. */
 function at(context: ApiContext, id: string | undefined): Promise<{tmux: Tmux; name: string}> {
-  return locateAgent(context.tmux, context.ssh, id!)
+  return locateAgent(context.tmux, context, id!)
 }
 
 const routes: Record<string, Route> = {
   'GET /api/session': async (context) => [200, {readonly: context.readonly, version: context.version, storage: context.storage.health} satisfies SessionInfo],
   // A host that does not answer is left out, as in `maestro ls`; the event stream marks it.
-  'GET /api/agents': async (context) => [200, (await listEveryAgent(context.tmux, context.ssh)).agents],
+  'GET /api/agents': async (context) => [200, (await listEveryAgent(context.tmux, context)).agents],
   'POST /api/agents': async (context, request, address) => {
     const body = await readJson(request)
     const {tmux, name} = await at(context, field(body, 'name', 'string', true))
-    const agent = await createAgent(tmux, {
+    const agent = await createAgent(tmux, context, {
       name,
       dir: field(body, 'dir', 'string'),
       command: field(body, 'cmd', 'string'),
@@ -105,14 +104,14 @@ const routes: Record<string, Route> = {
   },
   'DELETE /api/agents/:name': async (context, _request, address, id) => {
     const {tmux, name} = await at(context, id)
-    const killed = await killAgent(tmux, name)
+    const killed = await killAgent(tmux, context, name)
     await context.sharesChanged()
     context.audit.write('agent_kill', {address, name: killed.id})
     return [200, killed satisfies KillResult]
   },
   'POST /api/agents/:name/rename': async (context, request, address, id) => {
     const to = field(await readJson(request), 'name', 'string', true)
-    const agent = await renameAgentId(context.tmux, context.ssh, id!, to)
+    const agent = await renameAgentId(context.tmux, context, id!, to)
     context.audit.write('agent_rename', {address, from: id, to: agent.id})
     context.renamed(id!, agent.id)
     await context.sharesChanged()
@@ -120,24 +119,24 @@ const routes: Record<string, Route> = {
   },
   'POST /api/agents/:name/restart': async (context, _request, address, id) => {
     const {tmux, name} = await at(context, id)
-    const agent = await restartAgent(tmux, name)
+    const agent = await restartAgent(tmux, context, name)
     context.audit.write('agent_restart', {address, name: agent.id})
     return [200, agent]
   },
   'GET /api/agents/:name/changes': async (context, _request, _address, id) => {
     const {tmux, name} = await at(context, id)
-    return [200, await agentChanges(tmux, name)]
+    return [200, await agentChanges(tmux, context, name)]
   },
   'GET /api/archives': async (context) => {
-    await archiveLeftovers(context.tmux)
-    return [200, await listArchives()]
+    await archiveLeftovers(context.tmux, context)
+    return [200, await listArchives(context)]
   },
-  'GET /api/archives/:name/:id': async (_context, _request, _address, name, id) => [200, await readArchive(name!, id!)],
-  'GET /api/archives/:name/:id/recording': async (_context, _request, _address, name, id) => {
-    const {path} = await archivedRecording(name!, id!)
+  'GET /api/archives/:name/:id': async (context, _request, _address, name, id) => [200, await readArchive(context, name!, id!)],
+  'GET /api/archives/:name/:id/recording': async (context, _request, _address, name, id) => {
+    const {path} = await archivedRecording(context, name!, id!)
     return [200, new RawBody(await readFile(path), 'application/x-asciicast; charset=utf-8')]
   },
-  'GET /api/shares': async () => [200, (await listGrants()) satisfies Share[]],
+  'GET /api/shares': async (context) => [200, (await listGrants(context)) satisfies Share[]],
   'POST /api/shares': async (context, request, address) => {
     const body = await readJson(request)
     const agents = body.agents
@@ -146,19 +145,19 @@ const routes: Record<string, Route> = {
     }
     const role = field(body, 'role', 'string') ?? 'viewer'
     assertRole(role)
-    const created = await shareAgents(context.tmux, {agents, role, expires: field(body, 'expires', 'string'), label: field(body, 'label', 'string')})
+    const created = await shareAgents(context.tmux, context, {agents, role, expires: field(body, 'expires', 'string'), label: field(body, 'label', 'string')})
     context.audit.write('grant_create', {address, grant: created.grant.id, agents: agents.join(' '), role, expiresAt: created.grant.expiresAt})
     return [201, created satisfies ShareCreated]
   },
   'DELETE /api/shares/:id': async (context, _request, address, id) => {
-    const [revoked] = await revokeGrants([id!])
+    const [revoked] = await revokeGrants(context, [id!])
     await context.sharesChanged()
     context.audit.write('grant_revoke', {address, grant: revoked.id})
     return [200, revoked satisfies Share]
   },
   'GET /api/agents/:name/note': async (context, _request, _address, id) => {
     const {tmux, name} = await at(context, id)
-    return [200, (await getAgentNote(tmux, name)) satisfies Note]
+    return [200, (await getAgentNote(tmux, context, name)) satisfies Note]
   },
   'PUT /api/agents/:name/note': async (context, request, _address, id) => {
     const body = await readJson(request)
@@ -167,7 +166,7 @@ const routes: Record<string, Route> = {
       throw new Refusal(400, 'INVALID_ARGUMENT', '"revision" must be the revision of the note being edited (an integer ≥ 0)')
     }
     const {tmux, name} = await at(context, id)
-    return [200, (await setAgentNote(tmux, name, field(body, 'text', 'string', true), {expectedRevision: revision as number})) satisfies Note]
+    return [200, (await setAgentNote(tmux, context, name, field(body, 'text', 'string', true), {expectedRevision: revision as number})) satisfies Note]
   },
 }
 

@@ -2,6 +2,7 @@ import {type FSWatcher, statSync, watch} from 'node:fs'
 import {stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {type Grant, GrantTable, grantsPath} from '../store/grants.js'
 
 /** How often the share file is looked at when its directory cannot be watched (no inotify watch left, say). */
@@ -27,16 +28,21 @@ export class GrantBook {
   #again = false
   #stopped = false
 
-  private constructor(table: GrantTable, stamp: string) {
+  private constructor(
+    private readonly path: string,
+    table: GrantTable,
+    stamp: string,
+  ) {
     this.#table = table
     this.#stamp = stamp
     this.#scheduleExpiry()
     this.#follow()
   }
 
-  static async open(): Promise<GrantBook> {
-    const stamp = await fileStamp()
-    return new GrantBook(await GrantTable.read(), stamp)
+  static async open(dirs: Dirs): Promise<GrantBook> {
+    const path = grantsPath(dirs)
+    const stamp = await fileStamp(path)
+    return new GrantBook(path, await GrantTable.read(path), stamp)
   }
 
   /**
@@ -44,7 +50,7 @@ export class GrantBook {
    * Without one (the directory missing, no inotify watch left) the file is polled instead.
    */
   #follow(): void {
-    const path = grantsPath()
+    const {path} = this
     try {
       this.#watch = watch(dirname(path), {persistent: false}, (_event, file) => {
         if (file === null || file === basename(path)) this.#changed()
@@ -70,9 +76,9 @@ export class GrantBook {
     const grant = this.#table.byToken(token)
     if (grant) return grant
     try {
-      const stamp = stampOf(statSync(grantsPath(), {throwIfNoEntry: false}))
+      const stamp = stampOf(statSync(this.path, {throwIfNoEntry: false}))
       if (stamp === this.#stamp) return undefined
-      this.#use(GrantTable.readSync(), stamp)
+      this.#use(GrantTable.readSync(this.path), stamp)
     } catch {
       return undefined
     }
@@ -114,8 +120,8 @@ export class GrantBook {
   }
 
   async #read(): Promise<void> {
-    const stamp = await fileStamp()
-    if (stamp !== this.#stamp) this.#use(await GrantTable.read(), stamp)
+    const stamp = await fileStamp(this.path)
+    if (stamp !== this.#stamp) this.#use(await GrantTable.read(this.path), stamp)
   }
 
   #use(table: GrantTable, stamp: string): void {
@@ -150,8 +156,8 @@ export class GrantBook {
   }
 }
 
-async function fileStamp(): Promise<string> {
-  return stampOf(await stat(grantsPath()).catch(() => undefined))
+async function fileStamp(path: string): Promise<string> {
+  return stampOf(await stat(path).catch(() => undefined))
 }
 
 function stampOf(info: {ino: number; size: number; mtimeMs: number} | undefined): string {

@@ -3,7 +3,7 @@ import {type Server as HttpServer, createServer} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo, Socket} from 'node:net'
 
-import type {Context} from '../context.js'
+import type {Context, Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import type {Tmux} from '../tmux/client.js'
 import {configuredNotifier} from '../notify.js'
@@ -102,7 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   // The key is derived once, here: a wrong passphrase stops the start; none leaves notes locked.
-  if ((await unlockNotes()) === 'locked') {
+  if ((await unlockNotes(options.context)) === 'locked') {
     warnings.push('notes are encrypted and no passphrase was given (MAESTRO_PASSPHRASE): they show as locked and cannot be read or saved')
   }
   const token = await loadToken({tokenFile: options.tokenFile, env: options.context.env})
@@ -115,7 +115,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // A full or unwritable config or state directory is counted and shown, never fatal.
   const storage = new StorageFailures((line) => process.stderr.write(`${line}\n`))
   const secret = await loadSessionSecret(options.context.stateDir, {rotate: options.rotateSessionSecret, failures: storage})
-  const sessionDays = options.sessionDays ?? (await sessionDaysSetting())
+  const sessionDays = options.sessionDays ?? (await sessionDaysSetting(options.context))
   const files = await loadWebFiles()
   const audit = await AuditLog.open(auditPath(options.context.stateDir), options.auditLimits, storage)
 
@@ -131,18 +131,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   })
 
   const scheme = tls ? 'https' : 'http'
-  const grants = await GrantBook.open()
+  const grants = await GrantBook.open(options.context)
   const credentials = new Credentials(token, {port: boundPort, secure: Boolean(tls), secret, sessionDays, grants})
   const limiter = new FailureLimiter(options.authLimit ?? DEFAULT_AUTH_LIMIT)
   const gate = new Gate(new HostPolicy(host, allowHosts, boundPort, scheme), credentials, limiter, audit)
   const watcher = await FleetWatcher.open(options.tmux, options.context)
   // Told even with no page open: the notifier keeps the watcher reading.
-  const notify = await configuredNotifier(options.context.env)
+  const notify = await configuredNotifier(options.context)
   if (notify) watcher.subscribe(notify)
   const sockets = new Sockets({
     tmux: options.tmux,
-    env: options.context.env,
-    ssh: options.context,
+    context: options.context,
     gate,
     audit,
     watcher,
@@ -153,8 +152,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     storage,
   })
   const api = {
+    ...options.context,
     tmux: options.tmux,
-    ssh: options.context,
     readonly,
     version: VERSION,
     audit,
@@ -204,9 +203,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 }
 
-async function sessionDaysSetting(): Promise<number> {
+async function sessionDaysSetting(dirs: Dirs): Promise<number> {
   const {readSettings} = await import('../store/settings.js')
-  return (await readSettings()).sessionDays ?? DEFAULT_SESSION_DAYS
+  return (await readSettings(dirs)).sessionDays ?? DEFAULT_SESSION_DAYS
 }
 
 function listen(server: HttpServer, host: string, port: number): Promise<number> {

@@ -9,7 +9,7 @@ import {locateAgent} from '../hosts.js'
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
 import {CloseCode, type ServerEvent, type TerminalNotice, isValidSize} from '../shared/protocol.js'
-import type {SshPlaces} from '../ssh.js'
+import type {Context} from '../context.js'
 import type {Tmux} from '../tmux/client.js'
 import type {FleetWatcher} from '../fleet.js'
 import type {StorageFailures} from '../store/failures.js'
@@ -45,10 +45,8 @@ const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
 export interface SocketOptions {
   tmux: Tmux
-  /** What the viewers' `tmux attach` clients inherit. */
-  env: NodeJS.ProcessEnv
-  /** How hosts are reached, for agents on them. */
-  ssh: SshPlaces
+  /** How hosts are reached, for agents on them, and what the viewers' `tmux attach` clients inherit (env). */
+  context: Context
   gate: Gate
   audit: AuditLog
   watcher: FleetWatcher
@@ -160,7 +158,7 @@ export class Sockets {
   async #prepare(route: TerminalRoute): Promise<{tmux: Tmux; name: string; history?: string} | TerminalNotice> {
     try {
       // The tmux server the id names: this machine's, or a host's over ssh.
-      const {tmux, name} = await locateAgent(this.options.tmux, this.options.ssh, route.id)
+      const {tmux, name} = await locateAgent(this.options.tmux, this.options.context, route.id)
       route.follow = route.readonly || [...this.#viewers].some((viewer) => viewer.id === route.id)
       const start = await agentTerminal(tmux, name, {fitWindow: route.follow, historyLines: route.wantsHistory ? HISTORY_LINES : undefined})
       if (!start) return notFound(route.id)
@@ -271,7 +269,7 @@ export class Sockets {
 
   #terminal(ws: WebSocket, route: TerminalRoute & {tmux: Tmux; name: string; history?: string}): void {
     const {tmux, id, name, cols, rows, readonly, follow, history} = route
-    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux, env: this.options.env, id, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.id)})
+    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux, env: this.options.context.env, id, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.id)})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))

@@ -1,6 +1,7 @@
 import {readFile, readdir, stat} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
 import {parseAgentId} from '../shared/names.js'
 import type {ArchiveEntry} from '../shared/protocol.js'
@@ -32,8 +33,8 @@ function stampTime(id: string): string {
   return id.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3')
 }
 
-async function readEntry(name: string, id: string): Promise<ArchiveEntry | undefined> {
-  const path = join(archiveRoot(), name, id)
+async function readEntry(root: string, name: string, id: string): Promise<ArchiveEntry | undefined> {
+  const path = join(root, name, id)
   const files = await entries(path)
   if (files.length === 0) return undefined
   const sizes = await Promise.all(files.map((file) => stat(join(path, file)).then((info) => (info.isFile() ? info.size : 0), () => 0)))
@@ -64,13 +65,14 @@ async function readFacts(path: string): Promise<Record<string, unknown>> {
  * Archives, newest first: of one agent id, or of every agent. Folders starting with "." are
  * never archives (work in progress), nor are empty ones.
  */
-export async function listArchives(name?: string): Promise<ArchiveEntry[]> {
+export async function listArchives(dirs: Dirs, name?: string): Promise<ArchiveEntry[]> {
   if (name !== undefined) parseAgentId(name)
-  const names = name === undefined ? await entries(archiveRoot()) : [name]
+  const root = archiveRoot(dirs)
+  const names = name === undefined ? await entries(root) : [name]
   const found = await Promise.all(
     names
       .filter((each) => !each.startsWith('.'))
-      .map(async (each) => Promise.all((await entries(join(archiveRoot(), each))).filter((id) => !id.startsWith('.')).map((id) => readEntry(each, id)))),
+      .map(async (each) => Promise.all((await entries(join(root, each))).filter((id) => !id.startsWith('.')).map((id) => readEntry(root, each, id)))),
   )
   return found
     .flat()
@@ -79,8 +81,8 @@ export async function listArchives(name?: string): Promise<ArchiveEntry[]> {
 }
 
 /** The newest archive of `name`, or the one whose id is `at`; ARCHIVE_NOT_FOUND otherwise. */
-export async function findArchive(name: string, at?: string): Promise<ArchiveEntry> {
-  const archives = await listArchives(name)
+export async function findArchive(dirs: Dirs, name: string, at?: string): Promise<ArchiveEntry> {
+  const archives = await listArchives(dirs, name)
   const found = at === undefined ? archives[0] : archives.find((entry) => entry.id === at)
   if (found) return found
   if (at !== undefined && archives.length > 0) {
@@ -89,8 +91,8 @@ export async function findArchive(name: string, at?: string): Promise<ArchiveEnt
   throw new MaestroError('ARCHIVE_NOT_FOUND', `no archive of "${name}" (maestro archive ls lists the archived agents)`, {name})
 }
 
-export async function readArchive(name: string, at?: string): Promise<ArchiveContents> {
-  const entry = await findArchive(name, at)
+export async function readArchive(dirs: Dirs, name: string, at?: string): Promise<ArchiveContents> {
+  const entry = await findArchive(dirs, name, at)
   const read = (file: string) => readFile(join(entry.path, file), 'utf8').catch(() => '')
   // A note archived while notes were encrypted is opened here (NOTES_LOCKED without the passphrase).
   const [note, scrollback, agent] = await Promise.all([readArchivedNote(entry.path), read('scrollback.txt'), readFacts(entry.path)])
@@ -98,8 +100,8 @@ export async function readArchive(name: string, at?: string): Promise<ArchiveCon
 }
 
 /** The recording of an archive; RECORDING_NOT_FOUND for an archive without one. */
-export async function archivedRecording(name: string, at?: string): Promise<{entry: ArchiveEntry; path: string}> {
-  const entry = await findArchive(name, at)
+export async function archivedRecording(dirs: Dirs, name: string, at?: string): Promise<{entry: ArchiveEntry; path: string}> {
+  const entry = await findArchive(dirs, name, at)
   if (!entry.recording) {
     throw new MaestroError('RECORDING_NOT_FOUND', `archive ${entry.id} of "${name}" has no recording (its agent ran on a remote host, before recordings existed, or without perl)`, {name, at: entry.id})
   }

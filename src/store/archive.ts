@@ -1,8 +1,9 @@
 import {readFile, readdir, rename, rm, rmdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
-import {ensurePrivateDir, stateDir, writePrivateFile} from './files.js'
+import {ensurePrivateDir, writePrivateFile} from './files.js'
 import type {KeptNote} from './notes.js'
 import type {SealedText, Sealing} from './sealing.js'
 import {recordingLimitMB} from './settings.js'
@@ -20,8 +21,8 @@ export interface ArchiveContents {
 const PLAIN_NOTE = 'note.md'
 const SEALED_NOTE = 'note.md.enc'
 
-export function archiveRoot(): string {
-  return join(stateDir(), 'archive')
+export function archiveRoot(dirs: Dirs): string {
+  return join(dirs.stateDir, 'archive')
 }
 
 /**
@@ -40,8 +41,8 @@ export class ArchiveDraft {
   }
 
   /** Starts the archive of `name`, to be kept under archive/<name>/<timestamp>/. */
-  static async start(name: string, now = new Date()): Promise<ArchiveDraft> {
-    const draft = new ArchiveDraft(join(archiveRoot(), name), now.toISOString().replaceAll(':', '-'))
+  static async start(dirs: Dirs, name: string, now = new Date()): Promise<ArchiveDraft> {
+    const draft = new ArchiveDraft(join(archiveRoot(dirs), name), now.toISOString().replaceAll(':', '-'))
     try {
       await ensurePrivateDir(draft.#path)
     } catch (error) {
@@ -76,8 +77,8 @@ export class ArchiveDraft {
 }
 
 /** Saves what an agent leaves behind before it ends, under archive/<name>/<timestamp>/, and returns that folder. */
-export async function archiveAgent(contents: ArchiveContents, now = new Date()): Promise<string> {
-  const draft = await ArchiveDraft.start(contents.name, now)
+export async function archiveAgent(dirs: Dirs, contents: ArchiveContents, now = new Date()): Promise<string> {
+  const draft = await ArchiveDraft.start(dirs, contents.name, now)
   try {
     await draft.write('scrollback.txt', contents.scrollback)
     await draft.writeNote(contents.note)
@@ -95,8 +96,8 @@ export function archiveFacts(name: string, now: Date, agent?: Record<string, unk
 }
 
 /** Where running agents' recordings are written, each named after the agent's id. */
-export function recordingsDir(): string {
-  return join(stateDir(), 'recordings')
+export function recordingsDir(dirs: Dirs): string {
+  return join(dirs.stateDir, 'recordings')
 }
 
 /** What is known of a recording's agent, beside it, for when the agent ends outside maestro. */
@@ -107,17 +108,17 @@ export interface RecordingFacts {
   startedAt: string
 }
 
-function factsFile(agentId: string): string {
-  return join(recordingsDir(), `${agentId}.json`)
+function factsFile(dirs: Dirs, agentId: string): string {
+  return join(recordingsDir(dirs), `${agentId}.json`)
 }
 
-export function writeRecordingFacts(agentId: string, facts: RecordingFacts): Promise<void> {
-  return writePrivateFile(factsFile(agentId), `${JSON.stringify(facts)}\n`)
+export function writeRecordingFacts(dirs: Dirs, agentId: string, facts: RecordingFacts): Promise<void> {
+  return writePrivateFile(factsFile(dirs, agentId), `${JSON.stringify(facts)}\n`)
 }
 
-export async function readRecordingFacts(agentId: string): Promise<Partial<RecordingFacts>> {
+export async function readRecordingFacts(dirs: Dirs, agentId: string): Promise<Partial<RecordingFacts>> {
   try {
-    const facts = JSON.parse(await readFile(factsFile(agentId), 'utf8'))
+    const facts = JSON.parse(await readFile(factsFile(dirs, agentId), 'utf8'))
     return facts && typeof facts === 'object' ? facts : {}
   } catch {
     return {}
@@ -125,20 +126,20 @@ export async function readRecordingFacts(agentId: string): Promise<Partial<Recor
 }
 
 /** Ids of the agents whose recordings are in recordings/, whether their agents run or not. */
-export async function recordedAgentIds(): Promise<string[]> {
-  const files = await readdir(recordingsDir()).catch(() => [] as string[])
+export async function recordedAgentIds(dirs: Dirs): Promise<string[]> {
+  const files = await readdir(recordingsDir(dirs)).catch(() => [] as string[])
   return files.filter((file) => file.endsWith('.cast')).map((file) => file.slice(0, -'.cast'.length))
 }
 
 /** What a new agent's recorder needs: its folder (made private here, before tmux starts it) and the cap. */
-export async function prepareRecording(): Promise<{dir: string; limitBytes: number}> {
-  const dir = recordingsDir()
+export async function prepareRecording(dirs: Dirs): Promise<{dir: string; limitBytes: number}> {
+  const dir = recordingsDir(dirs)
   await ensurePrivateDir(dir)
-  return {dir, limitBytes: await recordingLimitBytes()}
+  return {dir, limitBytes: await recordingLimitBytes(dirs)}
 }
 
-export async function recordingLimitBytes(): Promise<number> {
-  return (await recordingLimitMB()) * 1024 * 1024
+export async function recordingLimitBytes(dirs: Dirs): Promise<number> {
+  return (await recordingLimitMB(dirs)) * 1024 * 1024
 }
 
 /** Keeps a recording fetched from a remote host in its agent's archive folder; returns its path. */
@@ -204,8 +205,8 @@ async function readSealed(folder: string): Promise<SealedText | undefined> {
 }
 
 /** Every archive folder, archive/<name>/<timestamp>/, and every draft of one. */
-async function archiveFolders(): Promise<string[]> {
-  const root = archiveRoot()
+async function archiveFolders(dirs: Dirs): Promise<string[]> {
+  const root = archiveRoot(dirs)
   // Drafts (ArchiveDraft, hidden) count too: one left by a kill that died holds a note all the same.
   const list = async (dir: string) => readdir(dir).catch(() => [] as string[])
   const folders = await Promise.all((await list(root)).map(async (name) => (await list(join(root, name))).map((stamp) => join(root, name, stamp))))
@@ -217,10 +218,10 @@ async function archiveFolders(): Promise<string[]> {
  * the sealed copy is written before the clear one is removed, so a crash loses nothing and a
  * second run finishes the job. Returns how many were sealed.
  */
-export async function sealArchivedNotes(sealing: Sealing, key: Buffer): Promise<number> {
+export async function sealArchivedNotes(dirs: Dirs, sealing: Sealing, key: Buffer): Promise<number> {
   const {seal} = await import('./sealing.js')
   let sealed = 0
-  for (const folder of await archiveFolders()) {
+  for (const folder of await archiveFolders(dirs)) {
     const text = await readFile(join(folder, PLAIN_NOTE), 'utf8').catch(() => undefined)
     if (text === undefined) continue
     await writeNoteFile(folder, {sealing, sealed: seal(key, text)})
@@ -231,9 +232,9 @@ export async function sealArchivedNotes(sealing: Sealing, key: Buffer): Promise<
 }
 
 /** Opens every sealed archived note, changing nothing: a wrong passphrase or a damaged note stops here. */
-export async function openArchivedNotes(): Promise<{folder: string; text: string}[]> {
+export async function openArchivedNotes(dirs: Dirs): Promise<{folder: string; text: string}[]> {
   const opened: {folder: string; text: string}[] = []
-  for (const folder of await archiveFolders()) {
+  for (const folder of await archiveFolders(dirs)) {
     if (await readSealed(folder)) opened.push({folder, text: await readArchivedNote(folder)})
   }
   return opened

@@ -1,18 +1,7 @@
 import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
-import {processContext} from '../context.js'
 import {withLock} from './lock.js'
-
-/** Where notes, settings and hosts live (Context.configDir). */
-export function configDir(): string {
-  return processContext().configDir
-}
-
-/** Where archives, recordings, the audit log and TLS keys live (Context.stateDir). */
-export function stateDir(): string {
-  return processContext().stateDir
-}
 
 /** Creates a directory that only its owner may enter, tightening it if it already existed. */
 export async function ensurePrivateDir(path: string): Promise<void> {

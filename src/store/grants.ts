@@ -3,8 +3,9 @@ import {readFileSync} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
-import {stateDir, withFileLock, writePrivateFile} from './files.js'
+import {withFileLock, writePrivateFile} from './files.js'
 
 /** viewer: watches its agents and reads their notes; operator: also types and edits their notes. */
 export type GrantRole = 'viewer' | 'operator'
@@ -40,29 +41,29 @@ export function assertRole(role: string): asserts role is GrantRole {
   if (role !== 'viewer' && role !== 'operator') throw new MaestroError('INVALID_ARGUMENT', `the role is viewer or operator, not "${role}"`)
 }
 
-export function grantsPath(): string {
-  return join(stateDir(), 'grants.json')
+export function grantsPath(dirs: Dirs): string {
+  return join(dirs.stateDir, 'grants.json')
 }
 
 function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
-async function load(): Promise<StoredGrant[]> {
-  const text = await readFile(grantsPath(), 'utf8').catch((error: NodeJS.ErrnoException) => {
+async function load(path: string): Promise<StoredGrant[]> {
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return '[]'
     throw error
   })
-  return parse(text)
+  return parse(text, path)
 }
 
-function parse(text: string): StoredGrant[] {
+function parse(text: string, path: string): StoredGrant[] {
   try {
     const grants = JSON.parse(text) as unknown
     if (!Array.isArray(grants)) throw new Error('not a list')
     return grants as StoredGrant[]
   } catch {
-    throw new MaestroError('INVALID_ARGUMENT', `share file ${grantsPath()} is not valid; fix or move it aside (nothing was changed)`)
+    throw new MaestroError('INVALID_ARGUMENT', `share file ${path} is not valid; fix or move it aside (nothing was changed)`)
   }
 }
 
@@ -71,12 +72,12 @@ function publicGrant({hash: _hash, ...grant}: StoredGrant): Grant {
 }
 
 /** The grants not yet expired, without their hashes. */
-export async function listGrants(now = Date.now()): Promise<Grant[]> {
-  return (await load()).filter((grant) => Date.parse(grant.expiresAt) > now).map(publicGrant)
+export async function listGrants(dirs: Dirs, now = Date.now()): Promise<Grant[]> {
+  return (await load(grantsPath(dirs))).filter((grant) => Date.parse(grant.expiresAt) > now).map(publicGrant)
 }
 
 /** Creates a grant and returns its token: 256 random bits, shown once and stored only as a hash. */
-export async function createGrant(options: {agents: string[]; role: GrantRole; expiresInMs: number; label?: string}): Promise<{grant: Grant; token: string}> {
+export async function createGrant(dirs: Dirs, options: {agents: string[]; role: GrantRole; expiresInMs: number; label?: string}): Promise<{grant: Grant; token: string}> {
   const token = randomBytes(32).toString('base64url')
   const now = Date.now()
   const stored: StoredGrant = {
@@ -88,14 +89,14 @@ export async function createGrant(options: {agents: string[]; role: GrantRole; e
     expiresAt: new Date(now + options.expiresInMs).toISOString(),
     hash: hashToken(token),
   }
-  await change((grants) => [...grants, stored], now)
+  await change(dirs, (grants) => [...grants, stored], now)
   return {grant: publicGrant(stored), token}
 }
 
 /** Removes the grants with these ids (every grant for `all`); an unknown id removes nothing. */
-export async function revokeGrants(ids: string[] | 'all'): Promise<Grant[]> {
+export async function revokeGrants(dirs: Dirs, ids: string[] | 'all'): Promise<Grant[]> {
   let revoked: StoredGrant[] = []
-  await change((grants) => {
+  await change(dirs, (grants) => {
     if (ids !== 'all') {
       const unknown = ids.filter((id) => !grants.some((grant) => grant.id === id))
       if (unknown.length > 0) {
@@ -109,13 +110,13 @@ export async function revokeGrants(ids: string[] | 'all'): Promise<Grant[]> {
 }
 
 /** A renamed agent stays in the grants that named it: a share link follows the agent, not the name. */
-export async function renameInGrants(from: string, to: string): Promise<void> {
-  await change((grants) => grants.map((grant) => (grant.agents.includes(from) ? {...grant, agents: grant.agents.map((agent) => (agent === from ? to : agent))} : grant)))
+export async function renameInGrants(dirs: Dirs, from: string, to: string): Promise<void> {
+  await change(dirs, (grants) => grants.map((grant) => (grant.agents.includes(from) ? {...grant, agents: grant.agents.map((agent) => (agent === from ? to : agent))} : grant)))
 }
 
 /** A killed agent leaves every grant, so that a new agent given its name is not shared by old links. */
-export async function forgetInGrants(name: string): Promise<void> {
-  await change((grants) => grants.map((grant) => (grant.agents.includes(name) ? {...grant, agents: grant.agents.filter((agent) => agent !== name)} : grant)))
+export async function forgetInGrants(dirs: Dirs, name: string): Promise<void> {
+  await change(dirs, (grants) => grants.map((grant) => (grant.agents.includes(name) ? {...grant, agents: grant.agents.filter((agent) => agent !== name)} : grant)))
 }
 
 /**
@@ -123,13 +124,14 @@ export async function forgetInGrants(name: string): Promise<void> {
  * the server's revoke) at the same instant both land. Expired grants are dropped on every write;
  * the file is not written when nothing changed.
  */
-async function change(edit: (grants: StoredGrant[]) => StoredGrant[], now = Date.now()): Promise<void> {
-  await withFileLock(grantsPath(), async () => {
-    const grants = await load()
+async function change(dirs: Dirs, edit: (grants: StoredGrant[]) => StoredGrant[], now = Date.now()): Promise<void> {
+  const path = grantsPath(dirs)
+  await withFileLock(path, async () => {
+    const grants = await load(path)
     const live = grants.filter((grant) => Date.parse(grant.expiresAt) > now)
     const next = edit(live)
     if (next.length === grants.length && next.every((grant, index) => grant === grants[index])) return
-    await writePrivateFile(grantsPath(), `${JSON.stringify(next, null, 2)}\n`)
+    await writePrivateFile(path, `${JSON.stringify(next, null, 2)}\n`)
   })
 }
 
@@ -137,14 +139,15 @@ async function change(edit: (grants: StoredGrant[]) => StoredGrant[], now = Date
 export class GrantTable {
   constructor(private readonly grants: StoredGrant[]) {}
 
-  static async read(): Promise<GrantTable> {
-    return new GrantTable(await load())
+  /** The grants in the file at `path` (grantsPath). */
+  static async read(path: string): Promise<GrantTable> {
+    return new GrantTable(await load(path))
   }
 
   /** For a token check, which is synchronous: the file is small and read only when it changed. */
-  static readSync(): GrantTable {
+  static readSync(path: string): GrantTable {
     try {
-      return new GrantTable(parse(readFileSync(grantsPath(), 'utf8')))
+      return new GrantTable(parse(readFileSync(path, 'utf8'), path))
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new GrantTable([])
       throw error

@@ -1,8 +1,8 @@
 import {join} from 'node:path'
 
 import {MaestroError} from '../shared/errors.js'
+import type {Dirs} from '../context.js'
 import type {SshTarget} from '../ssh.js'
-import {configDir} from './files.js'
 import {type JsonFile, readJsonFile, updateJsonFile} from './json-file.js'
 
 /** A remote machine maestro reaches over ssh, by the name the user gave it. */
@@ -15,37 +15,37 @@ interface HostsFile {
   hosts: Record<string, SshTarget>
 }
 
-export function hostsPath(): string {
-  return join(configDir(), 'hosts.json')
+export function hostsPath(dirs: Dirs): string {
+  return join(dirs.configDir, 'hosts.json')
 }
 
-const hostsFile = (): JsonFile<HostsFile> => ({
-  path: hostsPath(),
+const hostsFile = (path: string): JsonFile<HostsFile> => ({
+  path,
   empty: () => ({version: 1, hosts: {}}),
   check(value) {
     const parsed = value as HostsFile
     if (parsed?.version !== 1 || typeof parsed.hosts !== 'object' || parsed.hosts === null) throw new Error('unexpected shape')
     return parsed
   },
-  corrupt: () => new MaestroError('HOSTS_CORRUPT', `hosts file ${hostsPath()} is not valid; fix or move it aside (nothing was changed)`, {path: hostsPath()}),
+  corrupt: () => new MaestroError('HOSTS_CORRUPT', `hosts file ${path} is not valid; fix or move it aside (nothing was changed)`, {path}),
 })
 
 /** Every host, sorted by name. */
-export async function readHosts(): Promise<Host[]> {
-  const {hosts} = await readJsonFile(hostsFile())
+export async function readHosts(dirs: Dirs): Promise<Host[]> {
+  const {hosts} = await readJsonFile(hostsFile(hostsPath(dirs)))
   return Object.entries(hosts)
     .map(([name, target]) => ({name, ...target}))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
-export async function readHost(name: string): Promise<Host> {
-  const target = (await readJsonFile(hostsFile())).hosts[name]
+export async function readHost(dirs: Dirs, name: string): Promise<Host> {
+  const target = (await readJsonFile(hostsFile(hostsPath(dirs)))).hosts[name]
   if (!target) throw hostNotFound(name)
   return {name, ...target}
 }
 
-export async function addHost(host: Host): Promise<Host> {
-  return updateJsonFile(hostsFile(), (file) => {
+export async function addHost(dirs: Dirs, host: Host): Promise<Host> {
+  return updateJsonFile(hostsFile(hostsPath(dirs)), (file) => {
     if (file.hosts[host.name]) {
       throw new MaestroError('HOST_EXISTS', `host "${host.name}" already exists (maestro host rm ${host.name} first)`, {host: host.name})
     }
@@ -55,8 +55,8 @@ export async function addHost(host: Host): Promise<Host> {
   })
 }
 
-export async function removeHost(name: string): Promise<Host> {
-  return updateJsonFile(hostsFile(), (file) => {
+export async function removeHost(dirs: Dirs, name: string): Promise<Host> {
+  return updateJsonFile(hostsFile(hostsPath(dirs)), (file) => {
     const target = file.hosts[name]
     if (!target) throw hostNotFound(name)
     delete file.hosts[name]

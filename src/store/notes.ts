@@ -1,8 +1,9 @@
 import {access} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
-import {configDir, ensurePrivateDir} from './files.js'
+import {ensurePrivateDir} from './files.js'
 import {readJsonFile, writeJsonFile} from './json-file.js'
 import {withLock} from './lock.js'
 import type {SealedText, Sealing} from './sealing.js'
@@ -42,19 +43,20 @@ interface StoredNote {
 
 const EMPTY_NOTE: Note = {text: '', revision: 0, updatedAt: null}
 
-export function notesPath(): string {
-  return join(configDir(), 'notes.json')
+export function notesPath(dirs: Dirs): string {
+  return join(dirs.configDir, 'notes.json')
 }
 
 /** One limit for every way in (CLI argument, --file, the page): a note is prose, not a dump. */
 export const MAX_NOTE_BYTES = 1024 * 1024
 
 /** A copy of the notes as they were after the last write that succeeded, for repairs. */
-export function lastGoodPath(): string {
-  return `${notesPath()}.last-good`
+export function lastGoodPath(dirs: Dirs): string {
+  return `${notesPath(dirs)}.last-good`
 }
 
-async function load(path: string): Promise<NotesFile> {
+async function load(dirs: Dirs): Promise<NotesFile> {
+  const path = notesPath(dirs)
   return readJsonFile<NotesFile>({
     path,
     empty: () => ({version: 1, notes: {}}),
@@ -65,7 +67,7 @@ async function load(path: string): Promise<NotesFile> {
       return parsed
     },
     async corrupt() {
-      const lastGood = lastGoodPath()
+      const lastGood = lastGoodPath(dirs)
       const copy = await access(lastGood).then(
         () => `; the last good version is ${lastGood}`,
         () => '',
@@ -106,26 +108,26 @@ async function codecFor(file: NotesFile): Promise<Codec> {
  * the codec; for encrypted notes its key is derived before the lock is taken, so that writers
  * do not queue behind scrypt.
  */
-async function update<T>(change: (file: NotesFile, codec: Codec) => T, options: {check?: () => Promise<void>; text?: boolean} = {}): Promise<T> {
-  const path = notesPath()
-  await ensurePrivateDir(configDir())
+async function update<T>(dirs: Dirs, change: (file: NotesFile, codec: Codec) => T, options: {check?: () => Promise<void>; text?: boolean} = {}): Promise<T> {
+  const path = notesPath(dirs)
+  await ensurePrivateDir(dirs.configDir)
   if (options.text) {
-    const before = await load(path).catch(() => undefined)
+    const before = await load(dirs).catch(() => undefined)
     if (before) await codecFor(before)
   }
   return withLock(path, async () => {
-    const file = await load(path)
+    const file = await load(dirs)
     const codec = options.text ? await codecFor(file) : PLAIN
     await options.check?.()
     const result = change(file, codec)
-    await save(file)
+    await save(dirs, file)
     return result
   })
 }
 
-async function save(file: NotesFile): Promise<void> {
-  await writeJsonFile(notesPath(), file)
-  await writeJsonFile(lastGoodPath(), file)
+async function save(dirs: Dirs, file: NotesFile): Promise<void> {
+  await writeJsonFile(notesPath(dirs), file)
+  await writeJsonFile(lastGoodPath(dirs), file)
 }
 
 function noteOf(stored: StoredNote | undefined, codec: Codec, name: string): Note {
@@ -133,14 +135,14 @@ function noteOf(stored: StoredNote | undefined, codec: Codec, name: string): Not
 }
 
 /** Every note with its text (NOTES_LOCKED for encrypted notes without a passphrase). */
-export async function readAllNotes(): Promise<Record<string, Note>> {
-  const file = await load(notesPath())
+export async function readAllNotes(dirs: Dirs): Promise<Record<string, Note>> {
+  const file = await load(dirs)
   const codec = await codecFor(file)
   return Object.fromEntries(Object.entries(file.notes).map(([name, stored]) => [name, noteOf(stored, codec, name)]))
 }
 
-export async function readNote(name: string): Promise<Note> {
-  const file = await load(notesPath())
+export async function readNote(dirs: Dirs, name: string): Promise<Note> {
+  const file = await load(dirs)
   const stored = file.notes[name]
   return stored ? noteOf(stored, await codecFor(file), name) : EMPTY_NOTE
 }
@@ -149,12 +151,12 @@ export async function readNote(name: string): Promise<Note> {
  * The notes for a listing, or why they cannot be read; listing goes on without them. Encrypted
  * notes without a passphrase are listed as locked, never prompted for: `ls` stays quiet.
  */
-export async function readNotesForListing(): Promise<{notes: Record<string, ListedNote>; problem?: MaestroError}> {
+export async function readNotesForListing(dirs: Dirs): Promise<{notes: Record<string, ListedNote>; problem?: MaestroError}> {
   let file: NotesFile | undefined
   try {
-    file = await load(notesPath())
+    file = await load(dirs)
     if (file.sealing && !(await (await import('./sealing.js')).keyOf(file.sealing))) return {notes: locked(file)}
-    return {notes: await readAllNotes()}
+    return {notes: await readAllNotes(dirs)}
   } catch (error) {
     if (error instanceof MaestroError && (error.code === 'NOTES_CORRUPT' || error.code === 'WRONG_PASSPHRASE')) {
       return {notes: file?.sealing ? locked(file) : {}, problem: error}
@@ -171,9 +173,10 @@ function locked(file: NotesFile): Record<string, ListedNote> {
  * Replaces a note. With `expectedRevision`, refuses (NOTE_CONFLICT, carrying the current note)
  * when someone else saved in between, so two editors never overwrite each other silently.
  */
-export async function writeNote(name: string, text: string, options: {expectedRevision?: number; check?: () => Promise<void>} = {}): Promise<Note> {
+export async function writeNote(dirs: Dirs, name: string, text: string, options: {expectedRevision?: number; check?: () => Promise<void>} = {}): Promise<Note> {
   assertNoteSize(text)
   return update(
+    dirs,
     (file, codec) => {
       const current = file.notes[name]
       const revision = current?.revision ?? 0
@@ -189,9 +192,10 @@ export async function writeNote(name: string, text: string, options: {expectedRe
 }
 
 /** Adds a timestamped line, keeping whatever is already there. */
-export async function appendNote(name: string, line: string, options: {now?: Date; check?: () => Promise<void>} = {}): Promise<Note> {
+export async function appendNote(dirs: Dirs, name: string, line: string, options: {now?: Date; check?: () => Promise<void>} = {}): Promise<Note> {
   const now = options.now ?? new Date()
   return update(
+    dirs,
     (file, codec) => {
       const current = noteOf(file.notes[name], codec, name)
       const entry = `[${now.toISOString().slice(0, 16).replace('T', ' ')}] ${line}`
@@ -209,13 +213,13 @@ export async function appendNote(name: string, line: string, options: {now?: Dat
  * note is handed over sealed, so a kill needs no passphrase. A note that cannot be read
  * (corrupt file) is handed over as undefined and left where it is.
  */
-export async function takeNote<T>(name: string, keep: (note: KeptNote | undefined) => Promise<T>): Promise<T> {
-  const path = notesPath()
-  await ensurePrivateDir(configDir())
+export async function takeNote<T>(dirs: Dirs, name: string, keep: (note: KeptNote | undefined) => Promise<T>): Promise<T> {
+  const path = notesPath(dirs)
+  await ensurePrivateDir(dirs.configDir)
   return withLock(path, async () => {
     let file: NotesFile
     try {
-      file = await load(path)
+      file = await load(dirs)
     } catch (error) {
       if (error instanceof MaestroError && error.code === 'NOTES_CORRUPT') return keep(undefined)
       throw error
@@ -224,7 +228,7 @@ export async function takeNote<T>(name: string, keep: (note: KeptNote | undefine
     const result = await keep(stored?.sealed !== undefined && file.sealing ? {sealing: file.sealing, sealed: stored.sealed} : {text: stored?.text ?? ''})
     if (stored) {
       delete file.notes[name]
-      await save(file)
+      await save(dirs, file)
     }
     return result
   })
@@ -246,8 +250,9 @@ export function assertNoteSize(text: string): void {
 }
 
 /** Moves a note to an agent's new name, keeping its revision history (sealed notes stay sealed). */
-export async function moveNote(from: string, to: string, check?: () => Promise<void>): Promise<void> {
+export async function moveNote(dirs: Dirs, from: string, to: string, check?: () => Promise<void>): Promise<void> {
   await update(
+    dirs,
     (file) => {
       const note = file.notes[from]
       delete file.notes[from]
@@ -269,15 +274,15 @@ function setNote(file: NotesFile, codec: Codec, name: string, text: string, revi
  * `plain` when notes are not encrypted, `locked` without a passphrase, WRONG_PASSPHRASE with a
  * wrong one.
  */
-export async function unlockNotes(): Promise<'plain' | 'unlocked' | 'locked'> {
-  const file = await load(notesPath()).catch(() => undefined)
+export async function unlockNotes(dirs: Dirs): Promise<'plain' | 'unlocked' | 'locked'> {
+  const file = await load(dirs).catch(() => undefined)
   if (!file?.sealing) return 'plain'
   return (await (await import('./sealing.js')).keyOf(file.sealing)) ? 'unlocked' : 'locked'
 }
 
 /** Whether notes are kept encrypted (`maestro config encryptNotes`). */
-export async function notesEncrypted(): Promise<boolean> {
-  return (await load(notesPath())).sealing !== undefined
+export async function notesEncrypted(dirs: Dirs): Promise<boolean> {
+  return (await load(dirs)).sealing !== undefined
 }
 
 /**
@@ -287,14 +292,14 @@ export async function notesEncrypted(): Promise<boolean> {
  * was or converted, and running the command again finishes the job. Returns how many notes and
  * archived notes were converted.
  */
-export async function setNotesEncryption(on: boolean): Promise<{notes: number; archived: number}> {
-  const path = notesPath()
-  await ensurePrivateDir(configDir())
+export async function setNotesEncryption(dirs: Dirs, on: boolean): Promise<{notes: number; archived: number}> {
+  const path = notesPath(dirs)
+  await ensurePrivateDir(dirs.configDir)
   const sealing = await import('./sealing.js')
   const archive = await import('./archive.js')
   return withLock(path, async () => {
-    const file = await load(path)
-    const texts = Object.entries(await readAllNotes())
+    const file = await load(dirs)
+    const texts = Object.entries(await readAllNotes(dirs))
     let converted = 0
     if (on) {
       let keyed: {sealing: Sealing; key: Buffer}
@@ -302,15 +307,15 @@ export async function setNotesEncryption(on: boolean): Promise<{notes: number; a
       else {
         keyed = await sealing.newSealing()
         const notes = Object.fromEntries(texts.map(([name, note]) => [name, {sealed: sealing.seal(keyed.key, note.text), revision: note.revision, updatedAt: note.updatedAt!}]))
-        await save({version: 2, sealing: keyed.sealing, notes})
+        await save(dirs, {version: 2, sealing: keyed.sealing, notes})
         converted = texts.length
       }
-      return {notes: converted, archived: await archive.sealArchivedNotes(keyed.sealing, keyed.key)}
+      return {notes: converted, archived: await archive.sealArchivedNotes(dirs, keyed.sealing, keyed.key)}
     }
-    const archived = await archive.openArchivedNotes()
+    const archived = await archive.openArchivedNotes(dirs)
     if (file.sealing) {
       const notes = Object.fromEntries(texts.map(([name, note]) => [name, {text: note.text, revision: note.revision, updatedAt: note.updatedAt!}]))
-      await save({version: 1, notes})
+      await save(dirs, {version: 1, notes})
       converted = texts.length
     }
     return {notes: converted, archived: await archive.writeArchivedNotes(archived)}

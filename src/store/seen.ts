@@ -2,7 +2,8 @@ import {open, readFile, rename, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type SavedMemory, StateMemory} from '../attention/state.js'
-import {ensurePrivateDir, stateDir} from './files.js'
+import type {Dirs} from '../context.js'
+import {ensurePrivateDir} from './files.js'
 
 /**
  * What one `maestro ls` saw of each pane, for the next one (see StateMemory): a screen that did
@@ -10,8 +11,8 @@ import {ensurePrivateDir, stateDir} from './files.js'
  * One file per tmux server, since pane ids are the server's own. Only a cache: a file that cannot
  * be read starts a fresh memory, and one that cannot be written is left as it was.
  */
-function seenFile(socket: string): string {
-  return join(stateDir(), `seen-${encodeURIComponent(socket)}.json`)
+function seenFile(dirs: Dirs, socket: string): string {
+  return join(dirs.stateDir, `seen-${encodeURIComponent(socket)}.json`)
 }
 
 export interface LoadedMemory {
@@ -20,8 +21,8 @@ export interface LoadedMemory {
   text: string
 }
 
-export async function loadMemory(socket: string, table: string): Promise<LoadedMemory> {
-  const text = await readFile(seenFile(socket), 'utf8').catch(() => '')
+export async function loadMemory(dirs: Dirs, socket: string, table: string): Promise<LoadedMemory> {
+  const text = await readFile(seenFile(dirs, socket), 'utf8').catch(() => '')
   let saved: SavedMemory | undefined
   try {
     saved = text ? (JSON.parse(text) as SavedMemory) : undefined
@@ -35,13 +36,13 @@ export async function loadMemory(socket: string, table: string): Promise<LoadedM
  * Writes the memory when it changed: a temporary file renamed into place, so a reader sees the
  * old file or the new one. Without fsync: losing a cache in a crash costs one more screen read.
  */
-export async function saveMemory(socket: string, {memory, text}: LoadedMemory): Promise<void> {
+export async function saveMemory(dirs: Dirs, socket: string, {memory, text}: LoadedMemory): Promise<void> {
   const next = JSON.stringify(memory.save())
   if (next === text) return
-  const path = seenFile(socket)
+  const path = seenFile(dirs, socket)
   const temporary = `${path}.${process.pid}.tmp`
   try {
-    await ensurePrivateDir(stateDir())
+    await ensurePrivateDir(dirs.stateDir)
     const handle = await open(temporary, 'w', 0o600)
     try {
       await handle.writeFile(next)

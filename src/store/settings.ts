@@ -1,7 +1,7 @@
 import {join} from 'node:path'
 
+import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
-import {configDir} from './files.js'
 import {type JsonFile, readJsonFile, updateJsonFile} from './json-file.js'
 
 export interface Settings {
@@ -22,8 +22,8 @@ export interface Settings {
 export const SETTING_KEYS = ['defaultCommand', 'sessionDays', 'worktreeDir', 'onStateChange', 'killGraceSeconds', 'recordingLimitMB'] as const
 export type SettingKey = (typeof SETTING_KEYS)[number]
 
-export function settingsPath(): string {
-  return join(configDir(), 'settings.json')
+export function settingsPath(dirs: Dirs): string {
+  return join(dirs.configDir, 'settings.json')
 }
 
 export const DEFAULT_RECORDING_LIMIT_MB = 64
@@ -58,8 +58,8 @@ function expected(rule: Rule): string {
  * (one object of settings), so settings written by earlier versions are read as they are. Keys
  * this version does not know are kept.
  */
-const settingsFile = (): JsonFile<Settings> => ({
-  path: settingsPath(),
+const settingsFile = (path: string): JsonFile<Settings> => ({
+  path,
   empty: () => ({}),
   check(value) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('it does not hold a JSON object')
@@ -70,15 +70,15 @@ const settingsFile = (): JsonFile<Settings> => ({
     return value as Settings
   },
   corrupt: (reason) =>
-    new MaestroError('SETTINGS_CORRUPT', `settings file ${settingsPath()} is not valid (${reason}); fix or move it aside, maestro changed nothing`, {path: settingsPath()}),
+    new MaestroError('SETTINGS_CORRUPT', `settings file ${path} is not valid (${reason}); fix or move it aside, maestro changed nothing`, {path}),
 })
 
 /**
  * recordingLimitMB for archiving an agent's output: a settings file that cannot be read gives the
  * default rather than stopping a `kill` or a `new` that asked for no setting.
  */
-export async function recordingLimitMB(): Promise<number> {
-  const settings = await readSettings().catch(() => ({}) as Settings)
+export async function recordingLimitMB(dirs: Dirs): Promise<number> {
+  const settings = await readSettings(dirs).catch(() => ({}) as Settings)
   return settings.recordingLimitMB ?? DEFAULT_RECORDING_LIMIT_MB
 }
 
@@ -91,31 +91,31 @@ export const CONFIG_KEYS = [...SETTING_KEYS, 'encryptNotes'] as const
 export type ConfigKey = (typeof CONFIG_KEYS)[number]
 
 /** The settings, with encryptNotes read from the notes themselves (the one place that knows). */
-export async function readConfig(): Promise<Config> {
+export async function readConfig(dirs: Dirs): Promise<Config> {
   const {notesEncrypted} = await import('./notes.js')
-  return {...(await readSettings()), encryptNotes: (await notesEncrypted()) ? 'on' : 'off'}
+  return {...(await readSettings(dirs)), encryptNotes: (await notesEncrypted(dirs)) ? 'on' : 'off'}
 }
 
 /**
  * Changes one setting, or (encryptNotes) encrypts or decrypts every note and archived note;
  * `undefined` removes a setting.
  */
-export async function changeConfig(key: ConfigKey, value: string | undefined): Promise<Config> {
+export async function changeConfig(dirs: Dirs, key: ConfigKey, value: string | undefined): Promise<Config> {
   if (key === 'encryptNotes') {
     if (value !== 'on' && value !== 'off') throw new MaestroError('INVALID_ARGUMENT', `encryptNotes is on or off, not ${value === undefined ? 'unset' : `"${value}"`}`)
     const {setNotesEncryption} = await import('./notes.js')
-    await setNotesEncryption(value === 'on')
-  } else await writeSetting(key, value)
-  return readConfig()
+    await setNotesEncryption(dirs, value === 'on')
+  } else await writeSetting(dirs, key, value)
+  return readConfig(dirs)
 }
 
-export async function readSettings(): Promise<Settings> {
-  return readJsonFile(settingsFile())
+export async function readSettings(dirs: Dirs): Promise<Settings> {
+  return readJsonFile(settingsFile(settingsPath(dirs)))
 }
 
-export async function writeSetting(key: SettingKey, value: string | undefined): Promise<Settings> {
+export async function writeSetting(dirs: Dirs, key: SettingKey, value: string | undefined): Promise<Settings> {
   const parsed = value === undefined ? undefined : parse(key, value)
-  return updateJsonFile(settingsFile(), (settings) => {
+  return updateJsonFile(settingsFile(settingsPath(dirs)), (settings) => {
     if (parsed === undefined) delete settings[key]
     else (settings as Record<SettingKey, unknown>)[key] = parsed
     return {...settings}

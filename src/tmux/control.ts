@@ -1,7 +1,6 @@
 import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 
-import {processContext} from '../context.js'
 import {type Tmux, TmuxCommandError, type TmuxResult, commandLine, commandList, exact} from './client.js'
 import {SEAT_SESSION, SNAPSHOT_FORMAT, type SessionInfo, WINDOW_SIZES_FORMAT, parseSnapshot, parseWindowSizes} from './sessions.js'
 
@@ -59,8 +58,10 @@ export class ControlClient {
   readonly #readings: Reading[] = []
   #changed = (): void => undefined
 
+  /** `env` is the environment the tmux client inherits (Context.env). */
   constructor(
     private readonly tmux: Tmux,
+    env: NodeJS.ProcessEnv,
     handlers: ControlHandlers,
   ) {
     let markAttached = (): void => undefined
@@ -69,7 +70,7 @@ export class ControlClient {
     })
     // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
     const {file, args} = tmux.clientCommand(['-C', 'new-session', '-A', '-s', SEAT_SESSION, 'cat'])
-    this.#child = spawn(file, args, {stdio: 'pipe', env: withoutTmux()})
+    this.#child = spawn(file, args, {stdio: 'pipe', env: withoutTmux(env)})
     this.#child.on('error', () => undefined)
     this.#child.stdin.on('error', () => undefined)
     this.closed = new Promise((resolve) => this.#child.on('close', () => resolve()))
@@ -196,8 +197,8 @@ export class ControlClient {
 }
 
 /** Outside $TMUX, or tmux refuses to nest when maestro itself runs inside tmux. */
-function withoutTmux(): NodeJS.ProcessEnv {
-  const env = {...processContext().env}
+function withoutTmux(inherited: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = {...inherited}
   delete env.TMUX
   return env
 }

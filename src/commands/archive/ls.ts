@@ -14,8 +14,8 @@ export default class ArchiveLs extends BaseCommand<typeof ArchiveLs> {
   static args = {name: Args.string({description: 'Only the archives of this agent (HOST:NAME for a remote host\'s)'})}
 
   async run(): Promise<ArchiveEntry[]> {
-    await archiveLeftovers(this.tmux)
-    const archives = await listArchives(this.args.name)
+    await archiveLeftovers(this.tmux, this.context)
+    const archives = await listArchives(this.context, this.args.name)
     if (!this.jsonEnabled()) {
       this.log(
         archives.length === 0

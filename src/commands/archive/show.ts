@@ -15,7 +15,7 @@ export default class ArchiveShow extends BaseCommand<typeof ArchiveShow> {
 
   async run(): Promise<ArchiveContents> {
     allowPassphrasePrompt()
-    const archive = await readArchive(this.args.name, this.flags.at)
+    const archive = await readArchive(this.context, this.args.name, this.flags.at)
     if (!this.jsonEnabled()) {
       this.log(`${archive.name}, killed ${archive.killedAt} (${archive.path})`)
       if (archive.dir || archive.command) this.log(`dir ${archive.dir ?? '?'}, command ${archive.command || '(shell)'}`)

@@ -23,7 +23,7 @@ export default class HostAdd extends BaseCommand<typeof HostAdd> {
   }
 
   async run(): Promise<Host> {
-    const host = await addHostChecked({name: this.args.name, dest: this.args.dest, port: this.flags.port, identity: this.flags.identity})
+    const host = await addHostChecked(this.context, {name: this.args.name, dest: this.args.dest, port: this.flags.port, identity: this.flags.identity})
     if (!this.jsonEnabled()) this.log(`added host ${host.name} (${host.dest}); check it with: maestro host check ${host.name}`)
     return host
   }

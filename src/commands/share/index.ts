@@ -24,7 +24,7 @@ export default class Share extends BaseCommand<typeof Share> {
     const {argv} = await this.parse(Share)
     const {role, expires, label} = this.flags
     assertRole(role)
-    const {grant, token} = await shareAgents(this.tmux, {agents: argv as string[], role, expires, label})
+    const {grant, token} = await shareAgents(this.tmux, this.context, {agents: argv as string[], role, expires, label})
     const {url, running} = await shareLink(this.context.stateDir, token)
     await auditFromCli(this.context.stateDir, 'grant_create', {grant: grant.id, agents: grant.agents.join(' '), role, expiresAt: grant.expiresAt})
     if (!this.jsonEnabled()) {

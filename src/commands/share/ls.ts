@@ -6,7 +6,7 @@ export default class ShareLs extends BaseCommand<typeof ShareLs> {
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
   async run(): Promise<Grant[]> {
-    const grants = await listGrants()
+    const grants = await listGrants(this.context)
     if (!this.jsonEnabled()) {
       if (grants.length === 0) this.log('no share links')
       for (const grant of grants) {

@@ -17,7 +17,7 @@ export default class ShareRevoke extends BaseCommand<typeof ShareRevoke> {
     const {argv} = await this.parse(ShareRevoke)
     const ids = argv as string[]
     if (this.flags.all === ids.length > 0) throw new MaestroError('INVALID_ARGUMENT', 'name the shares to revoke, or --all (not both)')
-    const revoked = await revokeGrants(this.flags.all ? 'all' : ids)
+    const revoked = await revokeGrants(this.context, this.flags.all ? 'all' : ids)
     for (const grant of revoked) await auditFromCli(this.context.stateDir, 'grant_revoke', {grant: grant.id})
     if (!this.jsonEnabled()) this.log(revoked.length === 0 ? 'no share links to revoke' : `revoked ${revoked.map((grant) => grant.id).join(', ')}`)
     return revoked

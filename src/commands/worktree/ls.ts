@@ -9,7 +9,7 @@ export default class WorktreeLs extends BaseCommand<typeof WorktreeLs> {
   static examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --json']
 
   async run(): Promise<KeptWorktree[]> {
-    const worktrees = await keptWorktrees(this.tmux)
+    const worktrees = await keptWorktrees(this.tmux, this.context)
     if (!this.jsonEnabled()) {
       this.log(
         worktrees.length === 0

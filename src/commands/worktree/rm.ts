@@ -11,7 +11,7 @@ export default class WorktreeRm extends BaseCommand<typeof WorktreeRm> {
   static args = {worktree: Args.string({description: 'Path or branch of the worktree', required: true})}
 
   async run(): Promise<RemovedWorktree> {
-    const removed = await removeWorktree(this.tmux, this.args.worktree)
+    const removed = await removeWorktree(this.tmux, this.context, this.args.worktree)
     if (!this.jsonEnabled()) {
       const patch = removed.archive ? `; its changes are in ${removed.archive}/changes.patch` : ''
       this.log(`removed worktree ${removed.path} and branch ${removed.branch}${patch}`)
