@@ -57,7 +57,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get tmux(): Tmux {
-    return new Tmux(this.flags.socket || this.context.socket)
+    return new Tmux(this.flags.socket || this.context.socket, {blocking: this.tmuxMayBlock()})
+  }
+
+  /**
+   * Whether this run may wait for tmux without the event loop (TmuxOptions.blocking): commands
+   * that make a call or two and end, the ones agent hooks and scripts run again and again.
+   */
+  protected tmuxMayBlock(): boolean {
+    return false
   }
 
   /** The tmux server an agent id (`NAME`, or `HOST:NAME` for a remote host) points at, and its name there. */

@@ -215,15 +215,22 @@ test('without tmux on PATH, commands exit 3 with TMUX_MISSING', async () => {
   mkdirSync(bin)
   symlinkSync(process.execPath, join(bin, 'node'))
   const env = {PATH: bin}
-  const [ls, json, created, doctor] = await Promise.all([
+  const [ls, json, created, doctor, ...quick] = await Promise.all([
     box.cli(['ls'], {env}),
     box.cli(['ls', '--json'], {env}),
     box.cli(['new', 'orphan', '--cmd', 'sleep 1000'], {env}),
     box.cli(['doctor', '--json'], {env}),
+    // The commands that wait for tmux without the event loop fail alike.
+    box.cli(['report', 'idle', '--agent', 'orphan'], {env}),
+    box.cli(['capture', 'orphan', '--json'], {env}),
+    box.cli(['send', 'orphan', 'hello'], {env}),
   ])
   assertHumanError(ls, 'TMUX_MISSING', 3, /tmux is not installed or not on PATH \(install it/)
   assertJsonError(json, 'TMUX_MISSING', 3)
   assertHumanError(created, 'TMUX_MISSING', 3)
+  assertHumanError(quick[0], 'TMUX_MISSING', 3)
+  assertJsonError(quick[1], 'TMUX_MISSING', 3)
+  assertHumanError(quick[2], 'TMUX_MISSING', 3)
   assert.equal(doctor.code, 3)
   assert.deepEqual(parseJson(doctor).checks[0], {name: 'tmux', ok: false, detail: 'not found', fix: 'install tmux (apt-get install tmux, brew install tmux)', code: 'TMUX_MISSING'})
   // perl is not on that PATH either: agents would not be recorded.

@@ -13,6 +13,10 @@ export default class Capture extends BaseCommand<typeof Capture> {
     lines: Flags.integer({char: 'l', summary: 'Only the last N lines.', min: 1}),
   }
 
+  protected override tmuxMayBlock(): boolean {
+    return true
+  }
+
   async run(): Promise<{id: string; host: string | null; name: string; text: string}> {
     const {tmux, name} = await this.locate(this.args.name)
     const text = await captureAgent(tmux, name, {lines: this.flags.lines})

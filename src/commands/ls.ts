@@ -25,6 +25,10 @@ export default class Ls extends BaseCommand<typeof Ls> {
     watch: Flags.boolean({char: 'w', summary: 'Keep listing as states change (Ctrl-C stops).'}),
   }
 
+  protected override tmuxMayBlock(): boolean {
+    return !this.flags.watch
+  }
+
   async run(): Promise<Shown[]> {
     if (this.flags.watch) return this.watch()
     const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, this.context, {onNotesProblem: (problem) => this.warnOnce(problem)}))

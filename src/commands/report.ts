@@ -18,6 +18,10 @@ export default class Report extends BaseCommand<typeof Report> {
     hook: Flags.boolean({summary: 'For agent hooks: outside a maestro agent, or when the report fails, do nothing and exit 0.'}),
   }
 
+  protected override tmuxMayBlock(): boolean {
+    return true
+  }
+
   async run(): Promise<{name: string | null; state: string; at: string | null; message: string | null}> {
     const state = parseReportableState(this.args.state)
     if (!this.flags.hook) return this.report(state)

@@ -27,6 +27,10 @@ export default class Send extends BaseCommand<typeof Send> {
     }),
   }
 
+  protected override tmuxMayBlock(): boolean {
+    return true
+  }
+
   async run(): Promise<{id: string; host: string | null; name: string; text: string; enter: boolean; keys: string[]}> {
     const {argv} = await this.parse(Send)
     const [id, ...words] = argv as string[]

@@ -1,4 +1,4 @@
-import {execFile} from 'node:child_process'
+import {execFile, spawnSync} from 'node:child_process'
 
 import {MaestroError} from '../shared/errors.js'
 
@@ -20,7 +20,10 @@ export type TmuxExec = Pick<Tmux, 'exec'>
  * argument array: nothing is ever parsed by a shell.
  */
 export class Tmux {
-  constructor(readonly socket: string) {}
+  constructor(
+    readonly socket: string,
+    private readonly options: TmuxOptions = {},
+  ) {}
 
   /** The remote host this server runs on, by its maestro name; null for this machine. */
   get host(): string | null {
@@ -61,20 +64,36 @@ export class Tmux {
   }
 
   protected call(args: string[], input: string | undefined): Promise<TmuxResult> {
+    const argv = [...this.serverArgs(), ...args]
+    if (this.options.blocking) {
+      const {error, status, signal, stdout, stderr} = spawnSync('tmux', argv, {maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8', input})
+      if (!error && status === 0) return Promise.resolve({stdout, stderr})
+      return Promise.reject(callFailure(args, error, stderr ?? '', signal ? `tmux was ended by ${signal}` : `tmux exited with status ${status}`))
+    }
     return new Promise((resolve, reject) => {
-      const child = execFile(
-        'tmux',
-        [...this.serverArgs(), ...args],
-        {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8'},
-        (error, stdout, stderr) => {
-          if (!error) return resolve({stdout, stderr})
-          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return reject(tmuxMissing())
-          reject(new TmuxCommandError(args, stderr.trim() || error.message))
-        },
-      )
+      const child = execFile('tmux', argv, {maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8'}, (error, stdout, stderr) => {
+        if (error) reject(callFailure(args, error, stderr, error.message))
+        else resolve({stdout, stderr})
+      })
       if (input !== undefined) child.stdin?.end(input)
     })
   }
+}
+
+export interface TmuxOptions {
+  /**
+   * Wait for each call without the event loop (spawnSync): no stream objects are set up for
+   * tmux's output, a few milliseconds of every start of a short command. Only for a process that
+   * has nothing else to do meanwhile.
+   */
+  blocking?: boolean
+}
+
+const MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+
+function callFailure(args: string[], error: Error | undefined, stderr: string, otherwise: string): Error {
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return tmuxMissing()
+  return new TmuxCommandError(args, stderr.trim() || error?.message || otherwise)
 }
 
 /** One command or several, as the list of commands `exec` takes either way. */
