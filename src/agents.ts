@@ -174,10 +174,13 @@ export interface ListedAgent extends Agent {
 export async function listAgentsWithChanges(tmux: Tmux, context: Context, options: ListOptions = {}): Promise<ListedAgent[]> {
   const agents = await listAgents(tmux, context, undefined, options)
   return Promise.all(
-    agents.map(async (agent) => {
-      if (!agent.worktree) return {...agent, worktree: null}
-      const changes = await worktreeChanges(context, agent.worktree).then(summarize, (error: Error) => `unreadable: ${error.message}`)
-      return {...agent, worktree: {...agent.worktree, changes}}
+    agents.map((agent) => {
+      // Most agents have no worktree: no promise or copy for them.
+      if (!agent.worktree) return agent as ListedAgent
+      const {worktree} = agent
+      return worktreeChanges(context, worktree)
+        .then(summarize, (error: Error) => `unreadable: ${error.message}`)
+        .then((changes) => ({...agent, worktree: {...worktree, changes}}))
     }),
   )
 }

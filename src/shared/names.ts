@@ -61,7 +61,10 @@ export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
 
 /** `shop-frontend-cart` lives under shop › frontend. */
 export function groupOf(name: string): string[] {
-  return name.split('-').filter(Boolean).slice(0, -1)
+  if (!name.includes('-')) return []
+  const parts = name.split('-').filter(Boolean)
+  parts.pop()
+  return parts
 }
 
 /** Host names follow the agent name rule, so `HOST:NAME` splits at its only ":". */
