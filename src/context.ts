@@ -7,6 +7,11 @@ export const DEFAULT_SOCKET = 'maestro'
 /**
  * What a maestro process learns from its environment, read once by `readContext` and handed
  * down to what needs it: no other module reads the environment. Tests build their own.
+ *
+ * The settings (settings.json, `maestro config`) are not in it: they are read from `configDir`
+ * where a setting is used, so that a command needing none (`ls`, `report`, `send`, `capture`)
+ * never reads the file, and a running server uses the grace and limits `maestro config` set
+ * after it started. The passphrase is not in it either (store/passphrase.ts says why).
  */
 export interface Context {
   /** maestro's tmux server socket: MAESTRO_TMUX_SOCKET, else "maestro" (a command's --socket wins). */

@@ -1,6 +1,9 @@
 /**
  * The passphrase of encrypted notes, from MAESTRO_PASSPHRASE or asked once on a terminal. Kept
  * apart from sealing.ts so that taking it out of the environment costs nothing (no node:crypto).
+ * Held here for the whole process rather than in its Context: a secret is better in one place
+ * than in the object every module is handed (and the server's API copies), and the terminal it is
+ * asked on is the process's own, so it is asked at most once per process.
  */
 let given: string | undefined
 let taken = false
