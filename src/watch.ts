@@ -3,7 +3,7 @@ import {screenTable} from './attention/screens.js'
 import {StateMemory} from './attention/state.js'
 import type {Context} from './context.js'
 import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
-import {readNotesForListing} from './store/notes.js'
+import {NotesReader} from './store/notes.js'
 import type {Tmux, TmuxExec} from './tmux/client.js'
 import {ControlClient} from './tmux/control.js'
 import {type SessionInfo, listSessions} from './tmux/sessions.js'
@@ -85,6 +85,7 @@ export class AgentWatcher {
   readonly #audience = new Audience()
   /** Also the facts of each screen: screens are read again only for agents that printed since. */
   readonly #memory = new StateMemory()
+  readonly #notes: NotesReader
   #control: ControlClient | undefined
   #poll: NodeJS.Timeout | undefined
   #expiry: NodeJS.Timeout | undefined
@@ -101,7 +102,9 @@ export class AgentWatcher {
     private readonly tmux: Tmux,
     private readonly context: Context,
     private readonly offlinePollMs = OFFLINE_POLL_MS,
-  ) {}
+  ) {
+    this.#notes = new NotesReader(context)
+  }
 
   /** `onError` hears reads that failed; the watcher itself tries again. */
   subscribe(listener: Listener, onError?: ErrorListener): () => void {
@@ -180,7 +183,7 @@ export class AgentWatcher {
     // Only while someone listens: a read still under way when the last listener left must not reconnect.
     if (!this.#control && sessions.length > 0 && this.#audience.size > 0) this.#connect()
     // A notes file that cannot be read leaves the agents listed without notes, as in ls.
-    const [{notes, problem}, table] = await Promise.all([readNotesForListing(this.context), screenTable(this.context)])
+    const [{notes, problem}, table] = await Promise.all([this.#notes.read(), screenTable(this.context)])
     if ((problem?.message ?? null) !== this.#notesProblem) {
       this.#notesProblem = problem?.message ?? null
       for (const listener of this.#notesListeners) listener()

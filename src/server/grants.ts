@@ -1,8 +1,8 @@
 import {type FSWatcher, statSync, watch} from 'node:fs'
-import {stat} from 'node:fs/promises'
 import {basename, dirname} from 'node:path'
 
 import type {Dirs} from '../context.js'
+import {fileStamp, stampOf} from '../store/files.js'
 import {type Grant, GrantTable, grantsPath} from '../store/grants.js'
 
 /** How often the share file is looked at when its directory cannot be watched (no inotify watch left, say). */
@@ -154,12 +154,4 @@ export class GrantBook {
     clearTimeout(this.#expiry)
     this.#listeners.clear()
   }
-}
-
-async function fileStamp(path: string): Promise<string> {
-  return stampOf(await stat(path).catch(() => undefined))
-}
-
-function stampOf(info: {ino: number; size: number; mtimeMs: number} | undefined): string {
-  return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'none'
 }

@@ -1,4 +1,4 @@
-import {chmod, mkdir, open, rename, rm} from 'node:fs/promises'
+import {chmod, mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 
 import {withLock} from './lock.js'
@@ -38,4 +38,17 @@ export async function writePrivateFile(path: string, content: string): Promise<v
 export async function withFileLock<T>(path: string, work: () => Promise<T>): Promise<T> {
   await ensurePrivateDir(dirname(path))
   return withLock(path, work)
+}
+
+/**
+ * What tells one version of a file from another, for a reader that reads it again only once it
+ * changed: each write replaces the file (a new inode) at a new time. 'none' when it is missing.
+ */
+export async function fileStamp(path: string): Promise<string> {
+  return stampOf(await stat(path).catch(() => undefined))
+}
+
+/** fileStamp from a stat already made (a synchronous one, say). */
+export function stampOf(info: {ino: number; size: number; mtimeMs: number} | undefined): string {
+  return info ? `${info.ino}:${info.size}:${info.mtimeMs}` : 'none'
 }

@@ -3,7 +3,7 @@ import {join} from 'node:path'
 
 import type {Dirs} from '../context.js'
 import {MaestroError} from '../shared/errors.js'
-import {ensurePrivateDir} from './files.js'
+import {ensurePrivateDir, fileStamp} from './files.js'
 import {readJsonFile, writeJsonFile} from './json-file.js'
 import {withLock} from './lock.js'
 import type {SealedText, Sealing} from './sealing.js'
@@ -136,7 +136,10 @@ function noteOf(stored: StoredNote | undefined, codec: Codec, name: string): Not
 
 /** Every note with its text (NOTES_LOCKED for encrypted notes without a passphrase). */
 export async function readAllNotes(dirs: Dirs): Promise<Record<string, Note>> {
-  const file = await load(dirs)
+  return notesOf(await load(dirs))
+}
+
+async function notesOf(file: NotesFile): Promise<Record<string, Note>> {
   const codec = await codecFor(file)
   return Object.fromEntries(Object.entries(file.notes).map(([name, stored]) => [name, noteOf(stored, codec, name)]))
 }
@@ -151,17 +154,42 @@ export async function readNote(dirs: Dirs, name: string): Promise<Note> {
  * The notes for a listing, or why they cannot be read; listing goes on without them. Encrypted
  * notes without a passphrase are listed as locked, never prompted for: `ls` stays quiet.
  */
-export async function readNotesForListing(dirs: Dirs): Promise<{notes: Record<string, ListedNote>; problem?: MaestroError}> {
+export async function readNotesForListing(dirs: Dirs): Promise<NotesListing> {
   let file: NotesFile | undefined
   try {
     file = await load(dirs)
     if (file.sealing && !(await (await import('./sealing.js')).keyOf(file.sealing))) return {notes: locked(file)}
-    return {notes: await readAllNotes(dirs)}
+    return {notes: await notesOf(file)}
   } catch (error) {
     if (error instanceof MaestroError && (error.code === 'NOTES_CORRUPT' || error.code === 'WRONG_PASSPHRASE')) {
       return {notes: file?.sealing ? locked(file) : {}, problem: error}
     }
     throw error
+  }
+}
+
+export interface NotesListing {
+  notes: Record<string, ListedNote>
+  problem?: MaestroError
+}
+
+/**
+ * readNotesForListing for a watcher, which lists again and again: the file is read again only
+ * once it changed. Every write puts a new file in its place, which one stat tells.
+ */
+export class NotesReader {
+  #stamp: string | undefined
+  #last: NotesListing | undefined
+
+  constructor(private readonly dirs: Dirs) {}
+
+  async read(): Promise<NotesListing> {
+    const stamp = await fileStamp(notesPath(this.dirs))
+    if (this.#last && stamp === this.#stamp) return this.#last
+    const listing = await readNotesForListing(this.dirs)
+    this.#stamp = stamp
+    this.#last = listing
+    return listing
   }
 }
 
