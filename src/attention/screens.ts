@@ -51,6 +51,8 @@ export interface ScreenReading {
 
 /** The rules that ship with maestro. */
 export const BUILT_IN = builtIn as TableSpec
+/** Their share of a table's key, hashed when the module loads: in the startup snapshot, once for good. */
+const BUILT_IN_KEY = fnv(JSON.stringify(BUILT_IN))
 
 /** Compiled tables by config dir: a server lists again and again with the same one. */
 const tables = new Map<string, Promise<ScreenTable>>()
@@ -68,7 +70,7 @@ export function screenTable(dirs: Pick<Dirs, 'configDir'>): Promise<ScreenTable>
 /** Both tables as one, the user's entries first so that they win. */
 export function compileTable(user: TableSpec, base: TableSpec): ScreenTable {
   return {
-    key: fnv(JSON.stringify([user, base])),
+    key: `${fnv(JSON.stringify(user))}.${base === BUILT_IN ? BUILT_IN_KEY : fnv(JSON.stringify(base))}`,
     programs: [...(user.programs ?? []), ...(base.programs ?? [])].map(compileProgram),
     generic: [...(user.generic ?? []), ...(base.generic ?? [])].map(compileRule),
   }
