@@ -98,18 +98,13 @@ export interface ListOptions {
  * state directory for the next listing (local agents only: a host's clock is not ours).
  */
 export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
-  ;(globalThis as any).__mark?.('list')
-  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux).then((x) => ((globalThis as any).__mark?.('listed'), x)), readNotesForListing(dirs).then((x) => ((globalThis as any).__mark?.('notes'), x)), screenTable(dirs).then((x) => ((globalThis as any).__mark?.('table'), x))])
+  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(dirs), screenTable(dirs)])
   if (problem) options.onNotesProblem?.(problem)
   const saved = memory || tmux.host ? undefined : await loadMemory(dirs, tmux.socket, table.key)
   const seen = memory ?? saved?.memory
-  ;(globalThis as any).__mark?.('memory')
   const screens = await readScreens(tmux, sessions, table, seen)
-  ;(globalThis as any).__mark?.('screens')
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
-  ;(globalThis as any).__mark?.('classified')
   if (saved) await saveMemory(dirs, tmux.socket, saved)
-  ;(globalThis as any).__mark?.('saved')
   return agents
 }
 

@@ -34,9 +34,7 @@ export default class Ls extends BaseCommand<typeof Ls> {
     const {agents, hosts, unreachable} = await listEveryAgent(this.tmux, this.context, (tmux) => listAgentsWithChanges(tmux, this.context, {onNotesProblem: (problem) => this.warnOnce(problem)}))
     // A host that did not answer costs one line on stderr (with --json too), never the rest of the list.
     for (const {host, message} of unreachable) process.stderr.write(`warning: host ${host} is unreachable: ${message}\n`)
-    ;(globalThis as any).__mark?.('listedall')
     if (!this.jsonEnabled()) this.log(this.render(agents, hosts.length > 0))
-    ;(globalThis as any).__mark?.('rendered')
     return agents
   }
 
