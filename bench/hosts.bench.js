@@ -54,7 +54,7 @@ try {
   const {Tmux} = await import('../dist/tmux/client.js')
   const {newSession} = await import('../dist/tmux/sessions.js')
   const {addHostChecked, remoteTmux} = await import('../dist/hosts.js')
-  const localTmux = new Tmux(local.socket)
+  const localTmux = new Tmux(local.socket, local.env)
   for (let index = 0; index < 50; index++) await newSession(localTmux, {name: `agent-${index}`, dir: local.home, command: 'sleep 1000'})
   const hosts = []
   for (const [index, {alias, home}] of world.hosts.entries()) {

@@ -33,7 +33,7 @@ export function place(label, extra = {}) {
 /** A place with `count` agents running `sleep 1000`, named agent-000 and on. */
 export async function placeWithAgents(label, count) {
   const made = place(label)
-  const tmux = new Tmux(made.socket)
+  const tmux = new Tmux(made.socket, made.env)
   for (let index = 0; index < count; index++) {
     await newSession(tmux, {name: `agent-${String(index).padStart(3, '0')}`, dir: made.home, command: 'sleep 1000'})
   }

@@ -25,8 +25,8 @@ const ROWS = 40
 
 const socket = `maestro-bench-server-${process.pid}`
 const home = mkdtempSync(join(tmpdir(), 'maestro-bench-server-'))
-const tmux = new Tmux(socket)
 const env = {...process.env, MAESTRO_TMUX_SOCKET: socket, MAESTRO_CONFIG_DIR: join(home, 'config'), MAESTRO_STATE_DIR: join(home, 'state')}
+const tmux = new Tmux(socket, env)
 delete env.TMUX
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

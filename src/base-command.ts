@@ -57,7 +57,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected get tmux(): Tmux {
-    return new Tmux(this.flags.socket || this.context.socket, {blocking: this.tmuxMayBlock()})
+    return new Tmux(this.flags.socket || this.context.socket, this.context.env, {blocking: this.tmuxMayBlock()})
   }
 
   /**

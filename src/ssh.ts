@@ -64,8 +64,8 @@ export async function controlDir(stateDir: string): Promise<string> {
   return fallback
 }
 
-/** What ssh takes from the context: maestro's own ssh configuration, if any, and where its control sockets go. */
-export type SshPlaces = Pick<Context, 'sshConfig' | 'stateDir'>
+/** What ssh takes from the context: maestro's own ssh configuration, if any, where its control sockets go, and the environment ssh inherits. */
+export type SshPlaces = Pick<Context, 'sshConfig' | 'stateDir' | 'env'>
 
 /**
  * One host as ssh reaches it. Every call carries the same options. BatchMode: a prompt would hang
@@ -78,6 +78,8 @@ export class SshConnection {
   private constructor(
     readonly target: SshTarget,
     private readonly options: string[],
+    /** What ssh inherits here (Context.env). */
+    readonly env: NodeJS.ProcessEnv,
   ) {}
 
   static async open(target: SshTarget, places: SshPlaces): Promise<SshConnection> {
@@ -92,7 +94,7 @@ export class SshConnection {
       '-o', 'ServerAliveCountMax=2',
       ...(target.port ? ['-p', String(target.port)] : []),
       ...(target.identity ? ['-i', target.identity, '-o', 'IdentitiesOnly=yes'] : []),
-    ])
+    ], places.env)
   }
 
   /**
@@ -107,7 +109,7 @@ export class SshConnection {
       const child = execFile(
         file,
         args,
-        {maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', timeout: settings.timeoutMs ?? 0, killSignal: 'SIGKILL'},
+        {env: this.env, maxBuffer: 256 * 1024 * 1024, encoding: 'utf8', timeout: settings.timeoutMs ?? 0, killSignal: 'SIGKILL'},
         (error, stdout, stderr) => {
           if (!error) return resolve({stdout, stderr})
           const failure = error as Omit<NodeJS.ErrnoException, 'code'> & {code?: number | string; killed?: boolean}
@@ -139,7 +141,7 @@ export class SshConnection {
   /** Ends the shared connection, if one is open. */
   disconnect(): Promise<void> {
     const args = [...this.options, '-O', 'exit', '--', this.target.dest]
-    return new Promise<void>((resolve) => execFile('ssh', args, () => resolve()))
+    return new Promise<void>((resolve) => execFile('ssh', args, {env: this.env}, () => resolve()))
   }
 }
 

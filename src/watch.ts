@@ -1,7 +1,7 @@
 import {agentsFrom, readScreens} from './agents.js'
 import {screenTable} from './attention/screens.js'
 import {StateMemory} from './attention/state.js'
-import type {Context} from './context.js'
+import type {Dirs} from './context.js'
 import {ACTIVE_WINDOW_MS, type Agent} from './shared/agent.js'
 import {NotesReader} from './store/notes.js'
 import type {Tmux, TmuxExec} from './tmux/client.js'
@@ -97,13 +97,13 @@ export class AgentWatcher {
   readonly #notesListeners = new Set<() => void>()
   readonly #resizeListeners = new Set<ResizeListener>()
 
-  /** `context` gives the notes and screen patterns agents are listed with, and the control client's environment. */
+  /** `dirs` hold the notes and the screen patterns agents are listed with. */
   constructor(
     private readonly tmux: Tmux,
-    private readonly context: Context,
+    private readonly dirs: Dirs,
     private readonly offlinePollMs = OFFLINE_POLL_MS,
   ) {
-    this.#notes = new NotesReader(context)
+    this.#notes = new NotesReader(dirs)
   }
 
   /** `onError` hears reads that failed; the watcher itself tries again. */
@@ -183,7 +183,7 @@ export class AgentWatcher {
     // Only while someone listens: a read still under way when the last listener left must not reconnect.
     if (!this.#control && sessions.length > 0 && this.#audience.size > 0) this.#connect()
     // A notes file that cannot be read leaves the agents listed without notes, as in ls.
-    const [{notes, problem}, table] = await Promise.all([this.#notes.read(), screenTable(this.context)])
+    const [{notes, problem}, table] = await Promise.all([this.#notes.read(), screenTable(this.dirs)])
     if ((problem?.message ?? null) !== this.#notesProblem) {
       this.#notesProblem = problem?.message ?? null
       for (const listener of this.#notesListeners) listener()
@@ -212,7 +212,7 @@ export class AgentWatcher {
   }
 
   #connect(): void {
-    const control = new ControlClient(this.tmux, this.context.env, {
+    const control = new ControlClient(this.tmux, {
       snapshot: (sessions) => void this.#request(sessions),
       changed: () => void this.#request('list'),
       resized: (names) => {

@@ -22,7 +22,7 @@ export interface TestServer {
 
 /** A real server on port 0 in this process, on the sandbox's tmux server. */
 export async function serve(box: Box, options: Partial<ServeOptions> = {}): Promise<TestServer> {
-  const server = await startServer({tmux: new Tmux(box.socket), context: box.context, port: 0, ...options})
+  const server = await startServer({tmux: new Tmux(box.socket, box.env), context: box.context, port: 0, ...options})
   return describe(server.url, server)
 }
 
@@ -189,7 +189,7 @@ export function attachProcesses(box: Box): string[] {
 
 /** An agent started the way maestro starts them (its pane stays when its program ends). */
 export async function newAgent(box: Box, name: string, command: string): Promise<void> {
-  await createAgent(new Tmux(box.socket), box.context, {name, command, dir: box.home})
+  await createAgent(new Tmux(box.socket, box.env), box.context, {name, command, dir: box.home})
 }
 
 /** `maestro serve` as a child process; resolves once it printed its URL. */

@@ -27,7 +27,7 @@ test('commandQuote passes any one-line string through tmux command parsing uncha
 })
 
 test('the watcher follows agents through tmux events, across a tmux server that dies and comes back', async () => {
-  const watcher = new AgentWatcher(new Tmux(box.socket), box.context)
+  const watcher = new AgentWatcher(new Tmux(box.socket, box.env), box.context)
   let latest: Agent[] = []
   watcher.subscribe((agents) => (latest = agents))
   try {
@@ -64,7 +64,7 @@ test('every control client hears its subscriptions, however soon after starting 
   try {
     for (let round = 0; round < 10; round++) {
       let heard = false
-      clients.push(new ControlClient(new Tmux(box.socket), box.env, {
+      clients.push(new ControlClient(new Tmux(box.socket, box.env), {
         snapshot: (sessions) => {
           heard ||= sessions.some((session) => session.name === 'subscribed')
         },
@@ -84,7 +84,7 @@ test('every control client hears its subscriptions, however soon after starting 
 // few rounds of this.
 test('reports made while watchers connect, and watchers coming and going, never end the tmux server', {timeout: 60_000}, async () => {
   box.tmux(['new-session', '-d', '-s', 'survivor', 'sleep 1000'])
-  const tmux = new Tmux(box.socket)
+  const tmux = new Tmux(box.socket, box.env)
   const first = new AgentWatcher(tmux, box.context)
   let reported = ''
   first.subscribe((agents) => (reported = agents.find((agent) => agent.name === 'survivor')?.stateMessage ?? ''))
@@ -122,10 +122,10 @@ test('commands run through the watcher’s control client answer exactly as a tm
   box.tmux(['new-session', '-d', '-s', 'forger', `sh ${script}`])
   box.tmux(['new-session', '-d', '-s', 'honest', 'sh -c "echo plain text; exec sleep 1000"'])
   await waitFor(() => box.tmux(['capture-pane', '-p', '-t', '=forger:']).includes('%sessions-changed'), 5000, 'the forged screen')
-  const tmux = new Tmux(box.socket)
+  const tmux = new Tmux(box.socket, box.env)
   let snapshots = 0
   let forgedHeard = false
-  const control = new ControlClient(tmux, box.env, {
+  const control = new ControlClient(tmux, {
     snapshot: (sessions) => {
       snapshots++
       forgedHeard ||= sessions.length === 0
@@ -156,9 +156,9 @@ test('commands run through the watcher’s control client answer exactly as a tm
 // A tmux client killed by a signal has no exit code: readings must still be answered.
 test('a control client whose tmux process was killed answers through a tmux process, and closes at once', {timeout: 20_000}, async () => {
   box.tmux(['new-session', '-d', '-s', 'orphaned', 'sleep 1000'])
-  const tmux = new Tmux(box.socket)
+  const tmux = new Tmux(box.socket, box.env)
   let heard = false
-  const control = new ControlClient(tmux, box.env, {snapshot: () => (heard = true), changed: () => undefined, closed: () => undefined})
+  const control = new ControlClient(tmux, {snapshot: () => (heard = true), changed: () => undefined, closed: () => undefined})
   await waitFor(() => heard, 5000, 'the control client')
   const client = readdirSync('/proc').find((pid) => {
     try {

@@ -15,7 +15,7 @@ export default class Attach extends BaseCommand<typeof Attach> {
 
   async run(): Promise<{id: string; host: string | null; name: string; readonly: boolean}> {
     const {tmux, name} = await this.locate(this.args.name)
-    await attachAgent(tmux, name, {readonly: this.flags.readonly, tmuxClient: this.context.tmuxClient, env: this.context.env})
+    await attachAgent(tmux, name, {readonly: this.flags.readonly, tmuxClient: this.context.tmuxClient})
     return {id: this.args.name, host: tmux.host, name, readonly: this.flags.readonly}
   }
 }

@@ -52,7 +52,7 @@ export default class New extends BaseCommand<typeof New> {
       worktree: this.flags.worktree ? {branch: this.flags.branch, base: this.flags.base, copy: this.flags.copy} : undefined,
     })
     if (!this.jsonEnabled()) this.log(`started ${agent.id} in ${agent.dir}${agent.worktree ? ` on branch ${agent.worktree.branch}` : ''}`)
-    if (this.flags.attach) await attachAgent(tmux, agent.name, {tmuxClient: this.context.tmuxClient, env: this.context.env})
+    if (this.flags.attach) await attachAgent(tmux, agent.name, {tmuxClient: this.context.tmuxClient})
     return agent
   }
 }

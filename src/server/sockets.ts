@@ -45,7 +45,7 @@ const TERMINAL_PATH = /^\/api\/agents\/([^/]+)\/terminal$/
 
 export interface SocketOptions {
   tmux: Tmux
-  /** How hosts are reached, for agents on them, and what the viewers' `tmux attach` clients inherit (env). */
+  /** How hosts are reached, for agents on them. */
   context: Context
   gate: Gate
   audit: AuditLog
@@ -269,7 +269,7 @@ export class Sockets {
 
   #terminal(ws: WebSocket, route: TerminalRoute & {tmux: Tmux; name: string; history?: string}): void {
     const {tmux, id, name, cols, rows, readonly, follow, history} = route
-    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux, env: this.options.context.env, id, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.id)})
+    const viewer: TerminalViewer = new TerminalViewer(ws, {tmux, id, name, cols, rows, readonly, follow, history, onResize: () => this.#windowMayChange(viewer.id)})
     this.#viewers.add(viewer)
     // The pane of an agent whose program ended stays on screen; its viewers learn of the end here.
     this.#unwatch ??= this.options.watcher.subscribe((agents) => this.#checkExits(agents))

@@ -19,8 +19,6 @@ const FRAME_INTERVAL_MS = 4
 
 export interface ViewerOptions {
   tmux: Tmux
-  /** What its `tmux attach` client inherits (TERM and TMUX aside). */
-  env: NodeJS.ProcessEnv
   /** The agent's id (`HOST:NAME` on a remote host) and its session's name on `tmux`. */
   id: string
   name: string
@@ -71,9 +69,7 @@ export class TerminalViewer {
     this.#onResize = options.onResize ?? (() => undefined)
     this.#clientSize = {cols: options.cols, rows: options.rows}
     const {file, args} = options.tmux.attachCommand(options.name, {readonly: options.readonly})
-    // Outside $TMUX, or tmux refuses to nest when maestro serve itself runs inside tmux.
-    const env: NodeJS.ProcessEnv = {...options.env, TERM: 'xterm-256color'}
-    delete env.TMUX
+    const env = {...options.tmux.clientEnv(), TERM: 'xterm-256color'}
     this.#pty = spawn(file, args, {name: 'xterm-256color', cols: options.cols, rows: options.rows, env, encoding: null})
     this.exited = new Promise((resolve) =>
       this.#pty.onExit(() => {

@@ -9,8 +9,6 @@ export interface AttachOptions {
   readonly?: boolean
   /** The tmux client this process runs in ($TMUX), if any. */
   tmuxClient: string | undefined
-  /** The environment of the `tmux attach` this starts. */
-  env: NodeJS.ProcessEnv
 }
 
 /**
@@ -29,10 +27,8 @@ export async function attachTerminal(tmux: Tmux, name: string, options: AttachOp
     return
   }
   const {file, args} = tmux.attachCommand(name, options)
-  const env = {...options.env}
-  delete env.TMUX
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn(file, args, {stdio: 'inherit', env})
+    const child = spawn(file, args, {stdio: 'inherit', env: tmux.clientEnv()})
     child.on('error', (error: NodeJS.ErrnoException) => reject(error.code === 'ENOENT' ? tmuxMissing() : error))
     child.on('exit', resolve)
   })

@@ -20,8 +20,13 @@ export type TmuxExec = Pick<Tmux, 'exec'>
  * argument array: nothing is ever parsed by a shell.
  */
 export class Tmux {
+  /**
+   * `env` is what the tmux processes started here inherit (Context.env): the tmux server the
+   * first command starts, and through it the agents, as well as every tmux client.
+   */
   constructor(
     readonly socket: string,
+    readonly env: NodeJS.ProcessEnv,
     private readonly options: TmuxOptions = {},
   ) {}
 
@@ -48,6 +53,13 @@ export class Tmux {
     return {file: 'tmux', args: [...this.serverArgs(), ...args]}
   }
 
+  /** The environment of a tmux client (attachCommand, clientCommand): outside $TMUX, or tmux refuses to nest when maestro runs inside tmux. */
+  clientEnv(): NodeJS.ProcessEnv {
+    const env = {...this.env}
+    delete env.TMUX
+    return env
+  }
+
   /**
    * Runs one tmux command, or several in as few tmux processes as fit when given a list of
    * commands (tmux runs them in order and stops at the first that fails). Resolves with the
@@ -66,12 +78,12 @@ export class Tmux {
   protected call(args: string[], input: string | undefined): Promise<TmuxResult> {
     const argv = [...this.serverArgs(), ...args]
     if (this.options.blocking) {
-      const {error, status, signal, stdout, stderr} = spawnSync('tmux', argv, {maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8', input})
+      const {error, status, signal, stdout, stderr} = spawnSync('tmux', argv, {env: this.env, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8', input})
       if (!error && status === 0) return Promise.resolve({stdout, stderr})
       return Promise.reject(callFailure(args, error, stderr ?? '', signal ? `tmux was ended by ${signal}` : `tmux exited with status ${status}`))
     }
     return new Promise((resolve, reject) => {
-      const child = execFile('tmux', argv, {maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8'}, (error, stdout, stderr) => {
+      const child = execFile('tmux', argv, {env: this.env, maxBuffer: MAX_OUTPUT_BYTES, encoding: 'utf8'}, (error, stdout, stderr) => {
         if (error) reject(callFailure(args, error, stderr, error.message))
         else resolve({stdout, stderr})
       })

@@ -58,10 +58,8 @@ export class ControlClient {
   readonly #readings: Reading[] = []
   #changed = (): void => undefined
 
-  /** `env` is the environment the tmux client inherits (Context.env). */
   constructor(
     private readonly tmux: Tmux,
-    env: NodeJS.ProcessEnv,
     handlers: ControlHandlers,
   ) {
     let markAttached = (): void => undefined
@@ -70,7 +68,7 @@ export class ControlClient {
     })
     // `cat` waits on its terminal forever and prints nothing: the session is only a seat.
     const {file, args} = tmux.clientCommand(['-C', 'new-session', '-A', '-s', SEAT_SESSION, 'cat'])
-    this.#child = spawn(file, args, {stdio: 'pipe', env: withoutTmux(env)})
+    this.#child = spawn(file, args, {stdio: 'pipe', env: tmux.clientEnv()})
     this.#child.on('error', () => undefined)
     this.#child.stdin.on('error', () => undefined)
     this.closed = new Promise((resolve) => this.#child.on('close', () => resolve()))
@@ -194,13 +192,6 @@ export class ControlClient {
     const seat = exact(SEAT_SESSION)
     await this.tmux.exec(['if-shell', '-F', '-t', `${seat}:`, '#{==:#{session_attached},0}', commandLine(['kill-session', '-t', seat])]).catch(() => undefined)
   }
-}
-
-/** Outside $TMUX, or tmux refuses to nest when maestro itself runs inside tmux. */
-function withoutTmux(inherited: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = {...inherited}
-  delete env.TMUX
-  return env
 }
 
 /**

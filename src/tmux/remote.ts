@@ -22,7 +22,7 @@ export class RemoteTmux extends Tmux {
     private readonly ssh: SshConnection,
     private readonly timeoutMs = REMOTE_CALL_TIMEOUT_MS,
   ) {
-    super(REMOTE_SOCKET)
+    super(REMOTE_SOCKET, ssh.env)
   }
 
   override get host(): string {
