@@ -64,7 +64,7 @@ export default class NoteCommand extends BaseCommand<typeof NoteCommand> {
       if (text !== undefined) throw usage('--edit takes no text')
       const current = await getAgentNote(tmux, this.context, name)
       // A text file ends with a newline; it is taken off again when the edit is saved.
-      const edited = await editText(current.text ? `${current.text}\n` : '', name, this.context.editor)
+      const edited = await editText(current.text ? `${current.text}\n` : '', name, this.context)
       try {
         const saved = await setAgentNote(tmux, this.context, name, edited.text.replace(/\n$/, ''), {expectedRevision: current.revision})
         await edited.discard()
