@@ -1,5 +1,4 @@
 import {copyFile, mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
-import {homedir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 
 import {MaestroError} from './shared/errors.js'
@@ -12,7 +11,8 @@ import {MaestroError} from './shared/errors.js'
 
 export const HOOK_PROGRAMS = ['claude', 'codex', 'gemini', 'qwen', 'copilot', 'opencode'] as const
 export type HookProgram = (typeof HOOK_PROGRAMS)[number]
-export type HookScope = {project: string} | 'global'
+/** A project's own files, or the user's (global) ones under their home. */
+export type HookScope = {project: string} | {home: string}
 
 type State = 'working' | 'waiting' | 'idle'
 
@@ -69,7 +69,7 @@ export const MaestroReport = async () => ({
 `
 const OWN_FILE_MARK = '// maestro: '
 
-const projectOr = (scope: HookScope, project: string, global: string) => (scope === 'global' ? join(homedir(), global) : join(scope.project, project))
+const projectOr = (scope: HookScope, project: string, global: string) => ('home' in scope ? join(scope.home, global) : join(scope.project, project))
 const claudeStyle = (command: string) => ({hooks: [{type: 'command', command}]})
 
 const PROGRAMS: Record<HookProgram, JsonHooks | CodexNotify | OwnFile> = {
@@ -138,9 +138,10 @@ export function parseHookProgram(value: string): HookProgram {
   throw new MaestroError('INVALID_ARGUMENT', `no hooks for "${value}": use one of ${HOOK_PROGRAMS.join(', ')}`)
 }
 
-export function hookScope(options: {project?: string; global?: boolean}): HookScope {
+/** The scope the flags name; `home` is the user's (Context.home), where --global hooks go. */
+export function hookScope(options: {project?: string; global?: boolean}, home: string): HookScope {
   if (options.project !== undefined && options.global) throw new MaestroError('INVALID_ARGUMENT', 'use --project or --global, not both')
-  return options.global ? 'global' : {project: resolve(options.project ?? '.')}
+  return options.global ? {home} : {project: resolve(options.project ?? '.')}
 }
 
 async function readText(path: string): Promise<string | undefined> {

@@ -13,7 +13,7 @@ export default class HooksInstall extends BaseCommand<typeof HooksInstall> {
   static flags = scopeFlags
 
   async run(): Promise<HookChange> {
-    const result = await installHooks(parseHookProgram(this.args.program), hookScope(this.flags))
+    const result = await installHooks(parseHookProgram(this.args.program), hookScope(this.flags, this.context.home))
     if (!this.jsonEnabled()) {
       this.log(result.changed ? `installed in ${result.path}` : `already installed in ${result.path}`)
       if (result.backup) this.log(`backup: ${result.backup}`)

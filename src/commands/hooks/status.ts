@@ -15,7 +15,7 @@ export default class HooksStatus extends BaseCommand<typeof HooksStatus> {
   static flags = scopeFlags
 
   async run(): Promise<HookStatus[]> {
-    const statuses = await hookStatus(hookScope(this.flags))
+    const statuses = await hookStatus(hookScope(this.flags, this.context.home))
     if (!this.jsonEnabled()) {
       this.log(table(['PROGRAM', 'HOOKS', 'FILE', 'REPORTS'], statuses.map((s) => [s.program, s.installed ? 'installed' : 'no', s.path, s.note])))
     }

@@ -12,7 +12,7 @@ export default class HooksUninstall extends BaseCommand<typeof HooksUninstall> {
   static flags = scopeFlags
 
   async run(): Promise<HookChange> {
-    const result = await uninstallHooks(parseHookProgram(this.args.program), hookScope(this.flags))
+    const result = await uninstallHooks(parseHookProgram(this.args.program), hookScope(this.flags, this.context.home))
     if (!this.jsonEnabled()) {
       this.log(result.changed ? `removed from ${result.path}` : `not installed in ${result.path}`)
       if (result.backup) this.log(`backup: ${result.backup}`)
