@@ -16,7 +16,6 @@ export interface SessionInfo {
   attachedClients: number
   dead: boolean
   exitCode: number | null
-  pid: number
   dir: string
   /** The command line it was started with; for a session maestro did not start, the program running in it. */
   command: string
@@ -32,22 +31,25 @@ export interface SessionInfo {
 const SEP = '\u001F'
 /** `option`'s value, or when it is empty `fallback`'s; tmux expands only the one it gives. */
 const orElse = (option: string, fallback: string) => `#{?#{!=:#{${option}},},#{${option}},#{${fallback}}}`
-const FIELDS = [
-  '#{session_name}',
-  '#{session_created}',
-  '#{window_activity}',
-  '#{session_attached}',
-  '#{pane_dead}',
-  '#{pane_dead_status}',
-  '#{pane_pid}',
-  orElse('@maestro-command', 'pane_current_command'),
-  orElse('@maestro-dir', 'pane_current_path'),
-  '#{@maestro-exit}',
-  '#{@maestro-report}',
-  '#{pane_id}',
-  '#{@maestro-worktree}',
-]
-const LIST_FORMAT = FIELDS.join(SEP)
+/** What a listing asks tmux for each agent, by the name its parser reads it under. */
+const FIELDS = {
+  name: '#{session_name}',
+  created: '#{session_created}',
+  activity: '#{window_activity}',
+  attached: '#{session_attached}',
+  dead: '#{pane_dead}',
+  deadStatus: '#{pane_dead_status}',
+  command: orElse('@maestro-command', 'pane_current_command'),
+  dir: orElse('@maestro-dir', 'pane_current_path'),
+  recordedExit: '#{@maestro-exit}',
+  report: '#{@maestro-report}',
+  paneId: '#{pane_id}',
+  worktree: '#{@maestro-worktree}',
+}
+/** Each field's place in a listed line. */
+const AT = Object.fromEntries(Object.keys(FIELDS).map((name, index) => [name, index])) as Record<keyof typeof FIELDS, number>
+const LIST_FORMAT = Object.values(FIELDS).join(SEP)
+const LIST_FIELD_COUNT = Object.keys(FIELDS).length
 // Record separator: ends each session's line in a snapshot that has no line breaks.
 const RS = '\u001E'
 
@@ -85,7 +87,7 @@ export const SNAPSHOT_FORMAT = `#{S:#{P:${LIST_FORMAT}${RS}}}`
 export function parseSnapshot(value: string): SessionInfo[] | undefined {
   if (value !== '' && !value.endsWith(RS)) return undefined
   const lines = value.split(RS).slice(0, -1)
-  if (lines.some((line) => line.split(SEP).length !== FIELDS.length)) return undefined
+  if (lines.some((line) => line.split(SEP).length !== LIST_FIELD_COUNT)) return undefined
   return parseSessions(lines.join('\n'))
 }
 
@@ -138,20 +140,19 @@ export function recordingExit(command: string): string[] {
 function parseSessionLine(line: string): SessionInfo {
   // By index: destructuring an array walks an iterator, twice the time of a listing of 500 agents.
   const field = line.split(SEP)
-  const isDead = field[4] === '1'
+  const isDead = field[AT.dead] === '1'
   return {
-    name: field[0],
-    createdAt: new Date(Number(field[1]) * 1000),
-    lastActivityAt: new Date(Number(field[2]) * 1000),
-    attachedClients: Number(field[3]) || 0,
+    name: field[AT.name],
+    createdAt: new Date(Number(field[AT.created]) * 1000),
+    lastActivityAt: new Date(Number(field[AT.activity]) * 1000),
+    attachedClients: Number(field[AT.attached]) || 0,
     dead: isDead,
-    exitCode: isDead ? exitStatus(field[5] || field[9]) : null,
-    pid: Number(field[6]) || 0,
-    command: field[7],
-    dir: field[8],
-    report: field[10],
-    paneId: field[11],
-    worktree: field[12] ?? '',
+    exitCode: isDead ? exitStatus(field[AT.deadStatus] || field[AT.recordedExit]) : null,
+    command: field[AT.command],
+    dir: field[AT.dir],
+    report: field[AT.report],
+    paneId: field[AT.paneId],
+    worktree: field[AT.worktree] ?? '',
   }
 }
 
