@@ -164,15 +164,6 @@ export class Git {
     return stdout.split('\n').filter(Boolean)
   }
 
-  /** Paths of every worktree of the repository, the main checkout first. */
-  async listWorktreePaths(dir: string): Promise<string[]> {
-    const {stdout} = await this.run(dir, ['worktree', 'list', '--porcelain', '-z'])
-    return stdout
-      .split('\0')
-      .filter((field) => field.startsWith('worktree '))
-      .map((field) => field.slice('worktree '.length))
-  }
-
   /**
    * A snapshot of everything in a worktree (tracked changes and untracked files, ignored ones
    * left out), as a tree object. It is built in a private copy of the worktree's index, so the
