@@ -14,6 +14,13 @@ const blob = `${dir}maestro.blob`
 const stamp = `${dir}node`
 const lock = `${dir}building`
 
+/**
+ * V8 flags the snapshot is built and run with: it loads only with the very flags it was built
+ * with, so bin/maestro passes these same ones. A young generation of 16 MB from the start: a
+ * command's short life then has no garbage collection to wait for (`ls` of 500 agents had four).
+ */
+export const V8_FLAGS = ['--min-semi-space-size=16']
+
 export const snapshotScript = fileURLToPath(import.meta.url)
 
 /**
@@ -58,7 +65,7 @@ export function buildSnapshot() {
   try {
     const temporary = `${blob}.${process.pid}.tmp`
     try {
-      execFileSync(process.execPath, ['--snapshot-blob', temporary, '--build-snapshot', entry], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NODE_OPTIONS: ''}})
+      execFileSync(process.execPath, [...V8_FLAGS, '--snapshot-blob', temporary, '--build-snapshot', entry], {stdio: ['ignore', 'ignore', 'pipe'], env: {...process.env, NODE_OPTIONS: ''}})
     } catch (error) {
       rmSync(temporary, {force: true})
       throw new Error(`building the startup snapshot failed:\n${error.stderr?.toString() || error.message}`)
