@@ -64,6 +64,7 @@ function keyOf(tmux: Tmux, name: string): string {
 }
 
 function toAgent(tmux: Tmux, session: SessionInfo, note: {text: string; locked?: boolean} | undefined, reading: StateReading, now: number): Agent {
+  const lastActivityAt = session.lastActivityAt.toISOString()
   return {
     id: keyOf(tmux, session.name),
     host: tmux.host,
@@ -72,14 +73,15 @@ function toAgent(tmux: Tmux, session: SessionInfo, note: {text: string; locked?:
     status: session.dead ? 'exited' : printedRecently(session.lastActivityAt, now) ? 'active' : 'idle',
     exitCode: session.exitCode,
     createdAt: session.createdAt.toISOString(),
-    lastActivityAt: session.lastActivityAt.toISOString(),
+    lastActivityAt,
     attachedClients: session.attachedClients,
     dir: session.dir,
     command: session.command,
     note: note?.text ?? '',
     noteLocked: note?.locked === true,
     state: reading.state,
-    stateSince: reading.since.toISOString(),
+    // An idle agent's state dates from its last output, the very same Date.
+    stateSince: reading.since === session.lastActivityAt ? lastActivityAt : reading.since.toISOString(),
     stateSource: reading.source,
     stateMessage: reading.message,
     worktree: parseWorktreeOption(session.worktree),

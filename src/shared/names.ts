@@ -61,8 +61,9 @@ export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
 
 /** `shop-frontend-cart` lives under shop › frontend. */
 export function groupOf(name: string): string[] {
-  if (!name.includes('-')) return []
-  const parts = name.split('-').filter(Boolean)
+  const parts: string[] = []
+  if (!name.includes('-')) return parts
+  for (const part of name.split('-')) if (part) parts.push(part)
   parts.pop()
   return parts
 }
