@@ -237,3 +237,19 @@ test('rename refuses a taken name and an unknown agent', async () => {
   assert.ok(sessionNames(box).includes('shop'))
   assert.ok(!sessionNames(box).includes('ghost-2'))
 })
+
+test('a session made with tmux itself on maestro\'s server is listed with the program and directory it runs in', async () => {
+  // tmux tells the directory as the kernel has it: without symbolic links.
+  const dir = join(realpathSync(box.home), 'handmade')
+  mkdirSync(dir)
+  box.tmux(['new-session', '-d', '-s', 'handmade', '-c', dir, 'sleep 1000'])
+  try {
+    const listed = await waitFor(async () => {
+      const agent = parseJson<{name: string; command: string; dir: string}[]>(await box.cli(['ls', '--json'])).find(({name}) => name === 'handmade')
+      return agent?.command === 'sleep' && agent
+    }, 10_000, 'handmade to be listed running sleep')
+    assert.equal(listed.dir, dir)
+  } finally {
+    box.tmux(['kill-session', '-t', '=handmade'])
+  }
+})
