@@ -112,7 +112,8 @@ export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, o
 
 /**
  * The facts of the screens classification needs (see `screensNeeded`), in one tmux call. With a
- * memory, only screens whose pane printed since it last read them are read.
+ * memory, only screens whose pane printed since it last read them are read, no more often than
+ * the memory's pace allows.
  */
 export async function readScreens(tmux: TmuxExec, sessions: SessionInfo[], table: ScreenTable, memory?: StateMemory): Promise<Map<string, ScreenFacts>> {
   const needed = screensNeeded(sessions)

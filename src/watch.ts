@@ -69,6 +69,11 @@ export class Audience {
 
 /** How often the list is read anyway while tmux tells of changes: a safety net, and notes edited elsewhere. */
 const SAFETY_POLL_MS = 10_000
+/**
+ * How often at most the screen of an agent that prints without a pause is read again: tmux tells
+ * of its output every second, and reading every such screen each time was most of serve's work.
+ */
+const SCREEN_PACE_MS = 3000
 /** How often the list is read while there is no tmux server to tell of changes (none running yet). */
 const OFFLINE_POLL_MS = 1000
 
@@ -84,7 +89,7 @@ const OFFLINE_POLL_MS = 1000
 export class AgentWatcher {
   readonly #audience = new Audience()
   /** Also the facts of each screen: screens are read again only for agents that printed since. */
-  readonly #memory = new StateMemory()
+  readonly #memory = new StateMemory('', SCREEN_PACE_MS)
   readonly #notes: NotesReader
   #control: ControlClient | undefined
   #poll: NodeJS.Timeout | undefined
@@ -195,12 +200,17 @@ export class AgentWatcher {
     this.#audience.tell(this.#latest, JSON.stringify(this.#latest))
   }
 
-  /** An agent that printed recently turns idle ACTIVE_WINDOW_MS after its last output, with no event to say so. */
+  /**
+   * An agent that printed recently turns idle ACTIVE_WINDOW_MS after its last output, and a screen
+   * held back by the pace is due, with no event to say so.
+   */
   #scheduleExpiry(now: number): void {
     clearTimeout(this.#expiry)
+    const held = this.#memory.takeHeld()
     const ends = this.#sessions
       .filter((session) => !session.dead)
       .map((session) => session.lastActivityAt.getTime() + ACTIVE_WINDOW_MS)
+      .concat(held === undefined ? [] : [held])
       .filter((end) => end > now)
     if (ends.length === 0) return
     this.#expiry = setTimeout(() => void this.#request(this.#sessions), Math.min(...ends) - now + 50)

@@ -129,6 +129,8 @@ interface PaneRecord {
   created: number
   /** The facts of its screen when last read, with its output time then (tmux's, whole seconds). */
   screen?: {activity: number; readAt: number; facts: ScreenFacts}
+  /** The agent's report (raw) when its screen was last read; not saved, as a pace applies to watchers only. */
+  report?: string
   /** Its last reading, and the fingerprint of the screen that reading was made on. */
   state?: {reading: StateReading; fingerprint: string | undefined}
 }
@@ -150,8 +152,17 @@ export interface SavedMemory {
  */
 export class StateMemory {
   readonly #panes = new Map<string, PaneRecord>()
+  /** When the first screen held back by the pace is to be read (see `stale`). */
+  #held: number | undefined
 
-  constructor(readonly table: string = '') {}
+  /**
+   * `paceMs` is for a watcher: a screen that keeps changing is read at most once per paceMs, so
+   * that agents printing without a pause cost a reading every few seconds rather than every one.
+   */
+  constructor(
+    readonly table: string = '',
+    readonly paceMs = 0,
+  ) {}
 
   /** A memory saved by `save`; one made for another screen table keeps the states only. */
   static load(saved: SavedMemory | undefined, table: string): StateMemory {
@@ -191,16 +202,37 @@ export class StateMemory {
    * Whether the pane may have printed since its screen was last read. tmux keeps output times in
    * whole seconds, so a screen read within the second of its last output is read again.
    */
-  stale(session: SessionInfo): boolean {
+  stale(session: SessionInfo, now = Date.now()): boolean {
     const record = this.#panes.get(session.paneId)
-    const screen = record?.created === session.createdAt.getTime() ? record.screen : undefined
+    if (record?.created !== session.createdAt.getTime() || !record.screen) return true
+    const {screen} = record
     const activity = session.lastActivityAt.getTime()
-    return !screen || screen.activity !== activity || screen.readAt < activity + 1000
+    if (screen.activity === activity && screen.readAt >= activity + 1000) return false
+    return !this.#holds(session, record, screen, now)
+  }
+
+  /**
+   * Whether a screen that changed waits for the pace: it was read less than paceMs ago, and the
+   * agent made no report since (a report is judged against the screen it was made on, at once).
+   */
+  #holds(session: SessionInfo, record: PaneRecord, screen: NonNullable<PaneRecord['screen']>, now: number): boolean {
+    if (now >= screen.readAt + this.paceMs || record.report !== session.report) return false
+    this.#held = Math.min(this.#held ?? Number.POSITIVE_INFINITY, screen.readAt + this.paceMs)
+    return true
+  }
+
+  /** When the first screen that `stale` held back since the last call is due, if any. */
+  takeHeld(): number | undefined {
+    const held = this.#held
+    this.#held = undefined
+    return held
   }
 
   /** Records the facts of a screen read at `readAt` (taken before the read). */
   see(session: SessionInfo, facts: ScreenFacts, readAt: number): void {
-    this.#record(session).screen = {activity: session.lastActivityAt.getTime(), readAt, facts}
+    const record = this.#record(session)
+    record.screen = {activity: session.lastActivityAt.getTime(), readAt, facts}
+    record.report = session.report
   }
 
   /** The facts of the pane's screen as last read. */
