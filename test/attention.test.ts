@@ -4,6 +4,8 @@ import {chmodSync, mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, before, test} from 'node:test'
 
+import {StateMemory} from '../src/attention/state.js'
+import type {SessionInfo} from '../src/tmux/sessions.js'
 import {BIN, ROOT, sandbox, waitFor} from './helpers.js'
 
 const box = sandbox('attention')
@@ -223,4 +225,24 @@ test('ls --watch prints a new list when a state changes', async () => {
   } finally {
     watcher.kill()
   }
+})
+
+test('a watcher reads the screen of an agent that keeps printing at most once per pace, at once after a report, and says when the next is due', () => {
+  const memory = new StateMemory('', 3000)
+  const facts = {fingerprint: 'f', reading: null, program: null}
+  const session = (activitySeconds: number, report = ''): SessionInfo => ({
+    name: 'busy', createdAt: new Date(0), lastActivityAt: new Date(activitySeconds * 1000), attachedClients: 0, dead: false, exitCode: null,
+    pid: 1, dir: '/', command: 'sh', report, paneId: '%1', worktree: '',
+  })
+  assert.equal(memory.stale(session(100), 100_000), true, 'a screen never read is read')
+  memory.see(session(100), facts, 100_000)
+  assert.equal(memory.stale(session(101), 101_000), false, 'output a second after a reading waits')
+  assert.equal(memory.takeHeld(), 103_000)
+  assert.equal(memory.takeHeld(), undefined)
+  assert.equal(memory.stale(session(101, '{"state":"idle","at":101000}'), 101_000), true, 'a report is judged against the screen at once')
+  assert.equal(memory.stale(session(103), 103_000), true, 'the pace is over')
+  // ls has no pace: every screen that printed since is read.
+  const ls = new StateMemory()
+  ls.see(session(100), facts, 100_000)
+  assert.equal(ls.stale(session(101), 101_000), true)
 })
