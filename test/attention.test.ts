@@ -232,7 +232,7 @@ test('a watcher reads the screen of an agent that keeps printing at most once pe
   const facts = {fingerprint: 'f', reading: null, program: null}
   const session = (activitySeconds: number, report = ''): SessionInfo => ({
     name: 'busy', createdAt: new Date(0), lastActivityAt: new Date(activitySeconds * 1000), attachedClients: 0, dead: false, exitCode: null,
-    pid: 1, dir: '/', command: 'sh', report, paneId: '%1', worktree: '',
+    dir: '/', command: 'sh', report, paneId: '%1', worktree: '',
   })
   assert.equal(memory.stale(session(100), 100_000), true, 'a screen never read is read')
   memory.see(session(100), facts, 100_000)
