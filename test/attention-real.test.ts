@@ -26,8 +26,10 @@ async function listed(name: string): Promise<Listed | undefined> {
 const screen = (name: string) => box.tmux(['capture-pane', '-p', '-t', `=${name}:`])
 
 /**
- * Waits until the program has drawn its new screen and holds it: Codex drops keys that arrive
- * while it switches screens, as a person would never type that fast.
+ * Waits until the program has drawn its new screen and held it for a second: Codex drops keys
+ * that arrive within about half a second of a new screen (measured: an Enter sent 0.5 s after
+ * one was lost, 1 s after it was taken), as a person would never type that fast. maestro itself
+ * starts quickly enough now to be that fast.
  */
 async function settled(name: string): Promise<void> {
   let last = ''
@@ -35,7 +37,7 @@ async function settled(name: string): Promise<void> {
     const now = screen(name)
     const same = now === last
     last = now
-    if (!same) await new Promise((resolve) => setTimeout(resolve, 400))
+    if (!same) await new Promise((resolve) => setTimeout(resolve, 1000))
     return same
   }, 20_000, `${name}'s screen to settle`)
 }
