@@ -33,6 +33,12 @@ export default class Serve extends BaseCommand<typeof Serve> {
   async run(): Promise<void> {
     const {flags} = this
     allowPassphrasePrompt()
+    // Listened for before anything starts: whoever reads the URL may stop the server at once, and
+    // a signal meanwhile must still close it properly rather than kill the process outright.
+    const stopped = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
     // Imported here: the server is a chunk of its own, which no other command loads.
     const {startServer} = await import('../server/index.js')
     const server = await startServer({
@@ -60,10 +66,7 @@ export default class Serve extends BaseCommand<typeof Serve> {
       const {default: open} = await import('open')
       await open(url).catch((error: Error) => process.stderr.write(`could not open a browser: ${error.message}\n`))
     }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve)
-      process.once('SIGTERM', resolve)
-    })
+    await stopped
     await server.close()
   }
 }
