@@ -141,24 +141,6 @@ test('the page’s event stream lists remote agents by id with their host; a rem
   await events.close()
 })
 
-// Before the tests that drop the host's connection: with tmux before 3.7 a watcher cut off with
-// its subscriptions can end that host's tmux server a moment later (tmux/tmux#4916, README
-// "Remote hosts"), and this test is about the hook line and wait, not about that crash.
-test('an agent on a host without maestro reports its state with the documented tmux line; wait follows it there', async () => {
-  // README "Remote hosts": the line a hook runs inside the agent; nothing after it prints, so the report holds.
-  const line = `tmux set-option -F -t "$TMUX_PANE" @maestro-report '{"state":"waiting","at":#{window_activity}999,"message":"needs approval","screen":""}'`
-  const created = await box.cli(['new', 'far:hook', '--cmd', `sleep 2; ${line}; exec sleep 600`], {env})
-  assert.equal(created.code, 0, created.stderr)
-  const result = await box.cli(['wait', 'far:hook', '--for', 'waiting', '--timeout', '120', '--json'], {env})
-  // With --json a failure is told on stdout.
-  assert.equal(result.code, 0, `${result.stdout}${result.stderr}`)
-  assert.deepEqual(JSON.parse(result.stdout).map(({id, state}: {id: string; state: string}) => ({id, state})), [{id: 'far:hook', state: 'waiting'}])
-  const listed = JSON.parse((await box.cli(['ls', '--json'], {env})).stdout) as {id: string; state: string; stateSource: string; stateMessage: string}[]
-  const hook = listed.find((agent) => agent.id === 'far:hook')
-  assert.deepEqual(hook && {state: hook.state, source: hook.stateSource, message: hook.stateMessage}, {state: 'waiting', source: 'report', message: 'needs approval'})
-  assert.equal((await box.cli(['kill', 'far:hook'], {env})).code, 0)
-})
-
 test('a host added or removed while serve runs appears and goes without a restart', async () => {
   const events = await openSocket(t, '/api/events')
   await waitFor(() => lastList(events)?.hosts[0]?.state === 'reachable', 30_000, 'the remote host to answer')
@@ -245,4 +227,23 @@ test('the page groups agents by host, types into a remote agent, and marks its h
   } finally {
     await browser.close()
   }
+})
+
+// After the tests that drop the host's connection: a watcher cut off there lingers in the seat
+// with its subscriptions, and ending the seat under it made tmux before 3.7 end that host's whole
+// server as the next agent was made (tmux/tmux#4916). This test failed 5 runs of 7 under load
+// before the seat was ended only when no client at all sits in it.
+test('an agent on a host without maestro reports its state with the documented tmux line; wait follows it there', async () => {
+  // README "Remote hosts": the line a hook runs inside the agent; nothing after it prints, so the report holds.
+  const line = `tmux set-option -F -t "$TMUX_PANE" @maestro-report '{"state":"waiting","at":#{window_activity}999,"message":"needs approval","screen":""}'`
+  const created = await box.cli(['new', 'far:hook', '--cmd', `sleep 2; ${line}; exec sleep 600`], {env})
+  assert.equal(created.code, 0, created.stderr)
+  const result = await box.cli(['wait', 'far:hook', '--for', 'waiting', '--timeout', '120', '--json'], {env})
+  // With --json a failure is told on stdout.
+  assert.equal(result.code, 0, `${result.stdout}${result.stderr}`)
+  assert.deepEqual(JSON.parse(result.stdout).map(({id, state}: {id: string; state: string}) => ({id, state})), [{id: 'far:hook', state: 'waiting'}])
+  const listed = JSON.parse((await box.cli(['ls', '--json'], {env})).stdout) as {id: string; state: string; stateSource: string; stateMessage: string}[]
+  const hook = listed.find((agent) => agent.id === 'far:hook')
+  assert.deepEqual(hook && {state: hook.state, source: hook.stateSource, message: hook.stateMessage}, {state: 'waiting', source: 'report', message: 'needs approval'})
+  assert.equal((await box.cli(['kill', 'far:hook'], {env})).code, 0)
 })

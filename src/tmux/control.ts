@@ -175,9 +175,14 @@ export class ControlClient {
   }
 
   /**
-   * Leaves the seat and resolves once the tmux client has exited; then ends the seat if no other
-   * watcher sits there. Asked only after leaving: tmux counts a leaving client as attached until
+   * Leaves the seat and resolves once the tmux client has exited; then ends the seat if no client
+   * at all sits there. Asked only after leaving: tmux counts a leaving client as attached until
    * it is gone, so two watchers leaving at once could otherwise both leave the seat behind.
+   * "No client at all" is `session_attached_list`, not `session_attached`: the count leaves out a
+   * client tmux has told to exit, such as a watcher whose ssh connection dropped, which can linger
+   * with its subscriptions; ending the seat under it took its session away, and tmux before 3.7
+   * then ended its whole server at its next subscription check (tmux/tmux#4916; seen with a debug
+   * tmux in a core dump of the remote-host tests).
    */
   async close(): Promise<void> {
     // tmux before 3.7 checks a leaving client's subscriptions once more after taking its session
@@ -190,7 +195,7 @@ export class ControlClient {
     } else this.#child.stdin.end()
     await this.closed
     const seat = exact(SEAT_SESSION)
-    await this.tmux.exec(['if-shell', '-F', '-t', `${seat}:`, '#{==:#{session_attached},0}', commandLine(['kill-session', '-t', seat])]).catch(() => undefined)
+    await this.tmux.exec(['if-shell', '-F', '-t', `${seat}:`, '#{==:#{session_attached_list},}', commandLine(['kill-session', '-t', seat])]).catch(() => undefined)
   }
 }
 
