@@ -14,7 +14,7 @@ export function table(header: string[], rows: string[][], fit?: {width: number; 
   for (const row of all) for (let column = 0; column < row.length; column++) widths[column] = Math.max(widths[column], length(row[column]))
   if (fit) shrinkColumns(widths, header, fit)
   // Plain loops, not callbacks: a command lays out its table once, before the JIT would make
-  // callbacks cheap (500 rows: 1.4 ms against 6).
+  // callbacks cheap (500 rows in a fresh process: about 3 ms of CPU against 8).
   const lines: string[] = []
   for (const row of all) {
     let line = ''
