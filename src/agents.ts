@@ -103,7 +103,7 @@ export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, o
   const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(dirs), screenTable(dirs)])
   if (problem) options.onNotesProblem?.(problem)
   const saved = memory || tmux.host ? undefined : await loadMemory(dirs, tmux.socket, table.key)
-  const seen = memory ?? saved?.memory
+  const seen = memory ?? saved
   const screens = await readScreens(tmux, sessions, table, seen)
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
   if (saved) await saveMemory(dirs, tmux.socket, saved)

@@ -154,6 +154,11 @@ export class StateMemory {
   readonly #panes = new Map<string, PaneRecord>()
   /** When the first screen held back by the pace is to be read (see `stale`). */
   #held: number | undefined
+  /**
+   * Whether it learnt anything since it was loaded: a listing that saw nothing new does not write
+   * its file again, and need not turn 500 records into JSON to find that out.
+   */
+  #learnt = false
 
   /**
    * `paceMs` is for a watcher: a screen that keeps changing is read at most once per paceMs, so
@@ -170,6 +175,7 @@ export class StateMemory {
     const panes = saved?.panes ?? {}
     for (const paneId in panes) {
       const {created, screen, state} = panes[paneId]
+      if (screen && saved?.table !== table) memory.#learnt = true
       memory.#panes.set(paneId, {
         created,
         screen: saved?.table === table ? screen : undefined,
@@ -177,6 +183,10 @@ export class StateMemory {
       })
     }
     return memory
+  }
+
+  get learnt(): boolean {
+    return this.#learnt
   }
 
   save(): SavedMemory {
@@ -194,6 +204,7 @@ export class StateMemory {
     if (record?.created !== created) {
       record = {created}
       this.#panes.set(session.paneId, record)
+      this.#learnt = true
     }
     return record
   }
@@ -233,6 +244,7 @@ export class StateMemory {
     const record = this.#record(session)
     record.screen = {activity: session.lastActivityAt.getTime(), readAt, facts}
     record.report = session.report
+    this.#learnt = true
   }
 
   /** The facts of the pane's screen as last read. */
@@ -253,16 +265,33 @@ export class StateMemory {
     if (seen && redrawn && seen.reading.state !== 'working') return seen.reading
     if (seen?.reading.state === reading.state) {
       const kept = {...reading, since: seen.reading.since < reading.since ? seen.reading.since : reading.since}
-      record.state = {reading: kept, fingerprint}
+      this.#remember(record, kept, fingerprint)
       return kept
     }
-    record.state = {reading, fingerprint}
+    this.#remember(record, reading, fingerprint)
     return reading
+  }
+
+  #remember(record: PaneRecord, reading: StateReading, fingerprint: string | undefined): void {
+    const seen = record.state
+    const same =
+      seen !== undefined &&
+      seen.fingerprint === fingerprint &&
+      seen.reading.state === reading.state &&
+      seen.reading.since.getTime() === reading.since.getTime() &&
+      seen.reading.source === reading.source &&
+      seen.reading.message === reading.message
+    if (!same) this.#learnt = true
+    record.state = {reading, fingerprint}
   }
 
   /** Forgets panes that are gone, so that memory follows the agents that exist. */
   keep(sessions: SessionInfo[]): void {
     const live = new Map(sessions.map((session) => [session.paneId, session.createdAt.getTime()]))
-    for (const [paneId, {created}] of this.#panes) if (live.get(paneId) !== created) this.#panes.delete(paneId)
+    for (const [paneId, {created}] of this.#panes) {
+      if (live.get(paneId) === created) continue
+      this.#panes.delete(paneId)
+      this.#learnt = true
+    }
   }
 }

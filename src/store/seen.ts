@@ -15,13 +15,7 @@ function seenFile(dirs: Dirs, socket: string): string {
   return join(dirs.stateDir, `seen-${encodeURIComponent(socket)}.json`)
 }
 
-export interface LoadedMemory {
-  memory: StateMemory
-  /** The file's text as read, so that saving an unchanged memory writes nothing. */
-  text: string
-}
-
-export async function loadMemory(dirs: Dirs, socket: string, table: string): Promise<LoadedMemory> {
+export async function loadMemory(dirs: Dirs, socket: string, table: string): Promise<StateMemory> {
   const text = await readFile(seenFile(dirs, socket), 'utf8').catch(() => '')
   let saved: SavedMemory | undefined
   try {
@@ -29,23 +23,23 @@ export async function loadMemory(dirs: Dirs, socket: string, table: string): Pro
   } catch {
     saved = undefined
   }
-  return {memory: StateMemory.load(saved, table), text}
+  return StateMemory.load(saved, table)
 }
 
 /**
- * Writes the memory when it changed: a temporary file renamed into place, so a reader sees the
- * old file or the new one. Without fsync: losing a cache in a crash costs one more screen read.
+ * Writes the memory when it learnt something: a temporary file renamed into place, so a reader
+ * sees the old file or the new one. Without fsync: losing a cache in a crash costs one more
+ * screen read.
  */
-export async function saveMemory(dirs: Dirs, socket: string, {memory, text}: LoadedMemory): Promise<void> {
-  const next = JSON.stringify(memory.save())
-  if (next === text) return
+export async function saveMemory(dirs: Dirs, socket: string, memory: StateMemory): Promise<void> {
+  if (!memory.learnt) return
   const path = seenFile(dirs, socket)
   const temporary = `${path}.${process.pid}.tmp`
   try {
     await ensurePrivateDir(dirs.stateDir)
     const handle = await open(temporary, 'w', 0o600)
     try {
-      await handle.writeFile(next)
+      await handle.writeFile(JSON.stringify(memory.save()))
     } finally {
       await handle.close()
     }
