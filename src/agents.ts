@@ -15,7 +15,7 @@ import type {Settings} from './store/settings.js'
 import {type Note, appendNote, keptNoteHasText, moveNote, readAllNotes, readNote, readNotesForListing, takeNote, writeNote} from './store/notes.js'
 import {loadMemory, saveMemory} from './store/seen.js'
 import {type AttachOptions, attachTerminal} from './tmux/attach.js'
-import type {Tmux, TmuxExec} from './tmux/client.js'
+import {Tmux, type TmuxExec} from './tmux/client.js'
 import {recordingFile} from './tmux/recorder.js'
 import {RemoteTmux} from './tmux/remote.js'
 import {
@@ -34,6 +34,7 @@ import {
   respawnSession,
   sendInput,
   setAgentOptions,
+  startListing,
   wakeWatchersCommands,
 } from './tmux/sessions.js'
 import {
@@ -108,6 +109,11 @@ export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, o
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
   if (saved) await saveMemory(dirs, tmux.socket, saved)
   return agents
+}
+
+/** Starts reading this machine's agents for a listing that is yet to be asked for (see startListing). */
+export function startListingAgents(context: Context): void {
+  startListing(new Tmux(context.socket, context.env), context.stateDir)
 }
 
 /**

@@ -34,11 +34,14 @@ import ShareRevoke from './commands/share/revoke.js'
 import Wait from './commands/wait.js'
 import WorktreeLs from './commands/worktree/ls.js'
 import WorktreeRm from './commands/worktree/rm.js'
-import {restoreLaunchEnvironment} from './context.js'
+import {startListingAgents} from './agents.js'
+import {readContext, restoreLaunchEnvironment} from './context.js'
 
 /** Runs the command in argv: bin/run.js and the startup snapshot both start here. */
 export function execute(options: Parameters<typeof oclifExecute>[0]): ReturnType<typeof oclifExecute> {
   restoreLaunchEnvironment()
+  // tmux lists the agents while oclif loads: with 500 of them, each takes about as long.
+  if (Ls.listsOnce(options.args ?? process.argv.slice(2))) startListingAgents(readContext(process.env))
   return oclifExecute(options)
 }
 export {commandNotFound} from './unknown-command.js'

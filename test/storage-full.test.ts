@@ -49,6 +49,19 @@ test('a full config disk is one STORAGE_FAILED line with the errno, and --json h
   assert.equal((error as unknown as {errno: string}).errno, 'ENOSPC')
 })
 
+test('ls with its state directory on a full disk lists every agent, in its human and --json forms', async (t) => {
+  if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
+  // ls asks tmux for the list before oclif has loaded, into a file in the state directory; on a
+  // full disk tmux writes nothing there and still exits 0.
+  const running = box.tmux(['list-sessions', '-F', '#{session_name}']).split('\n').filter((name) => name && !name.startsWith('_maestro-'))
+  assert.ok(running.includes('keeper'))
+  const listed = parseJson(await box.cli(['ls', '--json'], {env: onFullDisk})) as Array<{name: string; state: string}>
+  assert.deepEqual(listed.map((agent) => agent.name).sort(), running.sort())
+  const human = await box.cli(['ls'], {env: onFullDisk})
+  assert.equal(human.code, 0, human.stderr)
+  assert.match(human.stdout, /^keeper\s+\S+/m)
+})
+
 test('a setting changed on a full disk is STORAGE_FAILED with the errno, and the settings stay as they were', async (t) => {
   if (!mounted) return t.skip('cannot mount a tmpfs here (not root): the full-disk cases need one')
   const human = await box.cli(['config', 'defaultCommand', 'y'.repeat(8192)], {env: onFullDisk})

@@ -25,6 +25,14 @@ export default class Ls extends BaseCommand<typeof Ls> {
     watch: Flags.boolean({char: 'w', summary: 'Keep listing as states change (Ctrl-C stops).'}),
   }
 
+  /**
+   * Whether `argv`, as typed, lists this machine's agents once, the way execute() may start before
+   * oclif has loaded (startListingAgents): `ls` or `list`, with nothing but --tree or --json.
+   */
+  static listsOnce(argv: string[]): boolean {
+    return (argv[0] === 'ls' || argv[0] === 'list') && argv.slice(1).every((arg) => arg === '--tree' || arg === '--json')
+  }
+
   protected override tmuxMayBlock(): boolean {
     return !this.flags.watch
   }

@@ -173,8 +173,35 @@ function parseSessionLine(line: string): SessionInfo {
   }
 }
 
+/** A listing started before it was asked for (startListing): its server, and its output to come. */
+let early: {socket: string; output: Promise<string | undefined>} | undefined
+
+/**
+ * Starts listing every session of a local server before the listing is asked for: `maestro ls`
+ * has oclif load meanwhile, and with many agents tmux takes about as long to answer as oclif to
+ * load. The next listSessions of the same server takes that answer, once.
+ */
+export function startListing(tmux: Tmux, dir: string): void {
+  const output = tmux.early([['list-panes', '-a', '-F', LIST_FORMAT], ['display-message', '-p', LISTING_END]], dir)
+  early = output && {socket: tmux.socket, output}
+}
+
+// The line after an early listing: without it, some of the listing was never written.
+const LISTING_END = '\u001D'
+
+/** The early listing of this server, taken once, when it came whole; undefined otherwise. */
+async function takeEarlyListing(tmux: TmuxExec): Promise<string | undefined> {
+  const taken = early
+  if (!taken || !(tmux instanceof Tmux) || tmux.host !== null || tmux.socket !== taken.socket) return undefined
+  early = undefined
+  const output = await taken.output
+  return output?.endsWith(`${LISTING_END}\n`) ? output.slice(0, -LISTING_END.length - 1) : undefined
+}
+
 /** Every session on the server, one tmux call whatever the count. No server means no agents. */
 export async function listSessions(tmux: TmuxExec): Promise<SessionInfo[]> {
+  const listed = await takeEarlyListing(tmux)
+  if (listed !== undefined) return parseSessions(listed)
   let stdout: string
   try {
     ;({stdout} = await tmux.exec(['list-panes', '-a', '-F', LIST_FORMAT]))
