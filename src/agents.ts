@@ -101,9 +101,11 @@ export interface ListOptions {
  * state directory for the next listing (local agents only: a host's clock is not ours).
  */
 export async function listAgents(tmux: Tmux, dirs: Dirs, memory?: StateMemory, options: ListOptions = {}): Promise<Agent[]> {
-  const [sessions, {notes, problem}, table] = await Promise.all([listSessions(tmux), readNotesForListing(dirs), screenTable(dirs)])
+  const tableRead = screenTable(dirs)
+  // Read while tmux lists: `maestro ls` starts its listing early (startListing), and waits for it.
+  const memoryRead = memory || tmux.host ? undefined : tableRead.then((table) => loadMemory(dirs, tmux.socket, table.key))
+  const [sessions, {notes, problem}, table, saved] = await Promise.all([listSessions(tmux), readNotesForListing(dirs), tableRead, memoryRead])
   if (problem) options.onNotesProblem?.(problem)
-  const saved = memory || tmux.host ? undefined : await loadMemory(dirs, tmux.socket, table.key)
   const seen = memory ?? saved
   const screens = await readScreens(tmux, sessions, table, seen)
   const agents = agentsFrom({tmux, sessions, notes, screens, now: Date.now()}, seen)
