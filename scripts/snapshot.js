@@ -4,13 +4,16 @@
 // runs it in the background when it finds the snapshot missing or built by another Node.
 // Needs Node only, so it also works where the dev dependencies are not installed.
 import {execFileSync} from 'node:child_process'
-import {accessSync, closeSync, constants, existsSync, openSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {accessSync, closeSync, constants, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 const dir = fileURLToPath(new URL('../dist/snapshot/', import.meta.url))
 const entry = `${dir}entry.cjs`
 const blob = `${dir}maestro.blob`
-/** Carries the modification time of the Node binary the blob was built by, for bin/maestro to compare. */
+/**
+ * Carries the modification time of the Node binary the blob was built by, and on its first line
+ * the V8 flags it was built with, for bin/maestro to compare.
+ */
 const stamp = `${dir}node`
 const lock = `${dir}building`
 
@@ -37,11 +40,15 @@ export function snapshotWanted() {
   }
 }
 
-/** Whether the blob exists and was built by this Node from the current entry. */
+/** Whether the blob exists and was built by this Node, with these flags, from the current entry. */
 export function snapshotIsCurrent() {
   try {
     const built = statSync(stamp, {bigint: true})
-    return statSync(process.execPath, {bigint: true}).mtimeNs === built.mtimeNs && statSync(blob).mtimeMs >= statSync(entry).mtimeMs
+    return (
+      statSync(process.execPath, {bigint: true}).mtimeNs === built.mtimeNs &&
+      readFileSync(stamp, 'utf8').split('\n')[0] === V8_FLAGS.join(' ') &&
+      statSync(blob).mtimeMs >= statSync(entry).mtimeMs
+    )
   } catch {
     return false
   }
@@ -72,7 +79,7 @@ export function buildSnapshot() {
     }
     rmSync(stamp, {force: true})
     renameSync(temporary, blob)
-    writeFileSync(stamp, `${process.version} ${process.execPath}\n`)
+    writeFileSync(stamp, `${V8_FLAGS.join(' ')}\n${process.version} ${process.execPath}\n`)
     // The exact time, to the nanosecond, for the launcher's `-nt`/`-ot` comparison.
     execFileSync('touch', ['-r', process.execPath, stamp])
     return true

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import {execFile, execFileSync, spawn} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join, resolve} from 'node:path'
 import {after, before, test} from 'node:test'
 
 import {startAgent} from './cli-helpers.js'
-import {BIN, type CliResult, LAUNCHER, killTmuxServer, sandbox, waitFor} from './helpers.js'
+import {BIN, type CliResult, LAUNCHER, ROOT, killTmuxServer, sandbox, waitFor} from './helpers.js'
 
 // bin/maestro starts from the startup snapshot (the fast path); `node bin/run.js` from the bundle.
 // Whatever the environment says about colour and the terminal must come out the same from both.
@@ -47,6 +48,34 @@ test('the launcher starts from the snapshot', async () => {
     assert.ok(cmdline.some((word) => resolve(word) === BIN), cmdline.join(' '))
   } finally {
     watcher.kill()
+  }
+})
+
+test('a snapshot built with other V8 flags than the launcher passes, as after an update not yet built, is passed over for the bundle', async () => {
+  // A launcher that passes other flags, beside the real bin/run.js and dist/ (whose stamp names the flags they were built with).
+  const place = mkdtempSync(join(tmpdir(), 'maestro-flags-'))
+  try {
+    mkdirSync(join(place, 'bin'))
+    const launcher = readFileSync(LAUNCHER, 'utf8')
+    assert.match(launcher, /^flags=--min-semi-space-size=16$/m)
+    writeFileSync(join(place, 'bin', 'maestro'), launcher.replace(/^flags=.*$/m, 'flags=--min-semi-space-size=8'), {mode: 0o755})
+    symlinkSync(BIN, join(place, 'bin', 'run.js'))
+    symlinkSync(join(ROOT, 'dist'), join(place, 'dist'))
+    const listed = await run(join(place, 'bin', 'maestro'), ['ls', '--json'], box.env)
+    assert.equal(listed.code, 0, listed.stderr)
+    assert.deepEqual(JSON.parse(listed.stdout).map((agent: {name: string}) => agent.name), ['fast-one'])
+    const watcher = spawn(join(place, 'bin', 'maestro'), ['ls', '--watch'], {env: box.env, stdio: 'ignore'})
+    try {
+      const cmdline = await waitFor(() => {
+        const words = readFileSync(`/proc/${watcher.pid}/cmdline`, 'utf8').split('\0')
+        return words.some((word) => word.endsWith('run.js')) && words
+      }, 10_000, 'node running bin/run.js')
+      assert.ok(!cmdline.includes('--snapshot-blob'), cmdline.join(' '))
+    } finally {
+      watcher.kill()
+    }
+  } finally {
+    rmSync(place, {recursive: true, force: true})
   }
 })
 
