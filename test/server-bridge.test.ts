@@ -203,6 +203,27 @@ test('when the agent is killed, viewers hear that it is gone and get a clean clo
   await noAttachLeft()
 })
 
+test('a viewer that keeps resizing while its agent is killed does not bring the server down', async () => {
+  await newAgent(box, 'resized-away', 'cat')
+  const viewer = await attached(t, 'resized-away')
+  // A page refits its terminal as things move (a toast, a rotated phone): sizes keep coming while
+  // tmux attach ends and the server finds out why. node-pty throws on resizing a pty that ended.
+  let step = 0
+  const resizing = setInterval(() => {
+    if (viewer.ws.readyState === WebSocket.OPEN) viewer.send({type: 'resize', cols: 60 + (step++ % 40), rows: 20})
+  }, 1)
+  try {
+    box.tmux(['kill-session', '-t', '=resized-away'])
+    assert.equal((await viewer.closedPromise).code, CloseCode.agentNotFound)
+  } finally {
+    clearInterval(resizing)
+  }
+  await newAgent(box, 'still-served', 'cat')
+  const next = await attached(t, 'still-served')
+  next.send({type: 'input', data: 'served-after\r'})
+  await next.waitForText('served-after')
+})
+
 test('a terminal for an unknown agent gets an error notice and close code 4004', async () => {
   const viewer = await openSocket(t, terminalPath('nobody'))
   assert.equal((await viewer.closedPromise).code, CloseCode.agentNotFound)

@@ -62,8 +62,14 @@ export async function startServer(env: NodeJS.ProcessEnv, flags: string[] = []):
   let output = ''
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
+  let stopping = false
+  // A server that ends while tests still use it fails them all alike: its last words say why.
+  child.on('exit', (code, signal) => {
+    if (!stopping) console.log(`maestro serve ended (${signal ?? `exit ${code}`}) while in use; its output:\n${output}`)
+  })
   const stop = () =>
     new Promise<void>((resolve) => {
+      stopping = true
       if (child.exitCode !== null || child.signalCode !== null) return resolve()
       const force = setTimeout(() => child.kill('SIGKILL'), 5000)
       child.once('exit', () => {

@@ -130,7 +130,15 @@ export class TerminalViewer {
 
   #resize(cols: number, rows: number): void {
     this.#clientSize = {cols, rows}
-    this.#pty.resize(cols, rows)
+    if (this.#ptyGone || this.#ended) return
+    // node-pty throws on sizing a pty whose tmux client has ended, which it reports only once it
+    // has read the pty to the end, and the page keeps sending sizes until the server has told it
+    // why: a throw here, in a socket's message handler, would end the whole server.
+    try {
+      this.#pty.resize(cols, rows)
+    } catch {
+      // the client has ended: #ptyExited tells the page
+    }
   }
 
   get paused(): boolean {
