@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {spawn} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {after, afterEach, before, test} from 'node:test'
@@ -7,7 +8,7 @@ import {spawn as spawnPty} from 'node-pty'
 import WebSocket from 'ws'
 
 import {CloseCode, OUTPUT_WINDOW_BYTES} from '../src/shared/protocol.js'
-import {sandbox, waitFor} from './helpers.js'
+import {BIN, sandbox, waitFor} from './helpers.js'
 import {
   type TestServer,
   Viewer,
@@ -222,6 +223,47 @@ test('a viewer that keeps resizing while its agent is killed does not bring the 
   const next = await attached(t, 'still-served')
   next.send({type: 'input', data: 'served-after\r'})
   await next.waitForText('served-after')
+})
+
+test('a server out of file descriptors tells a new viewer so and closes it to be retried, not as an agent gone, and opens it once some are free', async () => {
+  await newAgent(box, 'crowded', 'cat')
+  // A real shortage: the server runs with few descriptors, and viewers are opened until one is refused.
+  const child = spawn('sh', ['-c', 'ulimit -n 64; exec "$0" "$1" serve --port 0', process.execPath, BIN], {env: box.env, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk))
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk))
+  const crowded: Viewer[] = []
+  try {
+    const url = new URL(await waitFor(() => /https?:\/\/\S+/.exec(output)?.[0], 20_000, 'the URL from maestro serve'))
+    const server = {base: url.origin, origin: url.origin, token: url.searchParams.get('token')!, port: Number(url.port)} as TestServer
+    let refused: Viewer | undefined
+    for (let attempt = 0; attempt < 100 && !refused; attempt++) {
+      const viewer = await openSocket(server, terminalPath('crowded'))
+      crowded.push(viewer)
+      const first = await Promise.race([viewer.waitForText('\u001b[?1049h').then(() => 'drawn'), viewer.closedPromise.then(() => 'closed')])
+      if (first === 'closed') refused = viewer
+    }
+    assert.ok(refused, 'a viewer was refused before 100 were open')
+    assert.equal(refused.closed?.code, 1011)
+    assert.equal(refused.notices.length, 1, JSON.stringify(refused.notices))
+    assert.deepEqual({type: refused.notices[0].type, code: (refused.notices[0] as {code?: string}).code}, {type: 'error', code: 'TMUX_FAILED'})
+    assert.match((refused.notices[0] as {message: string}).message, /EMFILE/)
+    for (const viewer of crowded) if (!viewer.closed) viewer.ws.close()
+    await Promise.all(crowded.map((viewer) => viewer.closedPromise))
+    const again = await waitFor(async () => {
+      const viewer = await openSocket(server, terminalPath('crowded'))
+      crowded.push(viewer)
+      const first = await Promise.race([viewer.waitForText('\u001b[?1049h').then(() => 'drawn'), viewer.closedPromise.then(() => 'closed')])
+      return first === 'drawn' && viewer
+    }, 10_000, 'a viewer to open once descriptors are free')
+    again.send({type: 'input', data: 'room-again\r'})
+    await again.waitForText('room-again')
+    assert.equal(child.exitCode, null, output)
+  } finally {
+    for (const viewer of crowded) if (!viewer.closed) viewer.ws.terminate()
+    child.kill('SIGTERM')
+    await exitOf(child)
+  }
 })
 
 test('a terminal for an unknown agent gets an error notice and close code 4004', async () => {

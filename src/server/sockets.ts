@@ -141,8 +141,10 @@ export class Sockets {
         else {
           const notice = prepared ?? notFound(route.id)
           ws.send(JSON.stringify(notice))
-          // A host that does not answer may come back: the page tries again, as after any drop.
-          if (notice.type === 'error' && notice.code === 'HOST_UNREACHABLE') ws.close(1011, 'host unreachable')
+          // A host that does not answer may come back, and a tmux that could not run may run
+          // later: the page tries again, as after any drop.
+          const later = notice.type === 'error' && (notice.code === 'HOST_UNREACHABLE' || notice.code === 'TMUX_FAILED')
+          if (later) ws.close(1011, notice.code === 'HOST_UNREACHABLE' ? 'host unreachable' : 'tmux failed')
           else ws.close(CloseCode.agentNotFound, 'agent not found')
         }
       })
@@ -165,8 +167,9 @@ export class Sockets {
       Object.assign(route, start.size)
       return {tmux, name, history: start.history}
     } catch (error) {
-      // A host that is unknown or does not answer is said as such; anything else reads as not found.
-      if (error instanceof MaestroError && error.code.startsWith('HOST_')) return {type: 'error', code: error.code, message: error.message}
+      // A host that is unknown or does not answer, or a tmux that could not run, is said as such;
+      // a name that cannot be an agent's reads as not found.
+      if (error instanceof MaestroError && (error.code.startsWith('HOST_') || error.code === 'TMUX_FAILED')) return {type: 'error', code: error.code, message: error.message}
       return notFound(route.id)
     }
   }

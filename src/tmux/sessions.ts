@@ -261,7 +261,7 @@ export async function readSession(tmux: Tmux, agent: {name: string} | {pane: str
   try {
     ;({stdout} = await tmux.exec([['list-panes', '-s', '-t', session, '-F', LIST_FORMAT], ...screenCommands(pane, '')]))
   } catch (error) {
-    if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) return undefined
+    if (isMissing(error)) return undefined
     throw wrap(error)
   }
   const at = stdout.indexOf(SCREEN_MARK)
@@ -269,13 +269,18 @@ export async function readSession(tmux: Tmux, agent: {name: string} | {pane: str
   return found && {session: found, screen: parseScreen(stdout.slice(at + SCREEN_MARK.length))[1]}
 }
 
+/**
+ * Whether the session exists, as tmux says. A tmux that could not run (out of file descriptors,
+ * say) says nothing about the agent: that is TMUX_FAILED, not "no such agent", which would make
+ * the page give the agent up for good.
+ */
 export async function hasSession(tmux: Tmux, name: string): Promise<boolean> {
   try {
     await tmux.exec(['has-session', '-t', exact(name)])
     return true
   } catch (error) {
-    if (error instanceof TmuxCommandError) return false
-    throw error
+    if (isMissing(error)) return false
+    throw wrap(error)
   }
 }
 
@@ -549,10 +554,12 @@ async function runOnAgent(tmux: Tmux, name: string, args: string[] | string[][],
 }
 
 function notFoundOr(error: unknown, name: string): Error {
-  if (error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))) {
-    return agentNotFound(name)
-  }
-  return wrap(error)
+  return isMissing(error) ? agentNotFound(name) : wrap(error)
+}
+
+/** Whether tmux answered that the session (or its pane or window, or the whole server) is not there. */
+function isMissing(error: unknown): boolean {
+  return error instanceof TmuxCommandError && (isNoServer(error.stderr) || /can't find (session|pane|window)/.test(error.stderr))
 }
 
 function wrap(error: unknown): Error {
