@@ -105,8 +105,10 @@ export function makeSelfSigned(names: string[], now = new Date()): TlsMaterial {
   const subject = seq(set(seq(oid('2.5.4.3'), der(0x0c, Buffer.from('maestro serve')))))
   const notAfter = new Date(now.getTime() + 397 * 86_400_000)
   const altNames = names.map((name) => (isIP(name) ? der(0x87, ipBytes(name)) : der(0x82, Buffer.from(name))))
+  // A positive INTEGER in its shortest form: a first byte of 0 before one under 0x80 is padding
+  // DER forbids, and the certificate would not parse (one in 256 before this).
   const serial = randomBytes(16)
-  serial[0] &= 0x7f
+  serial[0] = (serial[0] & 0x3f) | 0x40
   const tbs = seq(
     der(0xa0, der(0x02, Buffer.from([2]))),
     der(0x02, serial),
