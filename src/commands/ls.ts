@@ -27,10 +27,10 @@ export default class Ls extends BaseCommand<typeof Ls> {
 
   /**
    * Whether `argv`, as typed, lists this machine's agents once, the way execute() may start before
-   * oclif has loaded (startListingAgents): `ls` or `list`, with nothing but --tree or --json.
+   * oclif has loaded (startListingAgents): `ls` or an alias, with nothing but --tree or --json.
    */
   static listsOnce(argv: string[]): boolean {
-    return (argv[0] === 'ls' || argv[0] === 'list') && argv.slice(1).every((arg) => arg === '--tree' || arg === '--json')
+    return (argv[0] === 'ls' || Ls.aliases.includes(argv[0])) && argv.slice(1).every((arg) => arg === '--tree' || arg === '--json')
   }
 
   protected override tmuxMayBlock(): boolean {

@@ -97,18 +97,22 @@ export class Tmux {
       return undefined
     }
     return new Promise((resolve) => {
-      const done = (output: string | undefined) => {
-        closeSync(fd)
-        resolve(output)
+      let closed = false
+      // Node may tell 'exit' after 'error' for one failure: the file is read and closed once.
+      const done = (status: number | null) => {
+        if (closed) return
+        closed = true
+        try {
+          resolve(status === 0 ? readWhole(fd) : undefined)
+        } catch {
+          resolve(undefined)
+        } finally {
+          closeSync(fd)
+        }
       }
       const child = spawn('tmux', [...this.serverArgs(), ...args], {env: this.env, stdio: ['ignore', fd, 'ignore']})
-      child.on('error', () => done(undefined))
-      child.on('exit', (status) => {
-        if (status !== 0) return done(undefined)
-        const output = Buffer.alloc(fstatSync(fd).size)
-        readSync(fd, output, 0, output.length, 0)
-        done(output.toString('utf8'))
-      })
+      child.on('error', () => done(null))
+      child.on('exit', done)
     })
   }
 
@@ -127,6 +131,13 @@ export class Tmux {
       if (input !== undefined) child.stdin?.end(input)
     })
   }
+}
+
+/** Everything written to an open file, from its start whatever the file's position. */
+function readWhole(fd: number): string {
+  const output = Buffer.alloc(fstatSync(fd).size)
+  readSync(fd, output, 0, output.length, 0)
+  return output.toString('utf8')
 }
 
 export interface TmuxOptions {
